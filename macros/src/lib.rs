@@ -1,0 +1,331 @@
+//! Derives that let a Sluice component declare its parameters exactly once.
+//!
+//! `#[derive(Component)]` on a config struct produces the component's catalogue entry
+//! (`sluice_runtime::catalogue::Component`): its role and kind from `#[component(...)]`, its
+//! docs from doc comments, and one parameter per field, typed by the field's type. The
+//! checker, the code generator, `sluice explain` and the docs all read that entry.
+//!
+//! ```ignore
+//! /// Reads lines from standard input.
+//! #[derive(Component)]
+//! #[component(role = "source", kind = "stdin")]
+//! pub struct StdinConfig {
+//!     /// Longest line accepted; longer lines are counted and dropped.
+//!     #[param(default = "64KiB", min = 1)]
+//!     pub max_line: ByteSize,
+//! }
+//! ```
+//!
+//! Field attributes (`#[param(...)]`): `default = "<flow literal>"`, `min = N`, `max = N`
+//! (integers; bytes for sizes, milliseconds for durations), `binds = "tcp" | "udp"`,
+//! `path_key`. A field of type `Option<T>` is optional with no default; a field with a
+//! default is optional; any other field is required.
+//!
+//! `#[derive(Params)]` does the same for a nested block type (`tls = { ... }`), and
+//! `#[derive(ParamEnum)]` turns a fieldless enum into a parameter taking one of its
+//! variant names in snake_case.
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::quote;
+use syn::{parse_macro_input, Data, DeriveInput, Fields, LitStr};
+
+#[proc_macro_derive(Component, attributes(component, param))]
+pub fn derive_component(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand_component(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+#[proc_macro_derive(Params, attributes(param))]
+pub fn derive_params(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand_params(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+#[proc_macro_derive(ParamEnum)]
+pub fn derive_param_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand_param_enum(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+fn catalogue() -> TokenStream2 {
+    quote!(::sluice_runtime::catalogue)
+}
+
+struct ComponentAttrs {
+    role: String,
+    kind: String,
+    feature: Option<String>,
+    replayable: bool,
+    durable: bool,
+    requires_one_of: Vec<Vec<String>>,
+}
+
+fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let cat = catalogue();
+    let mut attrs = ComponentAttrs {
+        role: String::new(),
+        kind: String::new(),
+        feature: None,
+        replayable: false,
+        durable: false,
+        requires_one_of: Vec::new(),
+    };
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("component")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("role") {
+                attrs.role = meta.value()?.parse::<LitStr>()?.value();
+            } else if meta.path.is_ident("kind") {
+                attrs.kind = meta.value()?.parse::<LitStr>()?.value();
+            } else if meta.path.is_ident("feature") {
+                attrs.feature = Some(meta.value()?.parse::<LitStr>()?.value());
+            } else if meta.path.is_ident("replayable") {
+                attrs.replayable = true;
+            } else if meta.path.is_ident("durable") {
+                attrs.durable = true;
+            } else if meta.path.is_ident("requires_one_of") {
+                let names = meta.value()?.parse::<LitStr>()?.value();
+                attrs
+                    .requires_one_of
+                    .push(names.split(',').map(|n| n.trim().to_owned()).collect());
+            } else {
+                return Err(meta.error("expected role, kind, feature, replayable, durable or requires_one_of"));
+            }
+            Ok(())
+        })?;
+    }
+    let role = match attrs.role.as_str() {
+        "source" => quote!(Source),
+        "channel" => quote!(Channel),
+        "sink" => quote!(Sink),
+        "transform" => quote!(Transform),
+        "group" => quote!(Group),
+        "agent" => quote!(Agent),
+        _ => {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "#[component(role = \"source|channel|sink|transform|group|agent\")] is required",
+            ))
+        }
+    };
+    if attrs.kind.is_empty() {
+        return Err(syn::Error::new(Span::call_site(), "#[component(kind = \"...\")] is required"));
+    }
+    let name = &input.ident;
+    let kind = &attrs.kind;
+    let feature = attrs
+        .feature
+        .unwrap_or_else(|| format!("{}-{}", attrs.role, attrs.kind.replace('_', "-")));
+    let doc = doc_string(&input.attrs);
+    let params = param_specs(input)?;
+    let type_name = name.to_string();
+    let replayable = attrs.replayable;
+    let durable = attrs.durable;
+    let groups = attrs.requires_one_of.iter().map(|g| quote!(&[#(#g),*]));
+    Ok(quote! {
+        impl #cat::Component for #name {
+            fn spec() -> #cat::ComponentSpec {
+                #cat::ComponentSpec {
+                    role: #cat::Role::#role,
+                    kind: #kind,
+                    doc: #doc,
+                    params: #params,
+                    rust_type: concat!(module_path!(), "::", #type_name),
+                    feature: #feature,
+                    replayable: #replayable,
+                    durable: #durable,
+                    requires_one_of: &[#(#groups),*],
+                }
+            }
+        }
+    })
+}
+
+fn expand_params(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let cat = catalogue();
+    let name = &input.ident;
+    let params = param_specs(input)?;
+    Ok(quote! {
+        impl #cat::ParamValue for #name {
+            fn param_type() -> #cat::ParamType {
+                #cat::ParamType::Record(#params)
+            }
+        }
+    })
+}
+
+/// `vec![ParamSpec { ... }, ...]` for the named fields of a struct.
+fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let cat = catalogue();
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new_spanned(&input.ident, "expected a struct"));
+    };
+    let fields = match &data.fields {
+        Fields::Named(named) => named.named.iter().collect::<Vec<_>>(),
+        Fields::Unit => Vec::new(),
+        Fields::Unnamed(_) => {
+            return Err(syn::Error::new_spanned(&input.ident, "expected named fields"))
+        }
+    };
+    let mut specs = Vec::new();
+    for field in fields {
+        let ident = field.ident.as_ref().expect("named field");
+        let name = ident.to_string().trim_start_matches("r#").to_owned();
+        let ty = &field.ty;
+        let doc = doc_string(&field.attrs);
+        let mut default: Option<String> = None;
+        let mut min: Option<i64> = None;
+        let mut max: Option<i64> = None;
+        let mut binds: Option<String> = None;
+        let mut path_key = false;
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("param")) {
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("default") {
+                    default = Some(meta.value()?.parse::<LitStr>()?.value());
+                } else if meta.path.is_ident("min") {
+                    min = Some(meta.value()?.parse::<syn::LitInt>()?.base10_parse()?);
+                } else if meta.path.is_ident("max") {
+                    max = Some(meta.value()?.parse::<syn::LitInt>()?.base10_parse()?);
+                } else if meta.path.is_ident("binds") {
+                    binds = Some(meta.value()?.parse::<LitStr>()?.value());
+                } else if meta.path.is_ident("path_key") {
+                    path_key = true;
+                } else {
+                    return Err(meta.error("expected default, min, max, binds or path_key"));
+                }
+                Ok(())
+            })?;
+        }
+        let optional = is_option(ty);
+        if optional && default.is_some() {
+            return Err(syn::Error::new_spanned(
+                ident,
+                "an Option field has no default; drop the Option or the default",
+            ));
+        }
+        let required = !optional && default.is_none();
+        let default = option_tokens(default.map(|d| quote!(#d)));
+        let min = option_tokens(min.map(|v| quote!(#v)));
+        let max = option_tokens(max.map(|v| quote!(#v)));
+        let binds = option_tokens(binds.map(|v| quote!(#v)));
+        specs.push(quote! {
+            #cat::ParamSpec {
+                name: #name,
+                doc: #doc,
+                ty: <#ty as #cat::ParamValue>::param_type(),
+                required: #required,
+                default: #default,
+                min: #min,
+                max: #max,
+                binds: #binds,
+                path_key: #path_key,
+            }
+        });
+    }
+    Ok(quote!(vec![#(#specs),*]))
+}
+
+fn expand_param_enum(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let cat = catalogue();
+    let name = &input.ident;
+    let Data::Enum(data) = &input.data else {
+        return Err(syn::Error::new_spanned(name, "ParamEnum is for fieldless enums"));
+    };
+    let mut words = Vec::new();
+    let mut variants = Vec::new();
+    for variant in &data.variants {
+        if !matches!(variant.fields, Fields::Unit) {
+            return Err(syn::Error::new_spanned(variant, "ParamEnum variants take no fields"));
+        }
+        words.push(snake_case(&variant.ident.to_string()));
+        variants.push(&variant.ident);
+    }
+    Ok(quote! {
+        impl #cat::ParamValue for #name {
+            fn param_type() -> #cat::ParamType {
+                #cat::ParamType::Enum(&[#(#words),*])
+            }
+        }
+
+        impl #name {
+            /// Every accepted word, in declaration order.
+            pub const WORDS: &'static [&'static str] = &[#(#words),*];
+
+            /// The word this value is written as.
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    #(Self::#variants => #words,)*
+                }
+            }
+
+            /// The value written as `word`, if it is one of [`Self::WORDS`].
+            pub fn from_word(word: &str) -> ::std::option::Option<Self> {
+                match word {
+                    #(#words => ::std::option::Option::Some(Self::#variants),)*
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+    })
+}
+
+fn option_tokens(value: Option<TokenStream2>) -> TokenStream2 {
+    match value {
+        Some(v) => quote!(::std::option::Option::Some(#v)),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn is_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Option"),
+        _ => false,
+    }
+}
+
+/// The doc comment lines joined with newlines, common indentation removed.
+fn doc_string(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    lines
+        .iter()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
+}
+
+/// `HeaderAndText` → `header_and_text`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,275 @@
+//! The component catalogue: what every kind is called, which role it plays, and the
+//! parameters it takes. Each entry is produced by `#[derive(Component)]` on the kind's
+//! config struct, so the struct is the one declaration that the checker, the code
+//! generator, `sluice explain` and the docs all read.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+/// The role a component plays; `Agent` is the optional `agent { ... }` block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Source,
+    Channel,
+    Sink,
+    Transform,
+    Group,
+    Agent,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Source => "source",
+            Role::Channel => "channel",
+            Role::Sink => "sink",
+            Role::Transform => "transform",
+            Role::Group => "group",
+            Role::Agent => "agent",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One kind of component, as declared by its config struct.
+#[derive(Clone, Debug)]
+pub struct ComponentSpec {
+    pub role: Role,
+    pub kind: &'static str,
+    /// The struct's doc comment: first line is the summary.
+    pub doc: &'static str,
+    pub params: Vec<ParamSpec>,
+    /// Path of the config struct, for generated code (`sluice_runtime::sources::stdin::StdinConfig`).
+    pub rust_type: &'static str,
+    /// The cargo feature of `sluice-runtime` that compiles this component.
+    pub feature: &'static str,
+    /// A source that can re-read its input after a crash (taildir, spooldir, http with acks).
+    pub replayable: bool,
+    /// A channel whose contents survive a crash.
+    pub durable: bool,
+    /// Groups of params of which at least one must be given (e.g. `name` or `regex`).
+    pub requires_one_of: &'static [&'static [&'static str]],
+}
+
+impl ComponentSpec {
+    pub fn param(&self, name: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// The first line of the doc comment.
+    pub fn summary(&self) -> &'static str {
+        first_line(self.doc)
+    }
+}
+
+/// One parameter of a component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub ty: ParamType,
+    pub required: bool,
+    /// The default, written in `.flow` syntax (`10_000`, `30s`, `"events"`).
+    pub default: Option<&'static str>,
+    /// Inclusive bounds for integers, byte sizes (bytes) and durations (milliseconds).
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// `Some("tcp")`/`Some("udp")` when the value is an address the component listens on.
+    pub binds: Option<&'static str>,
+    /// The value is part of what the component writes on disk; two components with equal
+    /// path keys would overwrite each other's files.
+    pub path_key: bool,
+}
+
+impl ParamSpec {
+    pub fn summary(&self) -> &'static str {
+        first_line(self.doc)
+    }
+}
+
+fn first_line(doc: &'static str) -> &'static str {
+    doc.trim().lines().next().unwrap_or("").trim()
+}
+
+/// The type of a parameter's value, as the checker sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamType {
+    Bool,
+    Int,
+    Float,
+    String,
+    Duration,
+    ByteSize,
+    /// A file system path.
+    Path,
+    /// A file name glob (`/var/log/*.log`).
+    Glob,
+    /// A regular expression, compiled when the agent starts.
+    Regex,
+    /// A path template with `%Y %m %d %H %M` and `%{header}`.
+    Template,
+    /// An `http://` or `https://` URL.
+    Url,
+    /// `host:port`.
+    Address,
+    /// One of a fixed set of words, written as strings (`"gzip"`).
+    Enum(&'static [&'static str]),
+    /// One of a fixed set of words, or a duration (`"every_commit"` or `1s`).
+    EnumOrDuration(&'static [&'static str]),
+    List(Box<ParamType>),
+    /// A map from names to values of one type.
+    Map(Box<ParamType>),
+    /// A nested block of named parameters (`tls = { cert = "...", key = "..." }`).
+    Record(Vec<ParamSpec>),
+    /// The name of another component of this role.
+    Ref(Role),
+    /// An expression that must be boolean (`when`).
+    BoolExpr,
+    /// An expression giving a string, number or boolean (computed headers).
+    ScalarExpr,
+}
+
+impl ParamType {
+    /// The type as a phrase for messages and docs: "a duration", "a list of globs".
+    pub fn describe(&self) -> String {
+        match self {
+            ParamType::Bool => "a boolean".into(),
+            ParamType::Int => "an integer".into(),
+            ParamType::Float => "a number".into(),
+            ParamType::String => "a string".into(),
+            ParamType::Duration => "a duration (e.g. `30s`)".into(),
+            ParamType::ByteSize => "a byte size (e.g. `64KiB`)".into(),
+            ParamType::Path => "a path string".into(),
+            ParamType::Glob => "a glob string".into(),
+            ParamType::Regex => "a regex string".into(),
+            ParamType::Template => "a path template string".into(),
+            ParamType::Url => "a URL string".into(),
+            ParamType::Address => "an address string (`host:port`)".into(),
+            ParamType::Enum(words) => format!("one of {}", quoted_list(words)),
+            ParamType::EnumOrDuration(words) => {
+                format!("{} or a duration", quoted_list(words))
+            }
+            ParamType::List(inner) => format!("a list of {}", inner.plural()),
+            ParamType::Map(inner) => format!("a map of {}", inner.plural()),
+            ParamType::Record(fields) => {
+                let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+                format!("a block `{{ {} }}`", names.join(", "))
+            }
+            ParamType::Ref(role) => format!("the name of a {role}"),
+            ParamType::BoolExpr => "a boolean expression".into(),
+            ParamType::ScalarExpr => "an expression".into(),
+        }
+    }
+
+    /// A short type name for tables: `duration`, `list<glob>`.
+    pub fn short_name(&self) -> String {
+        match self {
+            ParamType::Bool => "bool".into(),
+            ParamType::Int => "int".into(),
+            ParamType::Float => "float".into(),
+            ParamType::String => "string".into(),
+            ParamType::Duration => "duration".into(),
+            ParamType::ByteSize => "size".into(),
+            ParamType::Path => "path".into(),
+            ParamType::Glob => "glob".into(),
+            ParamType::Regex => "regex".into(),
+            ParamType::Template => "template".into(),
+            ParamType::Url => "url".into(),
+            ParamType::Address => "address".into(),
+            ParamType::Enum(words) => words.join("|"),
+            ParamType::EnumOrDuration(words) => format!("{}|duration", words.join("|")),
+            ParamType::List(inner) => format!("list<{}>", inner.short_name()),
+            ParamType::Map(inner) => format!("map<{}>", inner.short_name()),
+            ParamType::Record(_) => "block".into(),
+            ParamType::Ref(role) => format!("{role} name"),
+            ParamType::BoolExpr => "bool expr".into(),
+            ParamType::ScalarExpr => "expr".into(),
+        }
+    }
+
+    fn plural(&self) -> String {
+        match self {
+            ParamType::Ref(role) => format!("{role} names"),
+            ParamType::ScalarExpr => "expressions".into(),
+            other => {
+                let short = other.short_name();
+                match short.as_str() {
+                    "bool" => "booleans".into(),
+                    "int" => "integers".into(),
+                    _ if short.contains('|') => format!("values ({short})"),
+                    _ => format!("{short}s"),
+                }
+            }
+        }
+    }
+}
+
+fn quoted_list(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// Implemented by `#[derive(Component)]`: the kind's entry in the catalogue.
+pub trait Component {
+    fn spec() -> ComponentSpec;
+}
+
+/// Implemented by every type a parameter can have.
+pub trait ParamValue {
+    fn param_type() -> ParamType;
+}
+
+/// Every component kind, in registry order. Adding a kind is one line here.
+pub fn all() -> &'static [ComponentSpec] {
+    use crate::{agent, channels, groups, sinks, sources, transforms};
+    static ALL: OnceLock<Vec<ComponentSpec>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        vec![
+            agent::AgentConfig::spec(),
+            sources::stdin::StdinConfig::spec(),
+            sources::exec::ExecConfig::spec(),
+            sources::seq::SeqConfig::spec(),
+            sources::taildir::TaildirConfig::spec(),
+            sources::spooldir::SpooldirConfig::spec(),
+            sources::netcat::NetcatConfig::spec(),
+            sources::netcat_udp::NetcatUdpConfig::spec(),
+            sources::syslog_tcp::SyslogTcpConfig::spec(),
+            sources::syslog_udp::SyslogUdpConfig::spec(),
+            sources::http::HttpSourceConfig::spec(),
+            channels::memory::MemoryConfig::spec(),
+            channels::file::FileChannelConfig::spec(),
+            sinks::logger::LoggerConfig::spec(),
+            sinks::null::NullConfig::spec(),
+            sinks::file_roll::FileRollConfig::spec(),
+            sinks::tcp::TcpSinkConfig::spec(),
+            sinks::http::HttpSinkConfig::spec(),
+            transforms::timestamp::TimestampConfig::spec(),
+            transforms::host::HostConfig::spec(),
+            transforms::static_header::StaticConfig::spec(),
+            transforms::remove_header::RemoveHeaderConfig::spec(),
+            transforms::uuid::UuidConfig::spec(),
+            transforms::regex_filter::RegexFilterConfig::spec(),
+            transforms::regex_extractor::RegexExtractorConfig::spec(),
+            transforms::search_replace::SearchReplaceConfig::spec(),
+            transforms::filter::FilterConfig::spec(),
+            transforms::set::SetConfig::spec(),
+            transforms::json_extract::JsonExtractConfig::spec(),
+            groups::failover::FailoverConfig::spec(),
+            groups::load_balance::LoadBalanceConfig::spec(),
+        ]
+    })
+}
+
+/// The kind `kind` of role `role`, if the catalogue has it.
+pub fn find(role: Role, kind: &str) -> Option<&'static ComponentSpec> {
+    all().iter().find(|c| c.role == role && c.kind == kind)
+}

@@ -1,0 +1,33 @@
+//! `file`: a durable channel backed by a write-ahead log.
+
+use std::path::PathBuf;
+
+use sluice_macros::Component;
+
+use crate::params::{ByteSize, FsyncPolicy};
+
+/// Buffers events in append-only, checksummed segment files under `dir`; committed events
+/// survive `kill -9` and restarts. Only one agent may use a directory at a time.
+#[derive(Clone, Debug, Component)]
+#[component(role = "channel", kind = "file", durable)]
+pub struct FileChannelConfig {
+    /// Directory for segments and the checkpoint.
+    #[param(path_key)]
+    pub dir: PathBuf,
+    /// Most events held at once.
+    #[param(default = "1_000_000", min = 1)]
+    pub capacity: u64,
+    /// Most bytes of segments on disk; unlimited when unset.
+    #[param(min = 1)]
+    pub max_bytes: Option<ByteSize>,
+    /// Most events in one put or take transaction.
+    #[param(default = "10_000", min = 1)]
+    pub transaction_capacity: u64,
+    /// `"every_commit"` syncs before each commit returns; a duration syncs at most that
+    /// long after a commit (faster; a power loss can lose that interval).
+    #[param(default = "\"every_commit\"")]
+    pub fsync: FsyncPolicy,
+    /// Size at which a segment file is closed and a new one started.
+    #[param(default = "64MiB", min = 4096)]
+    pub segment_size: ByteSize,
+}

@@ -1,0 +1,20 @@
+//! Sinks: where events leave the agent. One file per kind.
+
+pub mod file_roll;
+pub mod http;
+pub mod logger;
+pub mod null;
+pub mod tcp;
+
+use sluice_macros::ParamEnum;
+
+/// How a sink writes each event as text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ParamEnum)]
+pub enum TextFormat {
+    /// The body, one event per line.
+    Text,
+    /// `{"headers":{...},"body":"..."}` per line.
+    Json,
+    /// `{headers} body` per line, like Flume's header_and_text serializer.
+    HeaderAndText,
+}
