@@ -1,1 +1,20 @@
+//! The Sluice compiler: checks `.flow` files against the component catalogue and the
+//! topology rules, and renders the problems it finds.
+//!
+//! Stages, each in its own module: [`sluice_dsl::parse`] → [`resolve`] → [`check`]
+//! (params, topology, conflicts, lints) → [`render`]. The [`graph`] module holds the
+//! petgraph topology that checks and `sluice graph` share.
 
+pub mod check;
+pub mod diagnostic;
+pub mod explain;
+pub mod graph;
+pub mod graph_render;
+pub mod render;
+pub mod resolve;
+pub mod source;
+mod suggest;
+
+pub use check::{check, Checked};
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use source::SourceFile;

@@ -1,1 +1,264 @@
-fn main() {}
+//! `sluice`: check, format, draw and explain `.flow` files.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use miette::NamedSource;
+use sluice_compiler::diagnostic::Severity;
+use sluice_compiler::graph_render::GraphFormat;
+use sluice_compiler::render::{self, Format};
+use sluice_compiler::{check, explain, graph_render, SourceFile};
+
+/// Sluice compiles declarative dataflow files (.flow) into dedicated event agents.
+///
+/// A flow wires sources (files, sockets, HTTP, processes) through transforms into
+/// channels (memory, or a crash-safe file log) and out to sinks. `sluice check` finds
+/// configuration mistakes before anything runs, so CI can catch them.
+#[derive(Parser)]
+#[command(name = "sluice", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check flow files: syntax, names, parameters, topology and lints.
+    ///
+    /// Every problem is reported in one run with a stable code (see `docs/language.md`).
+    /// Exit status: 0 when clean or warnings only, 1 on errors (or on warnings with
+    /// --deny-warnings), 2 on usage or I/O errors.
+    Check {
+        /// Flow files; each describes one agent.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// How to print diagnostics: human (to stderr), json or github (to stdout).
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Treat warnings as errors for the exit status.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Rewrite flow files in the canonical layout (comments are kept).
+    Fmt {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Change nothing; show a diff and exit 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+        /// Print the formatted text instead of rewriting the files.
+        #[arg(long, conflicts_with = "check")]
+        stdout: bool,
+    },
+    /// Print a flow's topology as Graphviz dot or Mermaid.
+    ///
+    /// Render dot with `sluice graph f.flow | dot -Tsvg > f.svg`.
+    Graph {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+    /// List every source, channel, sink, transform and group kind.
+    List,
+    /// Show a kind's description and parameters (types, defaults, docs).
+    Explain {
+        /// A kind, e.g. `taildir`, `memory`, `file_roll`, `filter`, or `agent`.
+        kind: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check {
+            files,
+            format,
+            deny_warnings,
+        } => run_check(&files, format, deny_warnings),
+        Command::Fmt {
+            files,
+            check,
+            stdout,
+        } => run_fmt(&files, check, stdout),
+        Command::Graph { file, format } => run_graph(&file, format),
+        Command::List => {
+            print!("{}", explain::list());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { kind } => run_explain(&kind),
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    })
+}
+
+fn load(path: &PathBuf) -> Result<SourceFile, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+fn color_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn run_check(files: &[PathBuf], format: Format, deny_warnings: bool) -> Result<ExitCode, String> {
+    let sources = files.iter().map(load).collect::<Result<Vec<_>, _>>()?;
+    let checked: Vec<_> = sources.iter().map(check).collect();
+    let (mut errors, mut warnings) = (0, 0);
+    for c in &checked {
+        for d in &c.diagnostics {
+            match d.severity {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+            }
+        }
+    }
+    match format {
+        Format::Human => {
+            let color = color_stderr();
+            let mut err = std::io::stderr().lock();
+            for (source, c) in sources.iter().zip(&checked) {
+                let named = NamedSource::new(source.name.clone(), source.text.clone());
+                for d in &c.diagnostics {
+                    let _ = write!(err, "{}", render::human(source, &named, d, color));
+                }
+            }
+            let _ = writeln!(err, "{}", summary(files.len(), errors, warnings));
+        }
+        Format::Json => {
+            let pairs: Vec<_> = sources
+                .iter()
+                .zip(&checked)
+                .map(|(s, c)| (s, &c.diagnostics[..]))
+                .collect();
+            print!("{}", render::json(&pairs));
+        }
+        Format::Github => {
+            for (source, c) in sources.iter().zip(&checked) {
+                print!("{}", render::github(source, &c.diagnostics));
+            }
+        }
+    }
+    let failed = errors > 0 || (deny_warnings && warnings > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn summary(files: usize, errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let checked = plural(files, "file");
+    match (errors, warnings) {
+        (0, 0) => format!("checked {checked}: no problems"),
+        _ => format!(
+            "checked {checked}: {}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ),
+    }
+}
+
+fn run_fmt(files: &[PathBuf], check_only: bool, to_stdout: bool) -> Result<ExitCode, String> {
+    let mut status = ExitCode::SUCCESS;
+    for path in files {
+        let source = load(path)?;
+        let parsed = sluice_dsl::parse(&source.text);
+        if !parsed.errors.is_empty() {
+            let checked = check(&source);
+            let named = NamedSource::new(source.name.clone(), source.text.clone());
+            for d in checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == sluice_compiler::Code::Syntax)
+            {
+                eprint!("{}", render::human(&source, &named, d, color_stderr()));
+            }
+            eprintln!(
+                "{}: not formatted: fix the syntax errors first",
+                source.name
+            );
+            status = ExitCode::from(1);
+            continue;
+        }
+        let formatted = sluice_dsl::format(&source.text, &parsed.file);
+        if to_stdout {
+            print!("{formatted}");
+        } else if check_only {
+            if formatted != source.text {
+                let diff = similar::TextDiff::from_lines(&source.text, &formatted);
+                print!(
+                    "{}",
+                    diff.unified_diff()
+                        .header(&source.name, &format!("{} (formatted)", source.name))
+                );
+                status = ExitCode::from(1);
+            }
+        } else if formatted != source.text {
+            std::fs::write(path, formatted)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!("formatted {}", source.name);
+        }
+    }
+    Ok(status)
+}
+
+fn run_graph(path: &PathBuf, format: GraphFormat) -> Result<ExitCode, String> {
+    let source = load(path)?;
+    let checked = check(&source);
+    let Some(topology) = &checked.topology else {
+        let named = NamedSource::new(source.name.clone(), source.text.clone());
+        for d in &checked.diagnostics {
+            eprint!("{}", render::human(&source, &named, d, color_stderr()));
+        }
+        return Ok(ExitCode::from(1));
+    };
+    if checked.has_errors() {
+        eprintln!(
+            "warning: {} has errors; `sluice check` explains them",
+            source.name
+        );
+    }
+    let name = agent_name(&source, &checked.file);
+    match format {
+        GraphFormat::Dot => print!("{}", graph_render::dot(&name, topology)),
+        GraphFormat::Mermaid => print!("{}", graph_render::mermaid(topology)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn agent_name(source: &SourceFile, file: &sluice_dsl::File) -> String {
+    file.items
+        .iter()
+        .find_map(|i| match i {
+            sluice_dsl::Item::Agent(a) => Some(a.name.value.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| source.stem().to_owned())
+}
+
+fn run_explain(kind: &str) -> Result<ExitCode, String> {
+    let specs = explain::find(kind);
+    if specs.is_empty() {
+        let kinds: Vec<&str> = sluice_runtime::catalogue::all()
+            .iter()
+            .map(|c| c.kind)
+            .collect();
+        let hint = kinds
+            .iter()
+            .min_by_key(|k| strsim::damerau_levenshtein(kind, k))
+            .filter(|k| strsim::damerau_levenshtein(kind, k) <= 3)
+            .map(|k| format!("; did you mean `{k}`?"))
+            .unwrap_or_else(|| "; `sluice list` shows every kind".to_owned());
+        return Err(format!("no kind named `{kind}`{hint}"));
+    }
+    let texts: Vec<String> = specs.iter().map(|s| explain::explain(s)).collect();
+    print!("{}", texts.join("\n"));
+    Ok(ExitCode::SUCCESS)
+}

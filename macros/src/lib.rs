@@ -77,7 +77,11 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
         durable: false,
         requires_one_of: Vec::new(),
     };
-    for attr in input.attrs.iter().filter(|a| a.path().is_ident("component")) {
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("component"))
+    {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("role") {
                 attrs.role = meta.value()?.parse::<LitStr>()?.value();
@@ -95,27 +99,31 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     .requires_one_of
                     .push(names.split(',').map(|n| n.trim().to_owned()).collect());
             } else {
-                return Err(meta.error("expected role, kind, feature, replayable, durable or requires_one_of"));
+                return Err(meta.error(
+                    "expected role, kind, feature, replayable, durable or requires_one_of",
+                ));
             }
             Ok(())
         })?;
     }
-    let role = match attrs.role.as_str() {
-        "source" => quote!(Source),
-        "channel" => quote!(Channel),
-        "sink" => quote!(Sink),
-        "transform" => quote!(Transform),
-        "group" => quote!(Group),
-        "agent" => quote!(Agent),
-        _ => {
-            return Err(syn::Error::new(
+    let role =
+        match attrs.role.as_str() {
+            "source" => quote!(Source),
+            "channel" => quote!(Channel),
+            "sink" => quote!(Sink),
+            "transform" => quote!(Transform),
+            "group" => quote!(Group),
+            "agent" => quote!(Agent),
+            _ => return Err(syn::Error::new(
                 Span::call_site(),
                 "#[component(role = \"source|channel|sink|transform|group|agent\")] is required",
-            ))
-        }
-    };
+            )),
+        };
     if attrs.kind.is_empty() {
-        return Err(syn::Error::new(Span::call_site(), "#[component(kind = \"...\")] is required"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "#[component(kind = \"...\")] is required",
+        ));
     }
     let name = &input.ident;
     let kind = &attrs.kind;
@@ -170,7 +178,10 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
         Fields::Named(named) => named.named.iter().collect::<Vec<_>>(),
         Fields::Unit => Vec::new(),
         Fields::Unnamed(_) => {
-            return Err(syn::Error::new_spanned(&input.ident, "expected named fields"))
+            return Err(syn::Error::new_spanned(
+                &input.ident,
+                "expected named fields",
+            ))
         }
     };
     let mut specs = Vec::new();
@@ -235,13 +246,19 @@ fn expand_param_enum(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let cat = catalogue();
     let name = &input.ident;
     let Data::Enum(data) = &input.data else {
-        return Err(syn::Error::new_spanned(name, "ParamEnum is for fieldless enums"));
+        return Err(syn::Error::new_spanned(
+            name,
+            "ParamEnum is for fieldless enums",
+        ));
     };
     let mut words = Vec::new();
     let mut variants = Vec::new();
     for variant in &data.variants {
         if !matches!(variant.fields, Fields::Unit) {
-            return Err(syn::Error::new_spanned(variant, "ParamEnum variants take no fields"));
+            return Err(syn::Error::new_spanned(
+                variant,
+                "ParamEnum variants take no fields",
+            ));
         }
         words.push(snake_case(&variant.ident.to_string()));
         variants.push(&variant.ident);

@@ -102,3 +102,84 @@ impl<T: ParamValue> ParamValue for BTreeMap<String, T> {
         ParamType::Map(Box::new(T::param_type()))
     }
 }
+
+/// Parses a duration as written in a flow: `250ms`, `30s`, `5m`, `1h`, `7d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit() && c != '_')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let amount = parse_count(number)?;
+    let millis: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a duration (e.g. 250ms, 30s, 5m, 1h, 7d)"
+            ))
+        }
+    };
+    amount
+        .checked_mul(millis)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("duration `{text}` is too large"))
+}
+
+/// Parses a byte size as written in a flow: `512B`, `64KiB`, `10MB`...
+pub fn parse_byte_size(text: &str) -> Result<ByteSize, String> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit() && c != '_')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let amount = parse_count(number)?;
+    let bytes: u64 = match unit {
+        "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a byte size (e.g. 512B, 64KiB, 16MiB, 10MB)"
+            ))
+        }
+    };
+    amount
+        .checked_mul(bytes)
+        .map(ByteSize)
+        .ok_or_else(|| format!("byte size `{text}` is too large"))
+}
+
+fn parse_count(number: &str) -> Result<u64, String> {
+    if number.is_empty() {
+        return Err("expected a number".into());
+    }
+    number
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("`{number}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes_parse_like_the_language() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_byte_size("64KiB"), Ok(ByteSize(65_536)));
+        assert_eq!(parse_byte_size("10MB"), Ok(ByteSize(10_000_000)));
+        assert!(parse_byte_size("10").is_err());
+    }
+}

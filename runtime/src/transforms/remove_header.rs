@@ -6,7 +6,11 @@ use crate::params::RegexPattern;
 
 /// Removes the header `name`, and every header whose name matches `regex`.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "remove_header", requires_one_of = "name, regex")]
+#[component(
+    role = "transform",
+    kind = "remove_header",
+    requires_one_of = "name, regex"
+)]
 pub struct RemoveHeaderConfig {
     /// Exact header name to remove.
     pub name: Option<String>,

@@ -1,0 +1,77 @@
+//! Text for `sluice list` and `sluice explain KIND`, read from the catalogue.
+
+use std::fmt::Write as _;
+
+use sluice_runtime::catalogue::{self, ComponentSpec, Role};
+
+const ROLES: [(Role, &str); 5] = [
+    (Role::Source, "Sources"),
+    (Role::Channel, "Channels"),
+    (Role::Sink, "Sinks"),
+    (Role::Transform, "Transforms"),
+    (Role::Group, "Sink groups"),
+];
+
+/// Every kind, grouped by role, with its one-line summary.
+pub fn list() -> String {
+    let mut out = String::new();
+    for (role, title) in ROLES {
+        let _ = writeln!(out, "{title}:");
+        for spec in catalogue::all().iter().filter(|c| c.role == role) {
+            let _ = writeln!(out, "  {:<16} {}", spec.kind, spec.summary());
+        }
+        out.push('\n');
+    }
+    out.push_str("Run `sluice explain KIND` for a kind's parameters.\n");
+    out
+}
+
+/// The kinds named `kind` (one per role that has it); `agent` explains the agent block.
+pub fn find(kind: &str) -> Vec<&'static ComponentSpec> {
+    catalogue::all().iter().filter(|c| c.kind == kind).collect()
+}
+
+/// A kind's description and parameter table.
+pub fn explain(spec: &ComponentSpec) -> String {
+    let mut out = String::new();
+    if spec.role == Role::Agent {
+        let _ = writeln!(out, "agent \"NAME\" {{ ... }}\n");
+    } else {
+        let _ = writeln!(out, "{} NAME = {} {{ ... }}\n", spec.role, spec.kind);
+    }
+    let _ = writeln!(out, "{}\n", spec.doc);
+    if spec.params.is_empty() {
+        out.push_str("No parameters.\n");
+        return out;
+    }
+    out.push_str("Parameters:\n");
+    for p in &spec.params {
+        let requirement = match (p.required, p.default) {
+            (true, _) => "required".to_owned(),
+            (false, Some(d)) => format!("default {d}"),
+            (false, None) => "optional".to_owned(),
+        };
+        let _ = writeln!(out, "  {} ({}, {requirement})", p.name, p.ty.short_name());
+        for line in p.doc.lines() {
+            let _ = writeln!(out, "      {line}");
+        }
+        if let sluice_runtime::catalogue::ParamType::Record(fields) = &p.ty {
+            for f in fields {
+                let req = if f.required { "required" } else { "optional" };
+                let _ = writeln!(
+                    out,
+                    "      .{} ({}, {req}): {}",
+                    f.name,
+                    f.ty.short_name(),
+                    f.summary()
+                );
+            }
+        }
+    }
+    if !spec.requires_one_of.is_empty() {
+        for group in spec.requires_one_of {
+            let _ = writeln!(out, "\nAt least one of {} is required.", group.join(", "));
+        }
+    }
+    out
+}
