@@ -61,8 +61,8 @@ impl ComponentSpec {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// The first line of the doc comment.
-    pub fn summary(&self) -> &'static str {
+    /// The first sentence of the doc comment.
+    pub fn summary(&self) -> String {
         first_line(self.doc)
     }
 }
@@ -87,13 +87,19 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
-    pub fn summary(&self) -> &'static str {
+    pub fn summary(&self) -> String {
         first_line(self.doc)
     }
 }
 
-fn first_line(doc: &'static str) -> &'static str {
-    doc.trim().lines().next().unwrap_or("").trim()
+/// The first sentence of a doc comment (its summary), as one line.
+fn first_line(doc: &'static str) -> String {
+    let paragraph: Vec<&str> = doc.trim().lines().take_while(|l| !l.trim().is_empty()).collect();
+    let text = paragraph.join(" ");
+    match text.find(". ") {
+        Some(end) => text[..=end].to_owned(),
+        None => text,
+    }
 }
 
 /// The type of a parameter's value, as the checker sees it.
