@@ -47,6 +47,11 @@ fn every_example_is_canonically_formatted() {
         let parsed = sluice_dsl::parse(&text);
         assert!(parsed.errors.is_empty());
         let formatted = sluice_dsl::format(&text, &parsed.file);
-        assert_eq!(formatted, text, "{} is not in canonical format (run `sluice fmt`)", path.display());
+        assert_eq!(
+            formatted,
+            text,
+            "{} is not in canonical format (run `sluice fmt`)",
+            path.display()
+        );
     }
 }

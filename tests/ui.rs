@@ -43,7 +43,11 @@ fn every_broken_flow_reports_its_code_and_matches_its_snapshot() {
             assert!(
                 checked.diagnostics.iter().any(|d| d.code.as_str() == code),
                 "{code}/{case}.flow should report `{code}`, got {:?}",
-                checked.diagnostics.iter().map(|d| d.code.as_str()).collect::<Vec<_>>()
+                checked
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.code.as_str())
+                    .collect::<Vec<_>>()
             );
             let named = NamedSource::new(source.name.clone(), source.text.clone());
             let rendered: String = checked
@@ -73,7 +77,10 @@ fn every_broken_flow_reports_its_code_and_matches_its_snapshot() {
     assert!(total >= 60, "the corpus has only {total} cases");
     for code in Code::ALL {
         let n = per_code.get(code.as_str()).copied().unwrap_or(0);
-        assert!(n >= 2, "code `{code}` has {n} corpus cases; every code needs at least 2");
+        assert!(
+            n >= 2,
+            "code `{code}` has {n} corpus cases; every code needs at least 2"
+        );
     }
 }
 
@@ -92,7 +99,11 @@ fn formatting_the_corpus_is_idempotent() {
             }
             let once = sluice_dsl::format(&text, &parsed.file);
             let reparsed = sluice_dsl::parse(&once);
-            assert!(reparsed.errors.is_empty(), "{}: formatted text does not parse:\n{once}", path.display());
+            assert!(
+                reparsed.errors.is_empty(),
+                "{}: formatted text does not parse:\n{once}",
+                path.display()
+            );
             let twice = sluice_dsl::format(&once, &reparsed.file);
             assert_eq!(once, twice, "{}: fmt is not idempotent", path.display());
             assert_eq!(

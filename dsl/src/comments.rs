@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn finds_both_comment_styles_and_ignores_strings() {
-        let src = "a = \"#x\" # one\nb = r\"//\" // two\nc = r#\"\"# x\"# #three";
+        let src = "a = \"#x\" # one\nb = r\"//\" // two\nc = r#\"a\"b\"# #three";
         let texts: Vec<_> = scan_comments(src).into_iter().map(|c| c.text).collect();
         assert_eq!(texts, ["# one", "// two", "#three"]);
     }

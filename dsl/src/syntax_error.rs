@@ -35,6 +35,17 @@ pub(crate) fn describe_pest_error(
     while pos < src.len() && matches!(src.as_bytes()[pos], b' ' | b'\t') {
         pos += 1;
     }
+    if let Some(open) = unclosed_quote(src, pos) {
+        return SyntaxError {
+            span: Span::new(open, open + 1),
+            message: "unterminated string".into(),
+            label: "this string is never closed".into(),
+            help: Some(
+                "close it with `\"` on the same line; strings cannot span lines (raw strings can)"
+                    .into(),
+            ),
+        };
+    }
     let (found, found_len) = found_at(src, pos);
 
     let mut expected = BTreeSet::new();
@@ -94,6 +105,37 @@ pub(crate) fn describe_pest_error(
         message,
         help,
     }
+}
+
+/// The opening quote of a normal string left open on the line of `pos`, if any.
+fn unclosed_quote(src: &str, pos: usize) -> Option<usize> {
+    let line_start = src[..pos.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[line_start..]
+        .find('\n')
+        .map_or(src.len(), |i| line_start + i);
+    let line = &src[line_start..line_end];
+    if line.contains("r\"") || line.contains("r#") {
+        return None; // raw strings have no escapes; this simple scan would misread them
+    }
+    let mut open = None;
+    let mut chars = line.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if open.is_some() => {
+                chars.next();
+            }
+            '"' => {
+                open = if open.is_some() {
+                    None
+                } else {
+                    Some(line_start + i)
+                }
+            }
+            '#' if open.is_none() => break,
+            _ => {}
+        }
+    }
+    open
 }
 
 /// What sits at `pos`, in words, and how many bytes to underline.

@@ -94,7 +94,11 @@ impl ParamSpec {
 
 /// The first sentence of a doc comment (its summary), as one line.
 fn first_line(doc: &'static str) -> String {
-    let paragraph: Vec<&str> = doc.trim().lines().take_while(|l| !l.trim().is_empty()).collect();
+    let paragraph: Vec<&str> = doc
+        .trim()
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
     let text = paragraph.join(" ");
     match text.find(". ") {
         Some(end) => text[..=end].to_owned(),
