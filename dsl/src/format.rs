@@ -193,8 +193,9 @@ impl<'a> Formatter<'a> {
             .next()
             .map_or(0, |l| l.chars().count());
         let fits = line_so_far + inline.chars().count() <= MAX_WIDTH;
+        let multiline = !fits || self.has_comments_in(value.span);
         match &value.kind {
-            ValueKind::List(items) if !(fits && !self.has_comments_in(value.span)) => {
+            ValueKind::List(items) if multiline => {
                 self.out.push('[');
                 self.open_line_end(value.span);
                 self.at_block_start = true;
@@ -210,7 +211,7 @@ impl<'a> Formatter<'a> {
                 self.out.push(']');
                 self.last_pos = value.span.end;
             }
-            ValueKind::Map(entries) if !(fits && !self.has_comments_in(value.span)) => {
+            ValueKind::Map(entries) if multiline => {
                 self.out.push('{');
                 self.open_line_end(value.span);
                 self.at_block_start = true;
