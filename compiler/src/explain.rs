@@ -75,3 +75,61 @@ pub fn explain(spec: &ComponentSpec) -> String {
     }
     out
 }
+
+/// `docs/components.md`: every kind's description and parameter table, from the catalogue.
+pub fn components_markdown() -> String {
+    let mut out = String::from(
+        "# Components\n\n\
+         Generated from the component catalogue (the runtime's config structs); \
+         `sluice explain KIND` prints the same. Do not edit by hand: run \
+         `SLUICE_BLESS=1 cargo test -p sluice-compiler --test docs`.\n\n\
+         Values in the *default* column are written in `.flow` syntax. Enum words may be \
+         written bare (`format = json`) or quoted (`format = \"json\"`).\n",
+    );
+    let agent = catalogue::all().iter().filter(|c| c.role == Role::Agent);
+    for (title, specs) in std::iter::once(("The agent block", agent.collect::<Vec<_>>())).chain(
+        ROLES.iter().map(|(role, title)| {
+            (*title, catalogue::all().iter().filter(|c| c.role == *role).collect::<Vec<_>>())
+        }),
+    ) {
+        let _ = writeln!(out, "\n## {title}\n");
+        for spec in specs {
+            if spec.role != Role::Agent {
+                let _ = writeln!(out, "### `{}` ({})\n", spec.kind, spec.role);
+            }
+            let _ = writeln!(out, "{}\n", spec.doc.replace('\n', " "));
+            if spec.params.is_empty() {
+                out.push_str("No parameters.\n\n");
+                continue;
+            }
+            out.push_str("| param | type | default | description |\n|---|---|---|---|\n");
+            for p in &spec.params {
+                let default = match (p.required, p.default) {
+                    (true, _) => "**required**".to_owned(),
+                    (false, Some(d)) => format!("`{d}`"),
+                    (false, None) => "unset".to_owned(),
+                };
+                let mut doc = p.doc.replace('\n', " ");
+                if let sluice_runtime::catalogue::ParamType::Record(fields) = &p.ty {
+                    let parts: Vec<String> = fields
+                        .iter()
+                        .map(|f| format!("`{}`{}: {}", f.name, if f.required { " (required)" } else { "" }, f.summary()))
+                        .collect();
+                    doc.push_str(&format!(" Fields: {}", parts.join("; ")));
+                }
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {default} | {} |",
+                    p.name,
+                    p.ty.short_name().replace('|', "\\|"),
+                    doc.replace('|', "\\|")
+                );
+            }
+            for group in spec.requires_one_of {
+                let _ = writeln!(out, "\nAt least one of {} is required.", group.join(", "));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
