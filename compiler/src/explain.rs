@@ -89,7 +89,13 @@ pub fn components_markdown() -> String {
     let agent = catalogue::all().iter().filter(|c| c.role == Role::Agent);
     for (title, specs) in std::iter::once(("The agent block", agent.collect::<Vec<_>>())).chain(
         ROLES.iter().map(|(role, title)| {
-            (*title, catalogue::all().iter().filter(|c| c.role == *role).collect::<Vec<_>>())
+            (
+                *title,
+                catalogue::all()
+                    .iter()
+                    .filter(|c| c.role == *role)
+                    .collect::<Vec<_>>(),
+            )
         }),
     ) {
         let _ = writeln!(out, "\n## {title}\n");
@@ -113,7 +119,14 @@ pub fn components_markdown() -> String {
                 if let sluice_runtime::catalogue::ParamType::Record(fields) = &p.ty {
                     let parts: Vec<String> = fields
                         .iter()
-                        .map(|f| format!("`{}`{}: {}", f.name, if f.required { " (required)" } else { "" }, f.summary()))
+                        .map(|f| {
+                            format!(
+                                "`{}`{}: {}",
+                                f.name,
+                                if f.required { " (required)" } else { "" },
+                                f.summary()
+                            )
+                        })
                         .collect();
                     doc.push_str(&format!(" Fields: {}", parts.join("; ")));
                 }
