@@ -24,7 +24,7 @@ pub fn check(
     unused(symbols, topo, diags);
     unfed_groups(topo, diags);
     dead_ends(topo, diags);
-    group_conflicts(symbols, topo, diags);
+    group_conflicts(topo, diags);
     capacity(symbols, topo, diags);
     lossy_buffers(symbols, topo, diags);
     routes_without_default(file, diags);
@@ -232,7 +232,7 @@ fn dead_ends(topo: &Topology, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn group_conflicts(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnostic>) {
+fn group_conflicts(topo: &Topology, diags: &mut Vec<Diagnostic>) {
     let mut first_group: HashMap<NodeIndex, (NodeIndex, sluice_dsl::Span)> = HashMap::new();
     let mut edges: Vec<_> = (&topo.graph)
         .edge_references()
@@ -294,7 +294,6 @@ fn group_conflicts(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnosti
             );
         }
     }
-    let _ = symbols;
 }
 
 fn capacity(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnostic>) {
@@ -328,44 +327,22 @@ fn capacity(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnostic>) {
         let Some(node) = topo.node_of(channel.name()) else {
             continue;
         };
-        // Sinks draining it, directly or through a group.
-        let mut drains = Vec::new();
-        let mut stack: Vec<NodeIndex> = topo
-            .graph
-            .neighbors_directed(node, Direction::Outgoing)
-            .collect();
-        let mut seen = HashSet::new();
-        while let Some(n) = stack.pop() {
-            if !seen.insert(n) {
-                continue;
-            }
-            match topo.role_of(n) {
-                Some(Role::Sink) => drains.push(n),
-                Some(Role::Group) => {
-                    stack.extend(topo.graph.neighbors_directed(n, Direction::Outgoing))
-                }
-                _ => {}
-            }
-        }
-        // Sources feeding it, through transforms and routes.
-        let mut feeders = Vec::new();
-        let mut stack: Vec<NodeIndex> = topo
-            .graph
-            .neighbors_directed(node, Direction::Incoming)
-            .collect();
-        let mut seen = HashSet::new();
-        while let Some(n) = stack.pop() {
-            if !seen.insert(n) {
-                continue;
-            }
-            match &topo.graph[n].kind {
-                NodeKind::Component(Role::Source) => feeders.push(n),
-                NodeKind::TransformUse | NodeKind::Route => {
-                    stack.extend(topo.graph.neighbors_directed(n, Direction::Incoming))
-                }
-                _ => {}
-            }
-        }
+        // Sinks draining it (directly or through groups), sources feeding it (through
+        // transforms and routes).
+        let mut drains = reach(
+            topo,
+            node,
+            Direction::Outgoing,
+            |k| matches!(k, NodeKind::Component(Role::Group)),
+            |k| matches!(k, NodeKind::Component(Role::Sink)),
+        );
+        let mut feeders = reach(
+            topo,
+            node,
+            Direction::Incoming,
+            |k| matches!(k, NodeKind::TransformUse | NodeKind::Route),
+            |k| matches!(k, NodeKind::Component(Role::Source)),
+        );
         drains.sort_by_key(|&n| topo.graph[n].span.start);
         feeders.sort_by_key(|&n| topo.graph[n].span.start);
         for (n, verb) in drains
@@ -398,6 +375,32 @@ fn capacity(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// The nodes `found` reached from `start` going `direction`, walking on through nodes
+/// for which `through` holds.
+fn reach(
+    topo: &Topology,
+    start: NodeIndex,
+    direction: Direction,
+    through: impl Fn(&NodeKind) -> bool,
+    found: impl Fn(&NodeKind) -> bool,
+) -> Vec<NodeIndex> {
+    let mut out = Vec::new();
+    let mut stack: Vec<NodeIndex> = topo.graph.neighbors_directed(start, direction).collect();
+    let mut seen = HashSet::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n) {
+            continue;
+        }
+        let kind = &topo.graph[n].kind;
+        if found(kind) {
+            out.push(n);
+        } else if through(kind) {
+            stack.extend(topo.graph.neighbors_directed(n, direction));
+        }
+    }
+    out
 }
 
 fn lossy_buffers(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnostic>) {
