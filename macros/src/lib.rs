@@ -270,6 +270,14 @@ fn expand_param_enum(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
         }
 
+        impl ::sluice_runtime::env::FromEnv for #name {
+            fn from_env(text: &str) -> ::std::result::Result<Self, ::std::string::String> {
+                Self::from_word(text.trim()).ok_or_else(|| {
+                    ::std::format!("is not one of {}", [#(#words),*].join(", "))
+                })
+            }
+        }
+
         impl #name {
             /// Every accepted word, in declaration order.
             pub const WORDS: &'static [&'static str] = &[#(#words),*];

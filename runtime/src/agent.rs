@@ -1,33 +1,356 @@
-//! The optional `agent "name" { ... }` block: settings of the agent process itself.
+//! The agent process: command line, logging, metrics endpoint, signals, and the tasks
+//! that drive sources and sinks. Generated `main.rs` files call [`main`].
+//!
+//! Shutdown: on the first SIGTERM/SIGINT sources stop, channels close, and sinks drain
+//! what is buffered for up to `shutdown_timeout`; then the agent exits 0. A second signal
+//! exits at once. When every source ends by itself (a finite `seq`, end of stdin), the
+//! agent drains and exits the same way.
 
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sluice_macros::{Component, ParamEnum};
+use tokio::task::JoinSet;
 
-use crate::params::Address;
+use crate::agent_config::{AgentConfig, LogLevel};
+use crate::env::{EnvError, EnvVar};
+use crate::metrics::Metrics;
+use crate::pipeline::{Channel, Output, Sink, Source, SourceContext};
+use crate::shutdown::{self, Shutdown, ShutdownTrigger};
 
-/// Settings of the agent process: metrics endpoint, shutdown deadline, log level.
-#[derive(Clone, Debug, Component)]
-#[component(role = "agent", kind = "agent", feature = "agent")]
-pub struct AgentConfig {
-    /// Address to serve metrics on: Prometheus text at `/metrics`, JSON at `/metrics.json`.
-    /// Off unless set here or with `--metrics-addr`.
-    #[param(binds = "tcp")]
-    pub metrics: Option<Address>,
-    /// How long SIGTERM/SIGINT waits for channels to drain into sinks before exiting.
-    #[param(default = "30s")]
-    pub shutdown_timeout: Duration,
-    /// Least severe log level printed (overridden by `--log-level`).
-    #[param(default = "\"info\"")]
-    pub log_level: LogLevel,
+/// Facts about the agent, fixed when it was generated.
+#[derive(Clone, Copy, Debug)]
+pub struct AgentInfo {
+    pub name: &'static str,
+    /// The `.flow` file it was built from.
+    pub flow_file: &'static str,
+    /// Every `env(...)` in the flow.
+    pub env_vars: &'static [EnvVar],
 }
 
-/// Log verbosity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ParamEnum)]
-pub enum LogLevel {
-    Error,
-    Warn,
-    Info,
-    Debug,
-    Trace,
+/// Why the agent could not start or run.
+#[derive(Debug)]
+pub enum AgentError {
+    /// `env(...)` values that could not be resolved.
+    Env(Vec<EnvError>),
+    /// A component failed to start (bind, open, connect...).
+    Component { name: String, error: io::Error },
+    Io(io::Error),
+}
+
+impl AgentError {
+    pub fn component(name: &str) -> impl FnOnce(io::Error) -> AgentError + '_ {
+        move |error| AgentError::Component {
+            name: name.to_owned(),
+            error,
+        }
+    }
+}
+
+impl From<EnvError> for AgentError {
+    fn from(e: EnvError) -> Self {
+        AgentError::Env(vec![e])
+    }
+}
+
+impl fmt::Display for AgentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AgentError::Env(errors) => {
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            AgentError::Component { name, error } => write!(f, "component `{name}`: {error}"),
+            AgentError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for AgentError {}
+
+struct Args {
+    metrics_addr: Option<String>,
+    log_level: Option<LogLevel>,
+    check_env: bool,
+}
+
+fn usage(info: &AgentInfo) -> String {
+    format!(
+        "{name}: a Sluice agent built from {flow}\n\n\
+         Usage: {name} [OPTIONS]\n\n\
+         Options:\n  \
+         --metrics-addr ADDR   serve metrics on ADDR (Prometheus at /metrics, JSON at /metrics.json)\n  \
+         --log-level LEVEL     error, warn, info, debug or trace (default: the flow's, else info)\n  \
+         --check-env           resolve every env(...) of the flow, report problems, and exit\n  \
+         -h, --help            print this help\n  \
+         -V, --version         print the version\n\n\
+         SIGTERM or SIGINT stops the sources and drains the channels (up to shutdown_timeout);\n\
+         a second signal exits at once.",
+        name = info.name,
+        flow = info.flow_file
+    )
+}
+
+fn parse_args(info: &AgentInfo) -> Result<Args, String> {
+    let mut args = Args {
+        metrics_addr: None,
+        log_level: None,
+        check_env: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| inline.clone().or_else(|| it.next()).ok_or(format!("{name} needs a value"));
+        match flag.as_str() {
+            "--metrics-addr" => args.metrics_addr = Some(value("--metrics-addr")?),
+            "--log-level" => {
+                let v = value("--log-level")?;
+                args.log_level = Some(
+                    LogLevel::from_word(&v).ok_or(format!("unknown log level `{v}`: use error, warn, info, debug or trace"))?,
+                );
+            }
+            "--check-env" => args.check_env = true,
+            "-h" | "--help" => return Err(usage(info)),
+            "-V" | "--version" => return Err(format!("{} (sluice {})", info.name, env!("CARGO_PKG_VERSION"))),
+            other => return Err(format!("unknown option `{other}`\n\n{}", usage(info))),
+        }
+    }
+    Ok(args)
+}
+
+/// Runs an agent: `config` builds the agent block's settings, `run` assembles the flow
+/// on the given context and drives it.
+pub fn main<F, Fut>(info: AgentInfo, config: fn() -> Result<AgentConfig, EnvError>, run: F) -> ExitCode
+where
+    F: FnOnce(AgentContext) -> Fut,
+    Fut: Future<Output = Result<(), AgentError>>,
+{
+    let args = match parse_args(&info) {
+        Ok(a) => a,
+        Err(message) => {
+            let is_info = message.contains("Usage:") && !message.starts_with("unknown") || message.contains("(sluice ");
+            if is_info {
+                println!("{message}");
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("{}: {message}", info.name);
+            return ExitCode::from(2);
+        }
+    };
+    let env_errors = crate::env::check_all(info.env_vars);
+    if !env_errors.is_empty() {
+        eprintln!("{}: {}", info.name, AgentError::Env(env_errors));
+        return ExitCode::from(2);
+    }
+    let config = match config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: {e}", info.name);
+            return ExitCode::from(2);
+        }
+    };
+    if args.check_env {
+        println!("{}: all {} env(...) values resolve", info.name, info.env_vars.len());
+        return ExitCode::SUCCESS;
+    }
+    init_logging(args.log_level.unwrap_or(config.log_level));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{}: cannot start the runtime: {e}", info.name);
+            return ExitCode::from(1);
+        }
+    };
+    let metrics_addr = args.metrics_addr.or(config.metrics.map(|a| a.0));
+    let result = runtime.block_on(async move {
+        let metrics = Metrics::default();
+        if let Some(addr) = metrics_addr {
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(AgentError::component("metrics endpoint"))?;
+            tracing::info!(addr = %listener.local_addr().map_or(addr.clone(), |a: SocketAddr| a.to_string()), "serving metrics");
+            tokio::spawn(metrics.clone().serve(listener));
+        }
+        let (trigger, shutdown) = shutdown::channel();
+        let trigger = Arc::new(trigger);
+        tokio::spawn(watch_signals(trigger.clone(), config.shutdown_timeout));
+        let ctx = AgentContext {
+            metrics,
+            shutdown,
+            trigger,
+            shutdown_timeout: config.shutdown_timeout,
+            sources: JoinSet::new(),
+            sinks: JoinSet::new(),
+            closers: Vec::new(),
+        };
+        tracing::info!(agent = info.name, flow = info.flow_file, "starting");
+        run(ctx).await
+    });
+    // Tasks still blocked on I/O must not hold the exit up.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {e}", info.name);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(level: LogLevel) {
+    let level = match level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Trace => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn watch_signals(trigger: Arc<ShutdownTrigger>, timeout: Duration) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::warn!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!(timeout_s = timeout.as_secs_f64(), "signal received: stopping sources and draining channels");
+    trigger.trigger();
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::warn!("second signal: exiting now");
+    std::process::exit(130);
+}
+
+/// What generated code assembles a flow with.
+pub struct AgentContext {
+    metrics: Metrics,
+    shutdown: Shutdown,
+    trigger: Arc<ShutdownTrigger>,
+    shutdown_timeout: Duration,
+    sources: JoinSet<()>,
+    sinks: JoinSet<()>,
+    closers: Vec<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl AgentContext {
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Registers a channel so it is closed when the sources have stopped.
+    pub fn channel<C: Channel>(&mut self, channel: C) -> Arc<C> {
+        let channel = Arc::new(channel);
+        let handle = channel.clone();
+        self.closers.push(Box::new(move || handle.close()));
+        channel
+    }
+
+    pub fn spawn_source<S: Source, O: Output>(&mut self, name: &'static str, kind: &str, source: S, out: O) {
+        let ctx = SourceContext {
+            name,
+            shutdown: self.shutdown.clone(),
+            counters: self.metrics.source(name, kind),
+        };
+        self.sources.spawn(async move {
+            match source.run(out, ctx).await {
+                Ok(()) => tracing::info!(source = name, "source finished"),
+                Err(e) => tracing::error!(source = name, error = %e, "source failed"),
+            }
+        });
+    }
+
+    /// Drives `sink` from `channel`: take up to `batch_size`, write, commit on success,
+    /// roll back and retry with exponential backoff on failure.
+    pub fn spawn_sink<C: Channel, S: Sink>(&mut self, name: &'static str, kind: &str, channel: Arc<C>, mut sink: S, batch_size: u64) {
+        let counters = self.metrics.sink(name, kind);
+        sink.bind_counters(counters.clone());
+        let batch_size = usize::try_from(batch_size).unwrap_or(usize::MAX).max(1);
+        self.sinks.spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            while let Some(batch) = channel.take(batch_size).await {
+                counters.drain_attempts.add(batch.len() as u64);
+                match sink.write(&batch).await {
+                    Ok(()) => {
+                        let bytes = batch.iter().map(|e| e.size()).sum();
+                        channel.commit(batch.len(), bytes);
+                        counters.drain_successes.add(batch.len() as u64);
+                        backoff = Duration::from_millis(100);
+                    }
+                    Err(e) => {
+                        counters.connection_failures.inc();
+                        tracing::warn!(sink = name, error = %e, retry_in_ms = backoff.as_millis() as u64, "delivery failed; will retry");
+                        channel.rollback(batch);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+            if let Err(e) = sink.close().await {
+                tracing::error!(sink = name, error = %e, "closing failed");
+            }
+        });
+    }
+
+    /// Runs until every source has ended (by itself or because of a signal), then closes
+    /// the channels and lets the sinks drain — for at most `shutdown_timeout` after a
+    /// signal.
+    pub async fn run(mut self) -> Result<(), AgentError> {
+        let mut shutdown = self.shutdown.clone();
+        let mut signalled = false;
+        loop {
+            tokio::select! {
+                joined = self.sources.join_next() => {
+                    if joined.is_none() {
+                        break;
+                    }
+                }
+                _ = shutdown.wait(), if !signalled => {
+                    signalled = true;
+                }
+            }
+        }
+        // Sources are done: make sure everyone sees shutdown, then stop accepting puts.
+        self.trigger.trigger();
+        for close in &self.closers {
+            close();
+        }
+        let drain = async {
+            while self.sinks.join_next().await.is_some() {}
+        };
+        if signalled {
+            if tokio::time::timeout(self.shutdown_timeout, drain).await.is_err() {
+                tracing::warn!(
+                    timeout_s = self.shutdown_timeout.as_secs_f64(),
+                    "shutdown_timeout reached with events still buffered; exiting"
+                );
+            }
+        } else {
+            drain.await;
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
 }

@@ -240,11 +240,11 @@ pub trait ParamValue {
 
 /// Every component kind, in registry order. Adding a kind is one line here.
 pub fn all() -> &'static [ComponentSpec] {
-    use crate::{agent, channels, groups, sinks, sources, transforms};
+    use crate::{agent_config, channels, groups, sinks, sources, transforms};
     static ALL: OnceLock<Vec<ComponentSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
         vec![
-            agent::AgentConfig::spec(),
+            agent_config::AgentConfig::spec(),
             sources::stdin::StdinConfig::spec(),
             sources::exec::ExecConfig::spec(),
             sources::seq::SeqConfig::spec(),

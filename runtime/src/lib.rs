@@ -3,16 +3,50 @@
 //! Every component kind has its own module under `sources/`, `channels/`, `sinks/`,
 //! `transforms/` and `groups/`. Its config struct, with `#[derive(Component)]`, is the one
 //! declaration of its parameters: [`catalogue::all`] lists them for the compiler.
+//!
+//! With no cargo features this crate is only that catalogue. The `agent` feature adds the
+//! event model, channels, drivers, metrics and shutdown; each component's implementation
+//! sits behind its own feature (`source-netcat`, `sink-file-roll`, …) so a generated agent
+//! compiles only what its flow uses.
 
 // Lets `#[derive(Component)]`, which names `::sluice_runtime`, work inside this crate.
 extern crate self as sluice_runtime;
 
-pub mod agent;
+pub mod agent_config;
 pub mod catalogue;
 pub mod channels;
+pub mod env;
 pub mod groups;
 pub mod params;
 pub mod sinks;
 pub mod sources;
 pub mod tls;
 pub mod transforms;
+
+#[cfg(feature = "agent")]
+pub mod agent;
+#[cfg(feature = "agent")]
+pub mod event;
+#[cfg(feature = "agent")]
+pub mod expr;
+#[cfg(feature = "agent")]
+pub mod lines;
+#[cfg(feature = "agent")]
+pub mod metrics;
+#[cfg(feature = "agent")]
+pub mod pipeline;
+#[cfg(feature = "agent")]
+pub mod shutdown;
+#[cfg(feature = "agent")]
+pub mod time;
+
+/// What generated agents import.
+#[cfg(feature = "agent")]
+pub mod prelude {
+    pub use crate::agent::{AgentContext, AgentError, AgentInfo};
+    pub use crate::env::EnvVar;
+    pub use crate::event::{Batch, Event};
+    pub use crate::expr::{self, Value};
+    pub use crate::pipeline::{Channel, Closed, Output, Sink, Source, Transform};
+    pub use std::sync::Arc;
+}

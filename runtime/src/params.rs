@@ -85,6 +85,36 @@ param_types! {
     FsyncPolicy => ParamType::EnumOrDuration(&["every_commit"]),
 }
 
+macro_rules! from_str_newtypes {
+    ($($ty:ident),*) => {
+        $(impl From<&str> for $ty {
+            fn from(s: &str) -> Self {
+                $ty(s.to_owned())
+            }
+        })*
+    };
+}
+
+from_str_newtypes!(Address, Glob, RegexPattern, PathTemplate, Url, BoolExpr, ScalarExpr, SinkRef);
+
+impl crate::env::FromEnv for FsyncPolicy {
+    fn from_env(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "every_commit" => Ok(FsyncPolicy::EveryCommit),
+            other => parse_duration(other).map(FsyncPolicy::Interval),
+        }
+    }
+}
+
+/// A value written as a word in the flow (an enum, `every_commit`): used by generated
+/// code, after `sluice check` has accepted the word.
+pub fn word<T: crate::env::FromEnv>(word: &str) -> T {
+    match T::from_env(word) {
+        Ok(v) => v,
+        Err(problem) => panic!("`{word}` {problem}: the flow was not checked by this version of sluice"),
+    }
+}
+
 impl<T: ParamValue> ParamValue for Option<T> {
     fn param_type() -> ParamType {
         T::param_type()

@@ -46,3 +46,263 @@ pub enum Compression {
     Gzip,
     Zstd,
 }
+
+#[cfg(feature = "sink-file-roll")]
+pub use imp::{build, FileRoll, Template};
+
+#[cfg(feature = "sink-file-roll")]
+mod imp {
+    use std::collections::HashMap;
+    use std::fs::{File, OpenOptions};
+    use std::io::{self, BufWriter, Write};
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant};
+
+    use super::{Compression, FileRollConfig, TextFormat};
+    use crate::event::Event;
+    use crate::pipeline::Sink;
+    use crate::sinks::format::write_line;
+    use crate::time::{now_millis, Utc};
+
+    /// A parsed path template.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Template(Vec<Part>);
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    enum Part {
+        Text(String),
+        Year,
+        Month,
+        Day,
+        Hour,
+        Minute,
+        Second,
+        Header(String),
+    }
+
+    impl Template {
+        pub fn parse(s: &str) -> io::Result<Template> {
+            let mut parts = Vec::new();
+            let mut text = String::new();
+            let mut chars = s.chars();
+            while let Some(c) = chars.next() {
+                if c != '%' {
+                    text.push(c);
+                    continue;
+                }
+                let part = match chars.next() {
+                    Some('%') => {
+                        text.push('%');
+                        continue;
+                    }
+                    Some('Y') => Part::Year,
+                    Some('m') => Part::Month,
+                    Some('d') => Part::Day,
+                    Some('H') => Part::Hour,
+                    Some('M') => Part::Minute,
+                    Some('S') => Part::Second,
+                    Some('{') => Part::Header(chars.by_ref().take_while(|&c| c != '}').collect()),
+                    other => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("bad template escape %{}", other.map(String::from).unwrap_or_default()),
+                        ))
+                    }
+                };
+                if !text.is_empty() {
+                    parts.push(Part::Text(std::mem::take(&mut text)));
+                }
+                parts.push(part);
+            }
+            if !text.is_empty() {
+                parts.push(Part::Text(text));
+            }
+            Ok(Template(parts))
+        }
+
+        /// Whether the template is the same for every event.
+        pub fn is_static(&self) -> bool {
+            self.0.iter().all(|p| matches!(p, Part::Text(_)))
+        }
+
+        /// Fills the template for an event that happened at `time`. A missing header
+        /// becomes `unknown`; `/` in header values is replaced so it cannot leave `dir`.
+        pub fn render(&self, event: &Event, time: &Utc, out: &mut String) {
+            use std::fmt::Write as _;
+            for part in &self.0 {
+                let _ = match part {
+                    Part::Text(t) => {
+                        out.push_str(t);
+                        Ok(())
+                    }
+                    Part::Year => write!(out, "{:04}", time.year),
+                    Part::Month => write!(out, "{:02}", time.month),
+                    Part::Day => write!(out, "{:02}", time.day),
+                    Part::Hour => write!(out, "{:02}", time.hour),
+                    Part::Minute => write!(out, "{:02}", time.minute),
+                    Part::Second => write!(out, "{:02}", time.second),
+                    Part::Header(name) => {
+                        let value = event.headers.get(name).unwrap_or("unknown");
+                        out.extend(value.chars().map(|c| if c == '/' || c == '\0' { '_' } else { c }));
+                        Ok(())
+                    }
+                };
+            }
+        }
+    }
+
+    struct OpenFile {
+        writer: BufWriter<File>,
+        size: u64,
+        opened: Instant,
+        dirty: bool,
+    }
+
+    pub struct FileRoll {
+        dir: Template,
+        prefix: Template,
+        format: TextFormat,
+        roll_interval: Duration,
+        roll_size: u64,
+        fsync: bool,
+        extension: &'static str,
+        files: HashMap<(String, String), OpenFile>,
+        line: Vec<u8>,
+        key_dir: String,
+        key_prefix: String,
+    }
+
+    pub async fn build(config: FileRollConfig) -> io::Result<FileRoll> {
+        if config.compression != Compression::None {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("compression = {} is not available in this version", config.compression.as_str()),
+            ));
+        }
+        Ok(FileRoll {
+            dir: Template::parse(&config.dir.0)?,
+            prefix: Template::parse(&config.prefix.0)?,
+            format: config.format,
+            roll_interval: config.roll_interval,
+            roll_size: config.roll_size.map_or(u64::MAX, |s| s.0),
+            fsync: config.fsync,
+            extension: if config.format == TextFormat::Json { "ndjson" } else { "log" },
+            files: HashMap::new(),
+            line: Vec::with_capacity(4096),
+            key_dir: String::new(),
+            key_prefix: String::new(),
+        })
+    }
+
+    /// The event's time: its `timestamp` header (Unix ms) if it has one, else now.
+    fn event_time(event: &Event, now: u64) -> Utc {
+        let ms = event.headers.get("timestamp").and_then(|t| t.parse().ok()).unwrap_or(now);
+        Utc::from_millis(ms)
+    }
+
+    impl FileRoll {
+        fn open(&self, dir: &str, prefix: &str) -> io::Result<OpenFile> {
+            std::fs::create_dir_all(dir)?;
+            let t = Utc::from_millis(now_millis());
+            for n in 0u32.. {
+                let path = PathBuf::from(dir).join(format!(
+                    "{prefix}-{:04}{:02}{:02}T{:02}{:02}{:02}-{n}.{}",
+                    t.year, t.month, t.day, t.hour, t.minute, t.second, self.extension
+                ));
+                match OpenOptions::new().write(true).create_new(true).open(&path) {
+                    Ok(file) => {
+                        tracing::debug!(path = %path.display(), "opened output file");
+                        return Ok(OpenFile {
+                            writer: BufWriter::with_capacity(256 * 1024, file),
+                            size: 0,
+                            opened: Instant::now(),
+                            dirty: false,
+                        });
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            unreachable!("an unused file name exists")
+        }
+
+        fn needs_roll(&self, file: &OpenFile) -> bool {
+            file.size >= self.roll_size || (!self.roll_interval.is_zero() && file.opened.elapsed() >= self.roll_interval)
+        }
+
+        fn write_event(&mut self, event: &Event, now: u64) -> io::Result<()> {
+            let static_paths = self.dir.is_static() && self.prefix.is_static();
+            if !static_paths || self.key_dir.is_empty() {
+                let time = event_time(event, now);
+                self.key_dir.clear();
+                self.key_prefix.clear();
+                self.dir.render(event, &time, &mut self.key_dir);
+                self.prefix.render(event, &time, &mut self.key_prefix);
+            }
+            self.line.clear();
+            write_line(&mut self.line, event, self.format);
+            let key = (std::mem::take(&mut self.key_dir), std::mem::take(&mut self.key_prefix));
+            let roll = self.files.get(&key).is_none_or(|f| self.needs_roll(f));
+            if roll {
+                if let Some(mut old) = self.files.remove(&key) {
+                    old.writer.flush()?;
+                    if self.fsync {
+                        old.writer.get_ref().sync_data()?;
+                    }
+                }
+                let file = self.open(&key.0, &key.1)?;
+                self.files.insert(key.clone(), file);
+            }
+            let file = self.files.get_mut(&key).expect("opened above");
+            file.writer.write_all(&self.line)?;
+            file.size += self.line.len() as u64;
+            file.dirty = true;
+            (self.key_dir, self.key_prefix) = key;
+            Ok(())
+        }
+    }
+
+    impl Sink for FileRoll {
+        async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
+            let now = now_millis();
+            for event in batch {
+                self.write_event(event, now)?;
+            }
+            // The batch is committed only once it has reached the file (and the disk,
+            // with fsync).
+            for file in self.files.values_mut().filter(|f| f.dirty) {
+                file.writer.flush()?;
+                if self.fsync {
+                    file.writer.get_ref().sync_data()?;
+                }
+                file.dirty = false;
+            }
+            Ok(())
+        }
+
+        async fn close(&mut self) -> io::Result<()> {
+            for (_, mut file) in self.files.drain() {
+                file.writer.flush()?;
+                file.writer.get_ref().sync_data()?;
+            }
+            Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn templates_render_time_and_headers() {
+            let t = Template::parse("/out/%Y/%m-%d/%{host}%%").unwrap();
+            let mut e = Event::new("x");
+            e.headers.set("host", "a/b");
+            let mut s = String::new();
+            t.render(&e, &Utc::from_millis(1_709_251_198_000), &mut s);
+            assert_eq!(s, "/out/2024/02-29/a_b%");
+            assert!(!t.is_static());
+            assert!(Template::parse("/plain").unwrap().is_static());
+        }
+    }
+}

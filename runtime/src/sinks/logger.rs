@@ -19,3 +19,47 @@ pub struct LoggerConfig {
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
 }
+
+#[cfg(feature = "sink-logger")]
+pub use imp::{build, Logger};
+
+#[cfg(feature = "sink-logger")]
+mod imp {
+    use std::io::{self, Write};
+
+    use super::LoggerConfig;
+    use crate::event::Event;
+    use crate::pipeline::Sink;
+    use crate::sinks::format::write_line;
+
+    pub struct Logger {
+        config: LoggerConfig,
+        buf: Vec<u8>,
+    }
+
+    pub async fn build(config: LoggerConfig) -> io::Result<Logger> {
+        Ok(Logger { config, buf: Vec::new() })
+    }
+
+    impl Sink for Logger {
+        async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
+            self.buf.clear();
+            let max = usize::try_from(self.config.max_body.0).unwrap_or(usize::MAX);
+            for event in batch {
+                if event.body.len() > max {
+                    let mut shown = event.clone();
+                    let omitted = event.body.len() - max;
+                    let mut body = event.body.slice(..max).to_vec();
+                    body.extend_from_slice(format!("… ({omitted} more bytes)").as_bytes());
+                    shown.body = body.into();
+                    write_line(&mut self.buf, &shown, self.config.format);
+                } else {
+                    write_line(&mut self.buf, event, self.config.format);
+                }
+            }
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(&self.buf)?;
+            stdout.flush()
+        }
+    }
+}

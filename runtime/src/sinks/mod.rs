@@ -1,6 +1,8 @@
 //! Sinks: where events leave the agent. One file per kind.
 
 pub mod file_roll;
+#[cfg(feature = "agent")]
+pub mod format;
 pub mod http;
 pub mod logger;
 pub mod null;

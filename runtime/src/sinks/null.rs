@@ -10,3 +10,27 @@ pub struct NullConfig {
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
 }
+
+#[cfg(feature = "sink-null")]
+pub use imp::{build, Null};
+
+#[cfg(feature = "sink-null")]
+mod imp {
+    use std::io;
+
+    use super::NullConfig;
+    use crate::event::Event;
+    use crate::pipeline::Sink;
+
+    pub struct Null;
+
+    pub async fn build(_config: NullConfig) -> io::Result<Null> {
+        Ok(Null)
+    }
+
+    impl Sink for Null {
+        async fn write(&mut self, _batch: &[Event]) -> io::Result<()> {
+            Ok(())
+        }
+    }
+}

@@ -26,3 +26,79 @@ pub struct TcpSinkConfig {
     /// Connect with TLS.
     pub tls: Option<TlsClientConfig>,
 }
+
+#[cfg(feature = "sink-tcp")]
+pub use imp::{build, TcpSink};
+
+#[cfg(feature = "sink-tcp")]
+mod imp {
+    use std::io;
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+
+    use super::TcpSinkConfig;
+    use crate::event::Event;
+    use crate::pipeline::Sink;
+    use crate::sinks::format::write_line;
+
+    /// Writes lines to one TCP connection, opened on first use and again after a failure.
+    pub struct TcpSink {
+        config: TcpSinkConfig,
+        stream: Option<TcpStream>,
+        buf: Vec<u8>,
+    }
+
+    pub async fn build(config: TcpSinkConfig) -> io::Result<TcpSink> {
+        if config.tls.is_some() {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "tls for the tcp sink is not available in this version"));
+        }
+        Ok(TcpSink {
+            config,
+            stream: None,
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+
+    impl TcpSink {
+        async fn send(&mut self) -> io::Result<()> {
+            if self.stream.is_none() {
+                let connect = TcpStream::connect(&self.config.addr.0);
+                let stream = tokio::time::timeout(self.config.timeout, connect)
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+                stream.set_nodelay(true)?;
+                self.stream = Some(stream);
+            }
+            let stream = self.stream.as_mut().expect("connected above");
+            let write = async {
+                stream.write_all(&self.buf).await?;
+                stream.flush().await
+            };
+            tokio::time::timeout(self.config.timeout, write)
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "write timed out"))?
+        }
+    }
+
+    impl Sink for TcpSink {
+        async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
+            self.buf.clear();
+            for event in batch {
+                write_line(&mut self.buf, event, self.config.format);
+            }
+            let result = self.send().await;
+            if result.is_err() {
+                self.stream = None;
+            }
+            result.map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.config.addr.0)))
+        }
+
+        async fn close(&mut self) -> io::Result<()> {
+            if let Some(mut s) = self.stream.take() {
+                s.shutdown().await?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -24,3 +24,84 @@ pub struct NetcatConfig {
     /// Serve TLS instead of plain TCP.
     pub tls: Option<TlsServerConfig>,
 }
+
+#[cfg(feature = "source-netcat")]
+pub use imp::{build, Netcat};
+
+#[cfg(feature = "source-netcat")]
+mod imp {
+    use std::io;
+    use std::sync::Arc;
+
+    use tokio::net::TcpListener;
+    use tokio::sync::Semaphore;
+    use tokio::task::JoinSet;
+
+    use super::NetcatConfig;
+    use crate::lines::{forward_lines, LineReader};
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    pub struct Netcat {
+        config: NetcatConfig,
+        listener: TcpListener,
+    }
+
+    /// Binds the listening socket now, so a busy port fails the agent at start.
+    pub async fn build(config: NetcatConfig) -> io::Result<Netcat> {
+        if config.tls.is_some() {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "tls for netcat is not available in this version"));
+        }
+        let listener = TcpListener::bind(&config.bind.0)
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind.0)))?;
+        Ok(Netcat { config, listener })
+    }
+
+    impl Netcat {
+        pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+            self.listener.local_addr()
+        }
+    }
+
+    impl Source for Netcat {
+        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let out = Arc::new(out);
+            let limit = Arc::new(Semaphore::new(self.config.max_connections.max(1) as usize));
+            let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
+            let batch_size = self.config.batch_size as usize;
+            let mut connections = JoinSet::new();
+            let mut shutdown = ctx.shutdown.clone();
+            tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening");
+            loop {
+                let permit = tokio::select! {
+                    p = limit.clone().acquire_owned() => p.map_err(io::Error::other)?,
+                    _ = shutdown.wait() => break,
+                };
+                let (stream, peer) = tokio::select! {
+                    accepted = self.listener.accept() => match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!(source = ctx.name, error = %e, "accept failed");
+                            continue;
+                        }
+                    },
+                    _ = shutdown.wait() => break,
+                };
+                let _ = stream.set_nodelay(true);
+                let (out, ctx) = (out.clone(), ctx.clone());
+                connections.spawn(async move {
+                    ctx.counters.open_connections.inc();
+                    let mut reader = LineReader::new(stream, max_line);
+                    if let Err(e) = forward_lines(&mut reader, &out, &ctx, batch_size).await {
+                        tracing::debug!(source = ctx.name, %peer, error = %e, "connection ended with an error");
+                    }
+                    ctx.counters.open_connections.dec();
+                    drop(permit);
+                });
+                while connections.try_join_next().is_some() {}
+            }
+            while connections.join_next().await.is_some() {}
+            Ok(())
+        }
+    }
+}

@@ -15,3 +15,31 @@ pub struct StdinConfig {
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
 }
+
+#[cfg(feature = "source-stdin")]
+pub use imp::{build, Stdin};
+
+#[cfg(feature = "source-stdin")]
+mod imp {
+    use std::io;
+
+    use super::StdinConfig;
+    use crate::lines::{forward_lines, LineReader};
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    pub struct Stdin {
+        config: StdinConfig,
+    }
+
+    pub async fn build(config: StdinConfig) -> io::Result<Stdin> {
+        Ok(Stdin { config })
+    }
+
+    impl Source for Stdin {
+        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
+            let mut reader = LineReader::new(tokio::io::stdin(), max_line);
+            forward_lines(&mut reader, &out, &ctx, self.config.batch_size as usize).await
+        }
+    }
+}

@@ -16,3 +16,45 @@ pub struct HostConfig {
     #[param(default = "false")]
     pub preserve: bool,
 }
+
+#[cfg(feature = "transform-host")]
+pub use imp::{build, Host};
+
+#[cfg(feature = "transform-host")]
+mod imp {
+    use std::io;
+
+    use super::HostConfig;
+    use crate::event::Event;
+    use crate::pipeline::Transform;
+
+    /// Looked up once at start.
+    pub struct Host {
+        config: HostConfig,
+        value: String,
+    }
+
+    pub async fn build(config: HostConfig) -> io::Result<Host> {
+        let name = crate::time::hostname();
+        let value = if config.use_ip {
+            // The address this host would use to reach the network; no packet is sent.
+            let socket = std::net::UdpSocket::bind("0.0.0.0:0")?;
+            match socket.connect("192.0.2.1:9").and_then(|_| socket.local_addr()) {
+                Ok(addr) => addr.ip().to_string(),
+                Err(_) => "127.0.0.1".to_owned(),
+            }
+        } else {
+            name
+        };
+        Ok(Host { config, value })
+    }
+
+    impl Transform for Host {
+        fn apply(&self, event: &mut Event) -> bool {
+            if !(self.config.preserve && event.headers.contains(&self.config.header)) {
+                event.headers.set(&self.config.header, self.value.as_str());
+            }
+            true
+        }
+    }
+}

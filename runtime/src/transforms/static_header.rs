@@ -14,3 +14,30 @@ pub struct StaticConfig {
     #[param(default = "true")]
     pub preserve: bool,
 }
+
+#[cfg(feature = "transform-static")]
+pub use imp::{build, Static};
+
+#[cfg(feature = "transform-static")]
+mod imp {
+    use std::io;
+
+    use super::StaticConfig;
+    use crate::event::Event;
+    use crate::pipeline::Transform;
+
+    pub struct Static(StaticConfig);
+
+    pub async fn build(config: StaticConfig) -> io::Result<Static> {
+        Ok(Static(config))
+    }
+
+    impl Transform for Static {
+        fn apply(&self, event: &mut Event) -> bool {
+            if !(self.0.preserve && event.headers.contains(&self.0.key)) {
+                event.headers.set(&self.0.key, self.0.value.as_str());
+            }
+            true
+        }
+    }
+}

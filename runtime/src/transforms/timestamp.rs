@@ -13,3 +13,30 @@ pub struct TimestampConfig {
     #[param(default = "false")]
     pub preserve: bool,
 }
+
+#[cfg(feature = "transform-timestamp")]
+pub use imp::{build, Timestamp};
+
+#[cfg(feature = "transform-timestamp")]
+mod imp {
+    use std::io;
+
+    use super::TimestampConfig;
+    use crate::event::Event;
+    use crate::pipeline::Transform;
+
+    pub struct Timestamp(TimestampConfig);
+
+    pub async fn build(config: TimestampConfig) -> io::Result<Timestamp> {
+        Ok(Timestamp(config))
+    }
+
+    impl Transform for Timestamp {
+        fn apply(&self, event: &mut Event) -> bool {
+            if !(self.0.preserve && event.headers.contains(&self.0.header)) {
+                event.headers.set(&self.0.header, crate::time::now_millis().to_string());
+            }
+            true
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The event model: string headers plus a byte body. Events move in batches.
+
+use bytes::Bytes;
+
+/// One event: headers (name → value) and a body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Event {
+    pub headers: Headers,
+    pub body: Bytes,
+}
+
+/// Events move between components in batches.
+pub type Batch = Vec<Event>;
+
+impl Event {
+    pub fn new(body: impl Into<Bytes>) -> Self {
+        Event {
+            headers: Headers::default(),
+            body: body.into(),
+        }
+    }
+
+    /// The body as text, with invalid UTF-8 replaced.
+    pub fn body_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// Approximate memory held by the event, for byte limits.
+    pub fn size(&self) -> usize {
+        self.body.len() + self.headers.size()
+    }
+}
+
+/// Event headers. Few per event, so a small vector beats a map: no hashing, one
+/// allocation, insertion order kept for output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// Sets `name`, replacing an existing value.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        let i = self.0.iter().position(|(k, _)| k == name)?;
+        Some(self.0.remove(i).1)
+    }
+
+    pub fn retain(&mut self, keep: impl FnMut(&(String, String)) -> bool) {
+        self.0.retain(keep);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn size(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut h = Headers::default();
+        for (k, v) in iter {
+            h.set(&k.into(), v);
+        }
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_replaces_and_keeps_order() {
+        let mut h = Headers::default();
+        h.set("a", "1");
+        h.set("b", "2");
+        h.set("a", "3");
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
+        assert_eq!(h.remove("a"), Some("3".into()));
+        assert_eq!(h.get("a"), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! The traits generated agents are assembled from: a [`Source`] pushes batches into an
+//! [`Output`] (the generated code that applies the flow's transforms and puts into
+//! channels); a [`Channel`] buffers them transactionally; a [`Sink`] delivers them.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+
+use crate::event::{Batch, Event};
+use crate::metrics::{SinkCounters, SourceCounters};
+use crate::shutdown::Shutdown;
+
+/// The channel refuses puts: the agent is shutting down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Closed;
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("channel closed")
+    }
+}
+
+impl std::error::Error for Closed {}
+
+/// A transactional buffer (Flume's channel semantics).
+///
+/// A put stores a whole batch or nothing, waiting while the channel is full
+/// (backpressure). A take hands out up to `max` events that stay counted against the
+/// channel's capacity until the taker commits them (delivered) or rolls them back (they
+/// return to the front, to be taken again).
+pub trait Channel: Send + Sync + 'static {
+    fn put(&self, batch: Batch) -> impl Future<Output = Result<(), Closed>> + Send;
+
+    /// Up to `max` events; waits for at least one. `None` once the channel is closed and
+    /// empty.
+    fn take(&self, max: usize) -> impl Future<Output = Option<Batch>> + Send;
+
+    /// The last take of `count` events (of `bytes` body bytes) was delivered.
+    fn commit(&self, count: usize, bytes: usize);
+
+    /// The events of a take were not delivered: put them back in front.
+    fn rollback(&self, batch: Batch);
+
+    /// No more puts will come; takers drain what is left.
+    fn close(&self);
+
+    /// Events held, including those taken but not yet committed.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Where a source's batches go: generated per source, it applies the transforms of each
+/// of the source's flows and puts the results into their channels. `send` returns once
+/// every put is committed, so a source may then acknowledge its input.
+pub trait Output: Send + Sync + 'static {
+    fn send(&self, batch: Batch) -> impl Future<Output = Result<(), Closed>> + Send;
+}
+
+impl<O: Output> Output for Arc<O> {
+    fn send(&self, batch: Batch) -> impl Future<Output = Result<(), Closed>> + Send {
+        (**self).send(batch)
+    }
+}
+
+/// Everything a running source gets besides its output.
+#[derive(Clone)]
+pub struct SourceContext {
+    pub name: &'static str,
+    pub shutdown: Shutdown,
+    pub counters: Arc<SourceCounters>,
+}
+
+/// Where events enter the agent.
+pub trait Source: Send + 'static {
+    /// Runs until the input ends or `ctx.shutdown` fires.
+    fn run<O: Output>(self, out: O, ctx: SourceContext) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// Where events leave the agent.
+pub trait Sink: Send + 'static {
+    /// Delivers a batch. `Ok` means the destination has it (written and flushed, or
+    /// acknowledged); the batch is then committed. `Err` rolls it back for a retry.
+    fn write(&mut self, batch: &[Event]) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// Flushes and releases resources at shutdown.
+    fn close(&mut self) -> impl Future<Output = io::Result<()>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Counters the sink updates itself (beyond the driver's drain counts).
+    fn bind_counters(&mut self, _counters: Arc<SinkCounters>) {}
+}
+
+/// A per-event transform with state set up at start (Flume's interceptors). Returns
+/// `false` to drop the event.
+pub trait Transform: Send + Sync + 'static {
+    fn apply(&self, event: &mut Event) -> bool;
+}

@@ -1,0 +1,33 @@
+//! The shutdown signal shared by all tasks.
+
+use tokio::sync::watch;
+
+/// Cloneable handle that resolves once shutdown has begun.
+#[derive(Clone, Debug)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+/// The side that starts shutdown.
+#[derive(Debug)]
+pub struct ShutdownTrigger(watch::Sender<bool>);
+
+pub fn channel() -> (ShutdownTrigger, Shutdown) {
+    let (tx, rx) = watch::channel(false);
+    (ShutdownTrigger(tx), Shutdown(rx))
+}
+
+impl ShutdownTrigger {
+    pub fn trigger(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Shutdown {
+    pub fn is_triggered(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves when shutdown begins (at once if it has).
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|&stop| stop).await;
+    }
+}
