@@ -28,9 +28,13 @@ pub enum Code {
     LossyBuffer,
     RouteNoDefault,
     ExprType,
+    /// Beyond SPEC §4: a kind or value the checker accepts but `sluice build` cannot
+    /// compile into an agent yet.
+    Unsupported,
 }
 
 impl Code {
+    /// The codes of SPEC §4 (the checker's); `Unsupported` comes from `sluice build`.
     pub const ALL: [Code; 20] = [
         Code::Syntax,
         Code::DuplicateName,
@@ -76,6 +80,7 @@ impl Code {
             Code::LossyBuffer => "lossy-buffer",
             Code::RouteNoDefault => "route-no-default",
             Code::ExprType => "expr-type",
+            Code::Unsupported => "unsupported",
         }
     }
 

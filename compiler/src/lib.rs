@@ -5,7 +5,9 @@
 //! (params, topology, conflicts, lints) → [`render`]. The [`graph`] module holds the
 //! petgraph topology that checks and `sluice graph` share.
 
+pub mod build;
 pub mod check;
+pub mod codegen;
 pub mod diagnostic;
 pub mod explain;
 pub mod graph;

@@ -61,6 +61,37 @@ enum Command {
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
     },
+    /// Build a flow into a dedicated agent binary.
+    ///
+    /// Generates a Rust crate that links only the components the flow uses and compiles
+    /// it with cargo. Compiled dependencies are shared between builds in one target
+    /// directory ($SLUICE_TARGET_DIR, default ~/.cache/sluice/target), so rebuilding after
+    /// editing a flow only compiles the generated crate.
+    Build {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Where to write the agent binary [default: ./AGENT_NAME].
+        #[arg(short, long, value_name = "OUT")]
+        out: Option<PathBuf>,
+        /// Also keep the generated crate in DIR, to read or build it yourself.
+        #[arg(long, value_name = "DIR")]
+        emit_crate: Option<PathBuf>,
+        /// Build without optimisations: faster to compile, slower to run.
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Build a flow, then run the agent (arguments after `--` go to the agent).
+    ///
+    /// The agent accepts --metrics-addr ADDR, --log-level LEVEL and --check-env.
+    Run {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long)]
+        debug: bool,
+        /// Arguments for the agent.
+        #[arg(last = true, value_name = "AGENT_ARGS")]
+        args: Vec<String>,
+    },
     /// List every source, channel, sink, transform and group kind.
     List,
     /// Show a kind's description and parameters (types, defaults, docs).
@@ -84,6 +115,17 @@ fn main() -> ExitCode {
             stdout,
         } => run_fmt(&files, check, stdout),
         Command::Graph { file, format } => run_graph(&file, format),
+        Command::Build {
+            file,
+            out,
+            emit_crate,
+            debug,
+        } => run_build(&file, out, emit_crate, debug).map(|r| r.map_or_else(|code| code, |_| ExitCode::SUCCESS)),
+        Command::Run { file, debug, args } => match run_build(&file, None, None, debug) {
+            Ok(Ok(binary)) => exec_agent(&binary, &args),
+            Ok(Err(code)) => Ok(code),
+            Err(e) => Err(e),
+        },
         Command::List => {
             print!("{}", explain::list());
             Ok(ExitCode::SUCCESS)
@@ -231,6 +273,69 @@ fn run_graph(path: &PathBuf, format: GraphFormat) -> Result<ExitCode, String> {
         GraphFormat::Mermaid => print!("{}", graph_render::mermaid(topology)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks, generates and compiles; `Ok(Ok(binary))` on success, `Ok(Err(code))` when
+/// problems were reported.
+fn run_build(file: &PathBuf, out: Option<PathBuf>, emit_crate: Option<PathBuf>, debug: bool) -> Result<Result<PathBuf, ExitCode>, String> {
+    let started = std::time::Instant::now();
+    let source = load(file)?;
+    let checked = check(&source);
+    let named = NamedSource::new(source.name.clone(), source.text.clone());
+    let color = color_stderr();
+    for d in &checked.diagnostics {
+        eprint!("{}", render::human(&source, &named, d, color));
+    }
+    if checked.has_errors() {
+        eprintln!("{}: not built: fix the errors above (`sluice check` reports the same)", source.name);
+        return Ok(Err(ExitCode::from(1)));
+    }
+    let generated = match sluice_compiler::codegen::generate(&source, &checked) {
+        Ok(g) => g,
+        Err(diags) => {
+            for d in &diags {
+                eprint!("{}", render::human(&source, &named, d, color));
+            }
+            eprintln!("{}: not built", source.name);
+            return Ok(Err(ExitCode::from(1)));
+        }
+    };
+    let for_run = out.is_none() && emit_crate.is_none() && std::env::args().nth(1).as_deref() == Some("run");
+    let options = sluice_compiler::build::BuildOptions {
+        out: out.clone(),
+        emit_crate,
+        debug,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let flow_file = file.file_name().map_or(source.name.clone(), |f| f.to_string_lossy().into_owned());
+    let binary = match sluice_compiler::build::build_crate(&generated, &flow_file, &options) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Err(ExitCode::from(1)));
+        }
+    };
+    if for_run {
+        return Ok(Ok(binary));
+    }
+    let dest = out.unwrap_or_else(|| PathBuf::from(&generated.crate_name));
+    sluice_compiler::build::install(&binary, &dest).map_err(|e| e.to_string())?;
+    let size = std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "built agent `{}` -> {} ({:.1} MiB) in {:.1}s",
+        generated.agent_name,
+        dest.display(),
+        size as f64 / (1024.0 * 1024.0),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Ok(dest))
+}
+
+/// Replaces this process with the agent.
+fn exec_agent(binary: &PathBuf, args: &[String]) -> Result<ExitCode, String> {
+    use std::os::unix::process::CommandExt;
+    let error = std::process::Command::new(binary).args(args).exec();
+    Err(format!("cannot run {}: {error}", binary.display()))
 }
 
 fn agent_name(source: &SourceFile, file: &sluice_dsl::File) -> String {

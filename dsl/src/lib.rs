@@ -15,5 +15,5 @@ mod syntax_error;
 
 pub use ast::*;
 pub use format::format;
-pub use parser::{parse, Parsed};
+pub use parser::{parse, parse_value, Parsed};
 pub use syntax_error::SyntaxError;

@@ -56,6 +56,32 @@ pub fn parse(src: &str) -> Parsed {
     Parsed { file, errors }
 }
 
+/// Parses a single value (`10_000`, `"text"`, `30s`, `[1, 2]`), e.g. a catalogue default.
+pub fn parse_value(text: &str) -> Result<Value, SyntaxError> {
+    let mut errors = Vec::new();
+    let result = match FlowParser::parse(Rule::value, text) {
+        Ok(pairs) if pairs.as_str().len() == text.trim_end().len() => {
+            let pair = pairs.into_iter().next().expect("pest returns the value pair on success");
+            let mut builder = Builder {
+                base: 0,
+                errors: &mut errors,
+            };
+            Ok(builder.value(pair))
+        }
+        Ok(_) => Err(SyntaxError {
+            span: Span::new(0, text.len()),
+            message: format!("`{text}` is not a single value"),
+            label: "not a value".into(),
+            help: None,
+        }),
+        Err(err) => Err(describe_pest_error(&err, 0, text)),
+    };
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => result,
+    }
+}
+
 /// Skips spaces, line breaks and comments.
 fn skip_trivia(src: &str, mut pos: usize) -> usize {
     let bytes = src.as_bytes();

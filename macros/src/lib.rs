@@ -21,6 +21,10 @@
 //! `path_key`. A field of type `Option<T>` is optional with no default; a field with a
 //! default is optional; any other field is required.
 //!
+//! Component attributes (`#[component(...)]`): `role`, `kind`, `feature` (default
+//! `ROLE-KIND`), `runtime = "Type"` (the type `build` returns, in the same module),
+//! `replayable`, `durable`, `planned` (declared but not built yet), `requires_one_of`.
+//!
 //! `#[derive(Params)]` does the same for a nested block type (`tls = { ... }`), and
 //! `#[derive(ParamEnum)]` turns a fieldless enum into a parameter taking one of its
 //! variant names in snake_case.
@@ -64,6 +68,8 @@ struct ComponentAttrs {
     feature: Option<String>,
     replayable: bool,
     durable: bool,
+    planned: bool,
+    runtime: Option<String>,
     requires_one_of: Vec<Vec<String>>,
 }
 
@@ -75,6 +81,8 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
         feature: None,
         replayable: false,
         durable: false,
+        planned: false,
+        runtime: None,
         requires_one_of: Vec::new(),
     };
     for attr in input
@@ -93,6 +101,10 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 attrs.replayable = true;
             } else if meta.path.is_ident("durable") {
                 attrs.durable = true;
+            } else if meta.path.is_ident("planned") {
+                attrs.planned = true;
+            } else if meta.path.is_ident("runtime") {
+                attrs.runtime = Some(meta.value()?.parse::<LitStr>()?.value());
             } else if meta.path.is_ident("requires_one_of") {
                 let names = meta.value()?.parse::<LitStr>()?.value();
                 attrs
@@ -100,7 +112,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     .push(names.split(',').map(|n| n.trim().to_owned()).collect());
             } else {
                 return Err(meta.error(
-                    "expected role, kind, feature, replayable, durable or requires_one_of",
+                    "expected role, kind, feature, replayable, durable, planned, runtime or requires_one_of",
                 ));
             }
             Ok(())
@@ -135,6 +147,8 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let type_name = name.to_string();
     let replayable = attrs.replayable;
     let durable = attrs.durable;
+    let planned = attrs.planned;
+    let runtime_type = option_tokens(attrs.runtime.map(|t| quote!(concat!(module_path!(), "::", #t))));
     let groups = attrs.requires_one_of.iter().map(|g| quote!(&[#(#g),*]));
     Ok(quote! {
         impl #cat::Component for #name {
@@ -148,6 +162,8 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     feature: #feature,
                     replayable: #replayable,
                     durable: #durable,
+                    planned: #planned,
+                    runtime_type: #runtime_type,
                     requires_one_of: &[#(#groups),*],
                 }
             }

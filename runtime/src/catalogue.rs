@@ -52,6 +52,10 @@ pub struct ComponentSpec {
     pub replayable: bool,
     /// A channel whose contents survive a crash.
     pub durable: bool,
+    /// Declared and checked, but its runtime is not built yet: `sluice build` refuses it.
+    pub planned: bool,
+    /// Path of the type the kind's `build` function returns, for generated code.
+    pub runtime_type: Option<&'static str>,
     /// Groups of params of which at least one must be given (e.g. `name` or `regex`).
     pub requires_one_of: &'static [&'static [&'static str]],
 }

@@ -37,6 +37,20 @@ pub fn str_lit(s: &'static str) -> Value<'static> {
     Value::Str(Cow::Borrowed(s))
 }
 
+/// The value without borrows from the event, so the event can then be changed.
+pub fn owned(v: Value) -> Value<'static> {
+    match v {
+        Value::Str(s) => Value::Str(Cow::Owned(s.into_owned())),
+        Value::Null => Value::Null,
+        Value::Bool(b) => Value::Bool(b),
+        Value::Int(i) => Value::Int(i),
+        Value::Float(f) => Value::Float(f),
+    }
+}
+
+#[cfg(feature = "expr-regex")]
+pub use regex::Regex;
+
 /// A condition's outcome: only `true` is true.
 pub fn truthy(v: &Value) -> bool {
     matches!(v, Value::Bool(true))

@@ -9,7 +9,7 @@ use crate::params::{ByteSize, FsyncPolicy};
 /// Buffers events in append-only, checksummed segment files under `dir`; committed events
 /// survive `kill -9` and restarts. Only one agent may use a directory at a time.
 #[derive(Clone, Debug, Component)]
-#[component(role = "channel", kind = "file", durable)]
+#[component(role = "channel", kind = "file", planned, durable)]
 pub struct FileChannelConfig {
     /// Directory for segments and the checkpoint.
     #[param(path_key)]

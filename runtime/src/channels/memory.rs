@@ -7,7 +7,7 @@ use crate::params::ByteSize;
 /// Buffers events in memory, bounded by count (and optionally bytes); a full channel makes
 /// sources wait. Fast, but events buffered here are lost if the agent crashes.
 #[derive(Clone, Debug, Component)]
-#[component(role = "channel", kind = "memory")]
+#[component(role = "channel", kind = "memory", runtime = "MemoryChannel")]
 pub struct MemoryConfig {
     /// Most events held at once.
     #[param(default = "10_000", min = 1)]

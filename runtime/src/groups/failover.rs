@@ -10,7 +10,7 @@ use crate::params::SinkRef;
 /// Sends every batch to the highest-priority sink that is up; a failed sink is penalised
 /// with growing backoff and takes over again once it recovers.
 #[derive(Clone, Debug, Component)]
-#[component(role = "group", kind = "failover")]
+#[component(role = "group", kind = "failover", planned)]
 pub struct FailoverConfig {
     /// Member sinks; earlier sinks have higher priority unless `priorities` says otherwise.
     pub sinks: Vec<SinkRef>,

@@ -8,7 +8,7 @@ use crate::params::SinkRef;
 
 /// Spreads batches over the member sinks; a failing sink is backed off and retried later.
 #[derive(Clone, Debug, Component)]
-#[component(role = "group", kind = "load_balance")]
+#[component(role = "group", kind = "load_balance", planned)]
 pub struct LoadBalanceConfig {
     /// Member sinks.
     pub sinks: Vec<SinkRef>,

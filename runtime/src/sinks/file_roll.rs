@@ -11,7 +11,7 @@ use crate::params::{ByteSize, PathTemplate};
 /// `roll_size`. `dir` and `prefix` may use `%Y %m %d %H %M` (event time, UTC) and
 /// `%{header}`.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "file_roll")]
+#[component(role = "sink", kind = "file_roll", runtime = "FileRoll")]
 pub struct FileRollConfig {
     /// Directory the files go in (a template).
     #[param(path_key)]

@@ -12,7 +12,7 @@ use crate::tls::TlsClientConfig;
 /// refused connections are retried with exponential backoff; other 4xx answers are
 /// permanent: the batch is logged, counted and dropped.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "http")]
+#[component(role = "sink", kind = "http", planned)]
 pub struct HttpSinkConfig {
     /// Endpoint, e.g. `"https://ingest.example.com/v1/events"`.
     pub url: Url,

@@ -7,7 +7,7 @@ use crate::params::ByteSize;
 
 /// Prints events to standard output in a human-readable form.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "logger")]
+#[component(role = "sink", kind = "logger", runtime = "Logger")]
 pub struct LoggerConfig {
     /// How each event is printed.
     #[param(default = "\"header_and_text\"")]

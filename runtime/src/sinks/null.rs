@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Takes events from its channel and discards them.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "null")]
+#[component(role = "sink", kind = "null", runtime = "Null")]
 pub struct NullConfig {
     /// Events taken from the channel per transaction.
     #[param(default = "100", min = 1)]

@@ -10,7 +10,7 @@ use crate::tls::TlsClientConfig;
 
 /// Connects to `addr` and writes each event as a line; reconnects with backoff.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "tcp")]
+#[component(role = "sink", kind = "tcp", runtime = "TcpSink")]
 pub struct TcpSinkConfig {
     /// Where to connect, e.g. `"collector.internal:6000"`.
     pub addr: Address,

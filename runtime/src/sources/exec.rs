@@ -8,7 +8,7 @@ use crate::params::ByteSize;
 
 /// Runs a command and turns each line it writes to stdout into an event; stderr is logged.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "exec")]
+#[component(role = "source", kind = "exec", planned)]
 pub struct ExecConfig {
     /// The command to run, e.g. `"tail -F /var/log/app.log"`.
     pub command: String,

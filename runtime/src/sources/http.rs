@@ -9,7 +9,7 @@ use crate::tls::TlsServerConfig;
 /// to the channel, 503 with `Retry-After` when the channel is full, 413 over `max_body`,
 /// 401 without the bearer token, 400 for a malformed body.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "http", replayable)]
+#[component(role = "source", kind = "http", planned, replayable)]
 pub struct HttpSourceConfig {
     /// Address to listen on, e.g. `"0.0.0.0:8080"`.
     #[param(binds = "tcp")]

@@ -7,7 +7,7 @@ use crate::tls::TlsServerConfig;
 
 /// Listens on TCP; every line a client sends is an event.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "netcat")]
+#[component(role = "source", kind = "netcat", runtime = "Netcat")]
 pub struct NetcatConfig {
     /// Address to listen on, e.g. `"0.0.0.0:6000"`.
     #[param(binds = "tcp")]

@@ -6,7 +6,7 @@ use crate::params::Address;
 
 /// Listens on UDP; every datagram is an event (a trailing newline is removed).
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "netcat_udp")]
+#[component(role = "source", kind = "netcat_udp", planned)]
 pub struct NetcatUdpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:6001"`.
     #[param(binds = "udp")]

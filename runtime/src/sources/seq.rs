@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Generates events: bodies `0`, `1`, `2`, … (or `body` for every event), then stops.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "seq")]
+#[component(role = "source", kind = "seq", runtime = "Seq")]
 pub struct SeqConfig {
     /// How many events to generate; without it the source runs until the agent stops.
     #[param(min = 0)]

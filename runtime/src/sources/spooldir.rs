@@ -10,7 +10,7 @@ use crate::params::{ByteSize, Glob};
 /// Reads each file placed in `dir`, line by line; when it is committed, renames it with
 /// `completed_suffix` (or deletes it). Files must not change after they are dropped in.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "spooldir", replayable)]
+#[component(role = "source", kind = "spooldir", planned, replayable)]
 pub struct SpooldirConfig {
     /// The spool directory.
     #[param(path_key)]

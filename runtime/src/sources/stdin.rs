@@ -6,7 +6,7 @@ use crate::params::ByteSize;
 
 /// Reads standard input, one event per line; stops at end of input.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "stdin")]
+#[component(role = "source", kind = "stdin", runtime = "Stdin")]
 pub struct StdinConfig {
     /// Longest line accepted; longer lines are counted as rejected and skipped.
     #[param(default = "64KiB", min = 1)]

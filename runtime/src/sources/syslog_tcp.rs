@@ -9,7 +9,7 @@ use crate::tls::TlsServerConfig;
 /// become headers (`host`, `facility`, `severity`, `app_name`, `procid`, `msgid`,
 /// `timestamp`) and the message the body. Unparseable messages are kept whole as the body.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "syslog_tcp")]
+#[component(role = "source", kind = "syslog_tcp", planned)]
 pub struct SyslogTcpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:5514"`.
     #[param(binds = "tcp")]

@@ -8,7 +8,7 @@ use crate::params::Address;
 /// Receives syslog datagrams (RFC 3164 and RFC 5424); fields become headers as for
 /// `syslog_tcp`.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "syslog_udp")]
+#[component(role = "source", kind = "syslog_udp", planned)]
 pub struct SyslogUdpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:5514"`.
     #[param(binds = "udp")]

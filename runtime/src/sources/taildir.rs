@@ -11,7 +11,7 @@ use crate::params::{ByteSize, Glob};
 /// position file is written only after a batch is committed, so a restart neither loses
 /// nor repeats committed lines.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "taildir", replayable)]
+#[component(role = "source", kind = "taildir", planned, replayable)]
 pub struct TaildirConfig {
     /// Globs of the files to follow, e.g. `["/var/log/nginx/*.log"]`.
     pub files: Vec<Glob>,

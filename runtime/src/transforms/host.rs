@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Sets a header to this machine's host name (or IP address).
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "host")]
+#[component(role = "transform", kind = "host", runtime = "Host")]
 pub struct HostConfig {
     /// Header to set.
     #[param(default = "\"host\"")]

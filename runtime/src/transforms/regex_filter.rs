@@ -6,7 +6,7 @@ use crate::params::RegexPattern;
 
 /// Keeps only events whose body matches `regex` (or, with `exclude`, drops them).
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "regex_filter")]
+#[component(role = "transform", kind = "regex_filter", planned)]
 pub struct RegexFilterConfig {
     /// Pattern searched for in the body.
     pub regex: RegexPattern,

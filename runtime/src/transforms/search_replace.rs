@@ -6,7 +6,7 @@ use crate::params::RegexPattern;
 
 /// Replaces every match of `search` in the body with `replace` (`$1` refers to groups).
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "search_replace")]
+#[component(role = "transform", kind = "search_replace", planned)]
 pub struct SearchReplaceConfig {
     /// Pattern to find.
     pub search: RegexPattern,

@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Sets header `key` to `value` on every event.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "static")]
+#[component(role = "transform", kind = "static", runtime = "Static")]
 pub struct StaticConfig {
     /// Header name.
     pub key: String,

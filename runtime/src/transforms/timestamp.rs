@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Sets a header to the current time in milliseconds since the Unix epoch.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "timestamp")]
+#[component(role = "transform", kind = "timestamp", runtime = "Timestamp")]
 pub struct TimestampConfig {
     /// Header to set.
     #[param(default = "\"timestamp\"")]

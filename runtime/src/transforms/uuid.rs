@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Sets a header to a random UUID (v4), for de-duplication downstream.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "uuid")]
+#[component(role = "transform", kind = "uuid", planned)]
 pub struct UuidConfig {
     /// Header to set.
     #[param(default = "\"id\"")]
