@@ -90,7 +90,8 @@ fn write_if_changed(path: &Path, contents: &str) -> Result<(), BuildError> {
         return Ok(());
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
+        std::fs::create_dir_all(parent)
+            .map_err(io(format!("cannot create {}", parent.display())))?;
     }
     std::fs::write(path, contents).map_err(io(format!("cannot write {}", path.display())))
 }
@@ -103,12 +104,21 @@ pub fn runtime_sources() -> Result<PathBuf, BuildError> {
         hasher.update(path.as_bytes());
         hasher.update(contents.as_bytes());
     }
-    let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let root = cache_dir().join(format!("src-{hash}"));
     let done = root.join(".complete");
     if !done.exists() {
         for (path, contents) in embedded::FILES {
-            let contents = if *path == "Cargo.toml" { standalone_workspace(contents) } else { (*contents).to_owned() };
+            let contents = if *path == "Cargo.toml" {
+                standalone_workspace(contents)
+            } else {
+                (*contents).to_owned()
+            };
             write_if_changed(&root.join(path), &contents)?;
         }
         write_if_changed(&done, "")?;
@@ -120,8 +130,18 @@ pub fn runtime_sources() -> Result<PathBuf, BuildError> {
 fn standalone_workspace(manifest: &str) -> String {
     manifest
         .lines()
-        .filter(|l| !l.starts_with("sluice-dsl") && !l.starts_with("sluice-compiler") && !l.starts_with("default-members"))
-        .map(|l| if l.starts_with("members") { "members = [\"runtime\", \"macros\"]" } else { l })
+        .filter(|l| {
+            !l.starts_with("sluice-dsl")
+                && !l.starts_with("sluice-compiler")
+                && !l.starts_with("default-members")
+        })
+        .map(|l| {
+            if l.starts_with("members") {
+                "members = [\"runtime\", \"macros\"]"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
@@ -136,13 +156,20 @@ fn lock_file() -> &'static str {
 
 /// Writes the crate and compiles it; returns the path of the built binary (inside the
 /// target directory).
-pub fn build_crate(generated: &Generated, flow_file: &str, options: &BuildOptions) -> Result<PathBuf, BuildError> {
+pub fn build_crate(
+    generated: &Generated,
+    flow_file: &str,
+    options: &BuildOptions,
+) -> Result<PathBuf, BuildError> {
     let runtime = runtime_sources()?;
     let crate_dir = options
         .emit_crate
         .clone()
         .unwrap_or_else(|| cache_dir().join("agents").join(&generated.crate_name));
-    write_if_changed(&crate_dir.join("Cargo.toml"), &generated.cargo_toml(flow_file, &runtime.to_string_lossy()))?;
+    write_if_changed(
+        &crate_dir.join("Cargo.toml"),
+        &generated.cargo_toml(flow_file, &runtime.to_string_lossy()),
+    )?;
     write_if_changed(&crate_dir.join("src/main.rs"), &generated.main_rs)?;
     if !crate_dir.join("Cargo.lock").exists() {
         write_if_changed(&crate_dir.join("Cargo.lock"), lock_file())?;
@@ -161,12 +188,17 @@ pub fn build_crate(generated: &Generated, flow_file: &str, options: &BuildOption
     if !options.debug {
         cmd.arg("--release");
     }
-    let mut child = cmd.spawn().map_err(|source| BuildError::NoCargo { cargo: cargo.clone(), source })?;
+    let mut child = cmd.spawn().map_err(|source| BuildError::NoCargo {
+        cargo: cargo.clone(),
+        source,
+    })?;
     let progress = options.progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} building agent `{prefix}`: {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed:>4} building agent `{prefix}`: {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar.set_prefix(generated.agent_name.clone());
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -189,11 +221,17 @@ pub fn build_crate(generated: &Generated, flow_file: &str, options: &BuildOption
             if line.contains("\"reason\":\"compiler-artifact\"") {
                 compiled += 1;
                 if let Some(bar) = &progress {
-                    let name = line.split("\"name\":\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("");
+                    let name = line
+                        .split("\"name\":\"")
+                        .nth(1)
+                        .and_then(|r| r.split('"').next())
+                        .unwrap_or("");
                     bar.set_message(format!("{compiled} crates, last {name}"));
                 }
             }
-            if line.contains("\"reason\":\"compiler-message\"") && line.contains(&format!("\"name\":\"{}\"", generated.crate_name)) {
+            if line.contains("\"reason\":\"compiler-message\"")
+                && line.contains(&format!("\"name\":\"{}\"", generated.crate_name))
+            {
                 generated_failed |= line.contains("\"level\":\"error\"");
             }
         }
@@ -217,10 +255,12 @@ pub fn build_crate(generated: &Generated, flow_file: &str, options: &BuildOption
 /// Copies the built binary to its destination.
 pub fn install(binary: &Path, dest: &Path) -> Result<(), BuildError> {
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
+        std::fs::create_dir_all(parent)
+            .map_err(io(format!("cannot create {}", parent.display())))?;
     }
     // Copy to a temporary name and rename, so a running agent's binary is not overwritten.
     let tmp = dest.with_extension("sluice-tmp");
-    std::fs::copy(binary, &tmp).map_err(io(format!("cannot copy the agent to {}", tmp.display())))?;
+    std::fs::copy(binary, &tmp)
+        .map_err(io(format!("cannot copy the agent to {}", tmp.display())))?;
     std::fs::rename(&tmp, dest).map_err(io(format!("cannot move the agent to {}", dest.display())))
 }

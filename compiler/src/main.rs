@@ -120,7 +120,8 @@ fn main() -> ExitCode {
             out,
             emit_crate,
             debug,
-        } => run_build(&file, out, emit_crate, debug).map(|r| r.map_or_else(|code| code, |_| ExitCode::SUCCESS)),
+        } => run_build(&file, out, emit_crate, debug)
+            .map(|r| r.map_or_else(|code| code, |_| ExitCode::SUCCESS)),
         Command::Run { file, debug, args } => match run_build(&file, None, None, debug) {
             Ok(Ok(binary)) => exec_agent(&binary, &args),
             Ok(Err(code)) => Ok(code),
@@ -277,7 +278,12 @@ fn run_graph(path: &PathBuf, format: GraphFormat) -> Result<ExitCode, String> {
 
 /// Checks, generates and compiles; `Ok(Ok(binary))` on success, `Ok(Err(code))` when
 /// problems were reported.
-fn run_build(file: &PathBuf, out: Option<PathBuf>, emit_crate: Option<PathBuf>, debug: bool) -> Result<Result<PathBuf, ExitCode>, String> {
+fn run_build(
+    file: &PathBuf,
+    out: Option<PathBuf>,
+    emit_crate: Option<PathBuf>,
+    debug: bool,
+) -> Result<Result<PathBuf, ExitCode>, String> {
     let started = std::time::Instant::now();
     let source = load(file)?;
     let checked = check(&source);
@@ -287,7 +293,10 @@ fn run_build(file: &PathBuf, out: Option<PathBuf>, emit_crate: Option<PathBuf>, 
         eprint!("{}", render::human(&source, &named, d, color));
     }
     if checked.has_errors() {
-        eprintln!("{}: not built: fix the errors above (`sluice check` reports the same)", source.name);
+        eprintln!(
+            "{}: not built: fix the errors above (`sluice check` reports the same)",
+            source.name
+        );
         return Ok(Err(ExitCode::from(1)));
     }
     let generated = match sluice_compiler::codegen::generate(&source, &checked) {
@@ -300,14 +309,17 @@ fn run_build(file: &PathBuf, out: Option<PathBuf>, emit_crate: Option<PathBuf>, 
             return Ok(Err(ExitCode::from(1)));
         }
     };
-    let for_run = out.is_none() && emit_crate.is_none() && std::env::args().nth(1).as_deref() == Some("run");
+    let for_run =
+        out.is_none() && emit_crate.is_none() && std::env::args().nth(1).as_deref() == Some("run");
     let options = sluice_compiler::build::BuildOptions {
         out: out.clone(),
         emit_crate,
         debug,
         progress: std::io::stderr().is_terminal(),
     };
-    let flow_file = file.file_name().map_or(source.name.clone(), |f| f.to_string_lossy().into_owned());
+    let flow_file = file
+        .file_name()
+        .map_or(source.name.clone(), |f| f.to_string_lossy().into_owned());
     let binary = match sluice_compiler::build::build_crate(&generated, &flow_file, &options) {
         Ok(b) => b,
         Err(e) => {

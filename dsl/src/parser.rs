@@ -61,7 +61,10 @@ pub fn parse_value(text: &str) -> Result<Value, SyntaxError> {
     let mut errors = Vec::new();
     let result = match FlowParser::parse(Rule::value, text) {
         Ok(pairs) if pairs.as_str().len() == text.trim_end().len() => {
-            let pair = pairs.into_iter().next().expect("pest returns the value pair on success");
+            let pair = pairs
+                .into_iter()
+                .next()
+                .expect("pest returns the value pair on success");
             let mut builder = Builder {
                 base: 0,
                 errors: &mut errors,

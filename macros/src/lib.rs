@@ -148,7 +148,11 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let replayable = attrs.replayable;
     let durable = attrs.durable;
     let planned = attrs.planned;
-    let runtime_type = option_tokens(attrs.runtime.map(|t| quote!(concat!(module_path!(), "::", #t))));
+    let runtime_type = option_tokens(
+        attrs
+            .runtime
+            .map(|t| quote!(concat!(module_path!(), "::", #t))),
+    );
     let groups = attrs.requires_one_of.iter().map(|g| quote!(&[#(#g),*]));
     Ok(quote! {
         impl #cat::Component for #name {

@@ -38,7 +38,10 @@ pub enum AgentError {
     /// `env(...)` values that could not be resolved.
     Env(Vec<EnvError>),
     /// A component failed to start (bind, open, connect...).
-    Component { name: String, error: io::Error },
+    Component {
+        name: String,
+        error: io::Error,
+    },
     Io(io::Error),
 }
 
@@ -112,18 +115,29 @@ fn parse_args(info: &AgentInfo) -> Result<Args, String> {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (arg.clone(), None),
         };
-        let mut value = |name: &str| inline.clone().or_else(|| it.next()).ok_or(format!("{name} needs a value"));
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or(format!("{name} needs a value"))
+        };
         match flag.as_str() {
             "--metrics-addr" => args.metrics_addr = Some(value("--metrics-addr")?),
             "--log-level" => {
                 let v = value("--log-level")?;
-                args.log_level = Some(
-                    LogLevel::from_word(&v).ok_or(format!("unknown log level `{v}`: use error, warn, info, debug or trace"))?,
-                );
+                args.log_level = Some(LogLevel::from_word(&v).ok_or(format!(
+                    "unknown log level `{v}`: use error, warn, info, debug or trace"
+                ))?);
             }
             "--check-env" => args.check_env = true,
             "-h" | "--help" => return Err(usage(info)),
-            "-V" | "--version" => return Err(format!("{} (sluice {})", info.name, env!("CARGO_PKG_VERSION"))),
+            "-V" | "--version" => {
+                return Err(format!(
+                    "{} (sluice {})",
+                    info.name,
+                    env!("CARGO_PKG_VERSION")
+                ))
+            }
             other => return Err(format!("unknown option `{other}`\n\n{}", usage(info))),
         }
     }
@@ -132,7 +146,11 @@ fn parse_args(info: &AgentInfo) -> Result<Args, String> {
 
 /// Runs an agent: `config` builds the agent block's settings, `run` assembles the flow
 /// on the given context and drives it.
-pub fn main<F, Fut>(info: AgentInfo, config: fn() -> Result<AgentConfig, EnvError>, run: F) -> ExitCode
+pub fn main<F, Fut>(
+    info: AgentInfo,
+    config: fn() -> Result<AgentConfig, EnvError>,
+    run: F,
+) -> ExitCode
 where
     F: FnOnce(AgentContext) -> Fut,
     Fut: Future<Output = Result<(), AgentError>>,
@@ -140,7 +158,8 @@ where
     let args = match parse_args(&info) {
         Ok(a) => a,
         Err(message) => {
-            let is_info = message.contains("Usage:") && !message.starts_with("unknown") || message.contains("(sluice ");
+            let is_info = message.contains("Usage:") && !message.starts_with("unknown")
+                || message.contains("(sluice ");
             if is_info {
                 println!("{message}");
                 return ExitCode::SUCCESS;
@@ -162,11 +181,18 @@ where
         }
     };
     if args.check_env {
-        println!("{}: all {} env(...) values resolve", info.name, info.env_vars.len());
+        println!(
+            "{}: all {} env(...) values resolve",
+            info.name,
+            info.env_vars.len()
+        );
         return ExitCode::SUCCESS;
     }
     init_logging(args.log_level.unwrap_or(config.log_level));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{}: cannot start the runtime: {e}", info.name);
@@ -226,7 +252,10 @@ fn init_logging(level: LogLevel) {
 
 async fn watch_signals(trigger: Arc<ShutdownTrigger>, timeout: Duration) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::warn!("cannot install signal handlers");
         return;
     };
@@ -234,7 +263,10 @@ async fn watch_signals(trigger: Arc<ShutdownTrigger>, timeout: Duration) {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    tracing::info!(timeout_s = timeout.as_secs_f64(), "signal received: stopping sources and draining channels");
+    tracing::info!(
+        timeout_s = timeout.as_secs_f64(),
+        "signal received: stopping sources and draining channels"
+    );
     trigger.trigger();
     tokio::select! {
         _ = term.recv() => {}
@@ -268,7 +300,13 @@ impl AgentContext {
         channel
     }
 
-    pub fn spawn_source<S: Source, O: Output>(&mut self, name: &'static str, kind: &str, source: S, out: O) {
+    pub fn spawn_source<S: Source, O: Output>(
+        &mut self,
+        name: &'static str,
+        kind: &str,
+        source: S,
+        out: O,
+    ) {
         let ctx = SourceContext {
             name,
             shutdown: self.shutdown.clone(),
@@ -284,7 +322,14 @@ impl AgentContext {
 
     /// Drives `sink` from `channel`: take up to `batch_size`, write, commit on success,
     /// roll back and retry with exponential backoff on failure.
-    pub fn spawn_sink<C: Channel, S: Sink>(&mut self, name: &'static str, kind: &str, channel: Arc<C>, mut sink: S, batch_size: u64) {
+    pub fn spawn_sink<C: Channel, S: Sink>(
+        &mut self,
+        name: &'static str,
+        kind: &str,
+        channel: Arc<C>,
+        mut sink: S,
+        batch_size: u64,
+    ) {
         let counters = self.metrics.sink(name, kind);
         sink.bind_counters(counters.clone());
         let batch_size = usize::try_from(batch_size).unwrap_or(usize::MAX).max(1);
@@ -337,11 +382,12 @@ impl AgentContext {
         for close in &self.closers {
             close();
         }
-        let drain = async {
-            while self.sinks.join_next().await.is_some() {}
-        };
+        let drain = async { while self.sinks.join_next().await.is_some() {} };
         if signalled {
-            if tokio::time::timeout(self.shutdown_timeout, drain).await.is_err() {
+            if tokio::time::timeout(self.shutdown_timeout, drain)
+                .await
+                .is_err()
+            {
                 tracing::warn!(
                     timeout_s = self.shutdown_timeout.as_secs_f64(),
                     "shutdown_timeout reached with events still buffered; exiting"

@@ -22,7 +22,11 @@ pub struct EnvError {
 
 impl fmt::Display for EnvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: env(\"{}\"): {}", self.location, self.name, self.problem)
+        write!(
+            f,
+            "{}: env(\"{}\"): {}",
+            self.location, self.name, self.problem
+        )
     }
 }
 
@@ -32,11 +36,13 @@ impl std::error::Error for EnvError {}
 pub fn raw(var: &EnvVar) -> Result<String, EnvError> {
     match std::env::var(var.name) {
         Ok(v) => Ok(v),
-        Err(std::env::VarError::NotPresent) => var.default.map(str::to_owned).ok_or_else(|| EnvError {
-            name: var.name.into(),
-            location: var.location.into(),
-            problem: "is not set and has no default".into(),
-        }),
+        Err(std::env::VarError::NotPresent) => {
+            var.default.map(str::to_owned).ok_or_else(|| EnvError {
+                name: var.name.into(),
+                location: var.location.into(),
+                problem: "is not set and has no default".into(),
+            })
+        }
         Err(std::env::VarError::NotUnicode(_)) => Err(EnvError {
             name: var.name.into(),
             location: var.location.into(),

@@ -38,7 +38,10 @@ pub struct Headers(Vec<(String, String)>);
 
 impl Headers {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn contains(&self, name: &str) -> bool {

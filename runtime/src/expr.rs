@@ -25,7 +25,10 @@ pub use Value::Null;
 
 /// `.name`
 pub fn header<'a>(event: &'a Event, name: &str) -> Value<'a> {
-    event.headers.get(name).map_or(Value::Null, |v| Value::Str(Cow::Borrowed(v)))
+    event
+        .headers
+        .get(name)
+        .map_or(Value::Null, |v| Value::Str(Cow::Borrowed(v)))
 }
 
 /// `body`
@@ -93,7 +96,10 @@ pub fn lt(a: &Value, b: &Value) -> Value<'static> {
 }
 
 pub fn le(a: &Value, b: &Value) -> Value<'static> {
-    Value::Bool(matches!(compare(a, b), Some(Ordering::Less | Ordering::Equal)))
+    Value::Bool(matches!(
+        compare(a, b),
+        Some(Ordering::Less | Ordering::Equal)
+    ))
 }
 
 pub fn gt(a: &Value, b: &Value) -> Value<'static> {
@@ -101,7 +107,10 @@ pub fn gt(a: &Value, b: &Value) -> Value<'static> {
 }
 
 pub fn ge(a: &Value, b: &Value) -> Value<'static> {
-    Value::Bool(matches!(compare(a, b), Some(Ordering::Greater | Ordering::Equal)))
+    Value::Bool(matches!(
+        compare(a, b),
+        Some(Ordering::Greater | Ordering::Equal)
+    ))
 }
 
 pub fn not(a: &Value) -> Value<'static> {
@@ -111,7 +120,12 @@ pub fn not(a: &Value) -> Value<'static> {
     }
 }
 
-fn arith(a: &Value, b: &Value, int: fn(i64, i64) -> Option<i64>, float: fn(f64, f64) -> f64) -> Value<'static> {
+fn arith(
+    a: &Value,
+    b: &Value,
+    int: fn(i64, i64) -> Option<i64>,
+    float: fn(f64, f64) -> f64,
+) -> Value<'static> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => int(*x, *y).map_or(Value::Null, Value::Int),
         _ => match (as_number(a), as_number(b)) {
@@ -230,7 +244,15 @@ pub fn int(v: &Value) -> Value<'static> {
             let s = s.trim();
             s.parse::<i64>()
                 .map(Value::Int)
-                .or_else(|_| s.parse::<f64>().map(|f| if f.is_finite() { Value::Int(f as i64) } else { Value::Null }))
+                .or_else(|_| {
+                    s.parse::<f64>().map(|f| {
+                        if f.is_finite() {
+                            Value::Int(f as i64)
+                        } else {
+                            Value::Null
+                        }
+                    })
+                })
                 .unwrap_or(Value::Null)
         }
         _ => Value::Null,
@@ -251,7 +273,10 @@ pub fn exists(v: &Value) -> Value<'static> {
 
 /// The first non-null value.
 pub fn coalesce<'a>(values: impl IntoIterator<Item = Value<'a>>) -> Value<'a> {
-    values.into_iter().find(|v| !matches!(v, Value::Null)).unwrap_or(Value::Null)
+    values
+        .into_iter()
+        .find(|v| !matches!(v, Value::Null))
+        .unwrap_or(Value::Null)
 }
 
 /// Milliseconds since the Unix epoch.
@@ -309,7 +334,10 @@ mod tests {
         assert_eq!(add(&Value::Null, &Value::Int(1)), Value::Null);
         assert_eq!(rem(&Value::Int(7), &Value::Int(2)), Value::Int(1));
         assert_eq!(div(&Value::Int(1), &Value::Int(0)), Value::Null);
-        assert_eq!(concat(&Value::Int(5), &str_lit("xx")), Value::Str("5xx".into()));
+        assert_eq!(
+            concat(&Value::Int(5), &str_lit("xx")),
+            Value::Str("5xx".into())
+        );
         assert_eq!(len(&body(&Event::new("héllo"))), Value::Int(5));
     }
 

@@ -44,7 +44,11 @@ impl Gauge {
     }
 
     pub fn dec(&self) {
-        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(1)));
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(1))
+            });
     }
 }
 
@@ -125,7 +129,14 @@ impl Metrics {
         c
     }
 
-    fn rows(&self) -> Vec<(String, String, &'static str, Vec<(&'static str, &'static str, u64)>)> {
+    fn rows(
+        &self,
+    ) -> Vec<(
+        String,
+        String,
+        &'static str,
+        Vec<(&'static str, &'static str, u64)>,
+    )> {
         let entries = match self.entries.lock() {
             Ok(e) => e.clone(),
             Err(_) => return Vec::new(),
@@ -137,21 +148,55 @@ impl Metrics {
                     Entry::Source(c) => (
                         "source",
                         vec![
-                            ("EventReceivedCount", "events_received_total", c.events_received.get()),
-                            ("EventAcceptedCount", "events_accepted_total", c.events_accepted.get()),
-                            ("EventRejectedCount", "events_rejected_total", c.events_rejected.get()),
-                            ("OpenConnectionCount", "open_connections", c.open_connections.get()),
+                            (
+                                "EventReceivedCount",
+                                "events_received_total",
+                                c.events_received.get(),
+                            ),
+                            (
+                                "EventAcceptedCount",
+                                "events_accepted_total",
+                                c.events_accepted.get(),
+                            ),
+                            (
+                                "EventRejectedCount",
+                                "events_rejected_total",
+                                c.events_rejected.get(),
+                            ),
+                            (
+                                "OpenConnectionCount",
+                                "open_connections",
+                                c.open_connections.get(),
+                            ),
                         ],
                     ),
                     Entry::Channel(c) => {
-                        let fill = (c.size.get() * 100).checked_div(c.capacity.get()).unwrap_or(0);
+                        let fill = (c.size.get() * 100)
+                            .checked_div(c.capacity.get())
+                            .unwrap_or(0);
                         (
                             "channel",
                             vec![
-                                ("EventPutAttemptCount", "put_attempts_total", c.put_attempts.get()),
-                                ("EventPutSuccessCount", "put_successes_total", c.put_successes.get()),
-                                ("EventTakeAttemptCount", "take_attempts_total", c.take_attempts.get()),
-                                ("EventTakeSuccessCount", "take_successes_total", c.take_successes.get()),
+                                (
+                                    "EventPutAttemptCount",
+                                    "put_attempts_total",
+                                    c.put_attempts.get(),
+                                ),
+                                (
+                                    "EventPutSuccessCount",
+                                    "put_successes_total",
+                                    c.put_successes.get(),
+                                ),
+                                (
+                                    "EventTakeAttemptCount",
+                                    "take_attempts_total",
+                                    c.take_attempts.get(),
+                                ),
+                                (
+                                    "EventTakeSuccessCount",
+                                    "take_successes_total",
+                                    c.take_successes.get(),
+                                ),
                                 ("ChannelSize", "size", c.size.get()),
                                 ("ChannelCapacity", "capacity", c.capacity.get()),
                                 ("ChannelFillPercentage", "fill_percent", fill),
@@ -161,17 +206,37 @@ impl Metrics {
                     Entry::Sink(c) => (
                         "sink",
                         vec![
-                            ("EventDrainAttemptCount", "drain_attempts_total", c.drain_attempts.get()),
-                            ("EventDrainSuccessCount", "drain_successes_total", c.drain_successes.get()),
-                            ("ConnectionFailedCount", "connection_failures_total", c.connection_failures.get()),
-                            ("BatchDroppedCount", "batches_dropped_total", c.batches_dropped.get()),
+                            (
+                                "EventDrainAttemptCount",
+                                "drain_attempts_total",
+                                c.drain_attempts.get(),
+                            ),
+                            (
+                                "EventDrainSuccessCount",
+                                "drain_successes_total",
+                                c.drain_successes.get(),
+                            ),
+                            (
+                                "ConnectionFailedCount",
+                                "connection_failures_total",
+                                c.connection_failures.get(),
+                            ),
+                            (
+                                "BatchDroppedCount",
+                                "batches_dropped_total",
+                                c.batches_dropped.get(),
+                            ),
                         ],
                     ),
                     Entry::Transform(c) => (
                         "transform",
                         vec![
                             ("EventDroppedCount", "dropped_total", c.dropped.get()),
-                            ("ParseErrorCount", "parse_errors_total", c.parse_errors.get()),
+                            (
+                                "ParseErrorCount",
+                                "parse_errors_total",
+                                c.parse_errors.get(),
+                            ),
                         ],
                     ),
                 };
@@ -201,7 +266,13 @@ impl Metrics {
             if i > 0 {
                 out.push(',');
             }
-            let _ = write!(out, "\"{}.{}\":{{\"Type\":\"{}\"", role.to_uppercase(), name, kind);
+            let _ = write!(
+                out,
+                "\"{}.{}\":{{\"Type\":\"{}\"",
+                role.to_uppercase(),
+                name,
+                kind
+            );
             for (flume, _, value) in values {
                 let _ = write!(out, ",\"{flume}\":\"{value}\"");
             }
@@ -220,7 +291,12 @@ impl Metrics {
             let metrics = self.clone();
             tokio::spawn(async move {
                 let mut request = [0u8; 1024];
-                let n = match tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut request)).await {
+                let n = match tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    stream.read(&mut request),
+                )
+                .await
+                {
                     Ok(Ok(n)) => n,
                     _ => return,
                 };
@@ -229,7 +305,11 @@ impl Metrics {
                 let (status, content_type, body) = match path {
                     "/metrics" => ("200 OK", "text/plain; version=0.0.4", metrics.prometheus()),
                     "/metrics.json" => ("200 OK", "application/json", metrics.json()),
-                    _ => ("404 Not Found", "text/plain", "try /metrics or /metrics.json\n".to_owned()),
+                    _ => (
+                        "404 Not Found",
+                        "text/plain",
+                        "try /metrics or /metrics.json\n".to_owned(),
+                    ),
                 };
                 let response = format!(
                     "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -95,7 +95,16 @@ macro_rules! from_str_newtypes {
     };
 }
 
-from_str_newtypes!(Address, Glob, RegexPattern, PathTemplate, Url, BoolExpr, ScalarExpr, SinkRef);
+from_str_newtypes!(
+    Address,
+    Glob,
+    RegexPattern,
+    PathTemplate,
+    Url,
+    BoolExpr,
+    ScalarExpr,
+    SinkRef
+);
 
 impl crate::env::FromEnv for FsyncPolicy {
     fn from_env(text: &str) -> Result<Self, String> {
@@ -111,7 +120,9 @@ impl crate::env::FromEnv for FsyncPolicy {
 pub fn word<T: crate::env::FromEnv>(word: &str) -> T {
     match T::from_env(word) {
         Ok(v) => v,
-        Err(problem) => panic!("`{word}` {problem}: the flow was not checked by this version of sluice"),
+        Err(problem) => {
+            panic!("`{word}` {problem}: the flow was not checked by this version of sluice")
+        }
     }
 }
 

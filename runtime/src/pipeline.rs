@@ -76,7 +76,11 @@ pub struct SourceContext {
 /// Where events enter the agent.
 pub trait Source: Send + 'static {
     /// Runs until the input ends or `ctx.shutdown` fires.
-    fn run<O: Output>(self, out: O, ctx: SourceContext) -> impl Future<Output = io::Result<()>> + Send;
+    fn run<O: Output>(
+        self,
+        out: O,
+        ctx: SourceContext,
+    ) -> impl Future<Output = io::Result<()>> + Send;
 }
 
 /// Where events leave the agent.

@@ -64,12 +64,26 @@ mod tests {
     fn calendar_fields() {
         assert_eq!(
             Utc::from_millis(0),
-            Utc { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0 }
+            Utc {
+                year: 1970,
+                month: 1,
+                day: 1,
+                hour: 0,
+                minute: 0,
+                second: 0
+            }
         );
         // 2024-02-29T23:59:58Z
         assert_eq!(
             Utc::from_millis(1_709_251_198_000),
-            Utc { year: 2024, month: 2, day: 29, hour: 23, minute: 59, second: 58 }
+            Utc {
+                year: 2024,
+                month: 2,
+                day: 29,
+                hour: 23,
+                minute: 59,
+                second: 58
+            }
         );
     }
 }

@@ -60,7 +60,11 @@ impl ExprGen {
             };
             let re = names::regex(index);
             let matched = quote!(expr::matches(&#l, &#re));
-            return if op == BinaryOp::Match { matched } else { quote!(expr::not(&#matched)) };
+            return if op == BinaryOp::Match {
+                matched
+            } else {
+                quote!(expr::not(&#matched))
+            };
         }
         let l = self.compile(lhs, event);
         let r = self.compile(rhs, event);

@@ -77,10 +77,14 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
     let mut gen = Gen {
         source,
         symbols: &symbols,
-        values: ValueGen { source, env: Vec::new() },
+        values: ValueGen {
+            source,
+            env: Vec::new(),
+        },
         exprs: ExprGen::default(),
         features: BTreeSet::from(["agent".to_owned()]),
         diags: Vec::new(),
+        comments: Vec::new(),
     };
 
     // Which components run: those on some flow path.
@@ -97,7 +101,11 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
 
     let mut body = Vec::new();
     // Channels.
-    for c in symbols.components.iter().filter(|c| c.role() == Role::Channel && used(c.name())) {
+    for c in symbols
+        .components
+        .iter()
+        .filter(|c| c.role() == Role::Channel && used(c.name()))
+    {
         if let Some(tokens) = gen.channel(c) {
             body.push(tokens);
         }
@@ -115,22 +123,36 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
     }
     drains.sort_by_key(|(_, sink)| symbols.get(sink).map_or(0, |c| c.decl.span.start));
     for (channel, sink) in &drains {
-        let Some(component) = symbols.get(sink) else { continue };
+        let Some(component) = symbols.get(sink) else {
+            continue;
+        };
         let several = drains.iter().filter(|(_, s)| s == sink).count() > 1;
         if let Some(tokens) = gen.sink(component, channel, several) {
             body.push(tokens);
         }
     }
     // Runtime transforms (those with state); expression transforms are inlined.
-    for c in symbols.components.iter().filter(|c| c.role() == Role::Transform && used(c.name())) {
+    for c in symbols
+        .components
+        .iter()
+        .filter(|c| c.role() == Role::Transform && used(c.name()))
+    {
         if let Some(tokens) = gen.runtime_transform(c) {
             body.push(tokens);
         }
     }
     // Sources, each with its Output.
     let mut outputs = Vec::new();
-    for c in symbols.components.iter().filter(|c| c.role() == Role::Source && used(c.name())) {
-        let paths: Vec<&FlowStmt> = flows.iter().copied().filter(|f| f.head.name == c.name()).collect();
+    for c in symbols
+        .components
+        .iter()
+        .filter(|c| c.role() == Role::Source && used(c.name()))
+    {
+        let paths: Vec<&FlowStmt> = flows
+            .iter()
+            .copied()
+            .filter(|f| f.head.name == c.name())
+            .collect();
         if let Some((spawn, output)) = gen.source(c, &paths) {
             body.push(spawn);
             outputs.push(output);
@@ -190,7 +212,10 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
         .replace("{{agent_name}}", &agent_name)
         .replace("{{version}}", env!("CARGO_PKG_VERSION"))
         .replace("{{flow_file}}", &file_name);
-    let main_rs = format!("{header}\n{}", restore_comments(&prettyplease::unparse(&syntax)));
+    let main_rs = format!(
+        "{header}\n{}",
+        restore_comments(&prettyplease::unparse(&syntax), &gen.comments)
+    );
     Ok(Generated {
         crate_name: names::crate_name(&agent_name),
         agent_name,
@@ -199,11 +224,11 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
     })
 }
 
-/// `sluice_comment!("text");` markers (comments cannot pass through token streams)
+/// `sluice_comment!(N);` markers (comments cannot pass through token streams)
 /// become `// text` lines.
 /// Also puts a blank line before each top-level item and before each comment that
 /// opens a step in a function body, as a person would.
-fn restore_comments(code: &str) -> String {
+fn restore_comments(code: &str, comments: &[String]) -> String {
     let mut out = String::with_capacity(code.len());
     let mut previous = "";
     for line in code.lines() {
@@ -220,21 +245,22 @@ fn restore_comments(code: &str) -> String {
             out.push('\n');
         }
         previous = line;
-        if let Some(rest) = trimmed.strip_prefix("sluice_comment!(\"").and_then(|r| r.strip_suffix("\");")) {
+        let marker = trimmed
+            .strip_prefix("sluice_comment!(")
+            .and_then(|r| r.strip_suffix(");"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|i| comments.get(i));
+        if let Some(text) = marker {
             let indent = &line[..line.len() - trimmed.len()];
             out.push_str(indent);
             out.push_str("// ");
-            out.push_str(&rest.replace("\\\"", "\"").replace("\\\\", "\\"));
+            out.push_str(text);
         } else {
             out.push_str(line);
         }
         out.push('\n');
     }
     out
-}
-
-fn comment(text: &str) -> TokenStream {
-    quote!(sluice_comment!(#text);)
 }
 
 struct Gen<'a> {
@@ -244,9 +270,19 @@ struct Gen<'a> {
     exprs: ExprGen,
     features: BTreeSet<String>,
     diags: Vec<Diagnostic>,
+    /// Texts of `// ...` comments, referred to by index from `sluice_comment!(N);`.
+    comments: Vec<String>,
 }
 
 impl Gen<'_> {
+    /// A marker statement that becomes `// text` after formatting (comments cannot pass
+    /// through token streams). An index keeps the marker short, so it stays on one line.
+    fn comment(&mut self, text: &str) -> TokenStream {
+        self.comments.push(text.to_owned());
+        let index = proc_macro2::Literal::usize_unsuffixed(self.comments.len() - 1);
+        quote!(sluice_comment!(#index);)
+    }
+
     /// The spec of a component the runtime can build, or an `unsupported` diagnostic.
     fn buildable(&mut self, c: &Component) -> Option<&'static ComponentSpec> {
         let spec = c.spec?;
@@ -255,10 +291,17 @@ impl Gen<'_> {
                 Diagnostic::new(
                     Code::Unsupported,
                     c.decl.kind.span,
-                    format!("the {} kind `{}` cannot be built into an agent yet", spec.role, spec.kind),
+                    format!(
+                        "the {} kind `{}` cannot be built into an agent yet",
+                        spec.role, spec.kind
+                    ),
                 )
                 .label("checked, but not available in agents yet")
-                .help(format!("available {} kinds: {}", spec.role, available(spec.role))),
+                .help(format!(
+                    "available {} kinds: {}",
+                    spec.role,
+                    available(spec.role)
+                )),
             );
             return None;
         }
@@ -290,7 +333,7 @@ impl Gen<'_> {
         let var = names::channel(name);
         let cfg = names::config("channel", name);
         let module = module_of(spec);
-        let note = comment(&format!("channel {name} = {kind}"));
+        let note = self.comment(&format!("channel {name} = {kind}"));
         Some(quote! {
             #note
             let #cfg = #config;
@@ -306,7 +349,11 @@ impl Gen<'_> {
         let spec = self.buildable(c)?;
         let config = self.config(c, spec)?;
         let (name, kind) = (c.name(), spec.kind);
-        let var = if several { names::sink(&format!("{name}_from_{channel}")) } else { names::sink(name) };
+        let var = if several {
+            names::sink(&format!("{name}_from_{channel}"))
+        } else {
+            names::sink(name)
+        };
         let cfg = names::config("sink", name);
         let module = module_of(spec);
         let ch = names::channel(channel);
@@ -314,7 +361,7 @@ impl Gen<'_> {
             Some(_) => quote!(#cfg.batch_size),
             None => quote!(100),
         };
-        let note = comment(&format!("sink {name} = {kind}, drains {channel}"));
+        let note = self.comment(&format!("sink {name} = {kind}, drains {channel}"));
         Some(quote! {
             #note
             let #cfg = #config;
@@ -338,7 +385,7 @@ impl Gen<'_> {
         let var = names::transform(name);
         let cfg = names::config("transform", name);
         let module = module_of(spec);
-        let note = comment(&format!("transform {name} = {kind}"));
+        let note = self.comment(&format!("transform {name} = {kind}"));
         Some(quote! {
             #note
             let #cfg = #config;
@@ -364,7 +411,11 @@ impl Gen<'_> {
         let mut sends = Vec::new();
         for (i, path) in paths.iter().enumerate() {
             let last = i + 1 == paths.len();
-            let events = if last { quote!(batch) } else { quote!(batch.clone()) };
+            let events = if last {
+                quote!(batch)
+            } else {
+                quote!(batch.clone())
+            };
             let flow_text = self.source.text[path.span.start..path.span.end]
                 .lines()
                 .next()
@@ -372,12 +423,17 @@ impl Gen<'_> {
                 .trim_end_matches('{')
                 .trim()
                 .to_owned();
-            let note = comment(&flow_text);
+            let note = self.comment(&flow_text);
             let chain = self.chain(&path.transforms, &mut add_field);
             let deliver = self.deliver(path, &mut add_field);
+            let binding = if chain.is_empty() {
+                quote!(let events: Batch = #events;)
+            } else {
+                quote!(let mut events: Batch = #events;)
+            };
             sends.push(quote! {
                 #note
-                let mut events: Batch = #events;
+                #binding
                 #chain
                 #deliver
             });
@@ -386,11 +442,17 @@ impl Gen<'_> {
         let field_inits = fields.iter().map(|(i, _, init)| quote!(#i: #init));
         let flows_doc = paths
             .iter()
-            .map(|p| format!("`{}`", self.source.text[p.span.start..p.span.end].lines().next().unwrap_or("").trim()))
+            .map(|p| {
+                let first_line = self.source.text[p.span.start..p.span.end]
+                    .lines()
+                    .next()
+                    .unwrap_or("");
+                format!("`{}`", first_line.trim_end_matches('{').trim())
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let doc = format!(" Where the events of source `{name}` go: {flows_doc}.");
-        let note = comment(&format!("source {name} = {kind}"));
+        let note = self.comment(&format!("source {name} = {kind}"));
         let spawn = quote! {
             #note
             let #cfg = #config;
@@ -426,13 +488,19 @@ impl Gen<'_> {
         let event = quote!(&*event);
         let mut steps = Vec::new();
         for t in transforms {
-            let Some(c) = self.symbols.get(&t.name) else { continue };
+            let Some(c) = self.symbols.get(&t.name) else {
+                continue;
+            };
             let Some(spec) = c.spec else { continue };
             let name = c.name();
             match spec.kind {
                 "filter" => {
-                    let Some(when) = c.decl.params().iter().find(|p| p.name.name == "when") else { continue };
-                    let sluice_dsl::ValueKind::Expr(e) = &when.value.kind else { continue };
+                    let Some(when) = c.decl.params().iter().find(|p| p.name.name == "when") else {
+                        continue;
+                    };
+                    let sluice_dsl::ValueKind::Expr(e) = &when.value.kind else {
+                        continue;
+                    };
                     let cond = self.exprs.compile(e, &event);
                     let counters = names::transform_counters(name);
                     add_field(
@@ -440,7 +508,7 @@ impl Gen<'_> {
                         quote!(Arc<sluice_runtime::metrics::TransformCounters>),
                         quote!(ctx.metrics().transform(#name, "filter")),
                     );
-                    let note = comment(&format!("{name}: filter"));
+                    let note = self.comment(&format!("{name}: filter"));
                     steps.push(quote! {
                         #note
                         if !expr::truthy(&#cond) {
@@ -450,12 +518,19 @@ impl Gen<'_> {
                     });
                 }
                 "set" => {
-                    let Some(headers) = c.decl.params().iter().find(|p| p.name.name == "headers") else { continue };
-                    let sluice_dsl::ValueKind::Map(entries) = &headers.value.kind else { continue };
-                    let note = comment(&format!("{name}: set"));
+                    let Some(headers) = c.decl.params().iter().find(|p| p.name.name == "headers")
+                    else {
+                        continue;
+                    };
+                    let sluice_dsl::ValueKind::Map(entries) = &headers.value.kind else {
+                        continue;
+                    };
+                    let note = self.comment(&format!("{name}: set"));
                     steps.push(note);
                     for entry in entries {
-                        let sluice_dsl::ValueKind::Expr(e) = &entry.value.kind else { continue };
+                        let sluice_dsl::ValueKind::Expr(e) = &entry.value.kind else {
+                            continue;
+                        };
                         let value = self.exprs.compile(e, &event);
                         let header = &entry.key.name;
                         steps.push(quote! {
@@ -465,7 +540,9 @@ impl Gen<'_> {
                     }
                 }
                 _ => {
-                    let Some(runtime_type) = spec.runtime_type else { continue };
+                    let Some(runtime_type) = spec.runtime_type else {
+                        continue;
+                    };
                     let field = names::transform(name);
                     let ty = names::path(runtime_type);
                     add_field(field.clone(), quote!(Arc<#ty>), quote!(#field.clone()));
@@ -491,24 +568,28 @@ impl Gen<'_> {
         path: &FlowStmt,
         add_field: &mut impl FnMut(proc_macro2::Ident, TokenStream, TokenStream),
     ) -> TokenStream {
-        let channel_field = |name: &str, add_field: &mut dyn FnMut(proc_macro2::Ident, TokenStream, TokenStream)| {
-            let ident = names::channel(name);
-            let ty = self
-                .symbols
-                .get(name)
-                .and_then(|c| c.spec)
-                .and_then(|s| s.runtime_type)
-                .map(names::path)
-                .unwrap_or_else(|| quote!(()));
-            add_field(ident.clone(), quote!(Arc<#ty>), quote!(#ident.clone()));
-            ident
-        };
+        let channel_field =
+            |name: &str,
+             add_field: &mut dyn FnMut(proc_macro2::Ident, TokenStream, TokenStream)| {
+                let ident = names::channel(name);
+                let ty = self
+                    .symbols
+                    .get(name)
+                    .and_then(|c| c.spec)
+                    .and_then(|s| s.runtime_type)
+                    .map(names::path)
+                    .unwrap_or_else(|| quote!(()));
+                add_field(ident.clone(), quote!(Arc<#ty>), quote!(#ident.clone()));
+                ident
+            };
         match path.steps.first() {
             Some(Step::Name(channel)) => {
                 let ch = channel_field(&channel.name, add_field);
                 quote! { self.#ch.put(events).await?; }
             }
-            Some(Step::List { names: channels, .. }) => {
+            Some(Step::List {
+                names: channels, ..
+            }) => {
                 let mut puts = Vec::new();
                 for (i, channel) in channels.iter().enumerate() {
                     let ch = channel_field(&channel.name, add_field);
@@ -538,6 +619,7 @@ impl Gen<'_> {
                         ArmTarget::Drop(_) => quote!(None),
                         ArmTarget::Name(n) => {
                             let i = targets.iter().position(|t| *t == n.name).unwrap_or(0);
+                            let i = proc_macro2::Literal::usize_unsuffixed(i);
                             quote!(Some(#i))
                         }
                     };
@@ -545,14 +627,19 @@ impl Gen<'_> {
                         Patterns::Wildcard(_) => default = target,
                         Patterns::Values(values) => {
                             let tests = values.iter().map(|v| {
-                                let lit = v.literal().map(exprs::literal).unwrap_or_else(|| quote!(Value::Null));
+                                let lit = v
+                                    .literal()
+                                    .map(exprs::literal)
+                                    .unwrap_or_else(|| quote!(Value::Null));
                                 quote!(expr::matches_literal(&key, &#lit))
                             });
                             branches.push(quote!(if #(#tests)||* { #target }));
                         }
                     }
                 }
-                let vecs: Vec<proc_macro2::Ident> = (0..targets.len()).map(|i| names::ident(&format!("to_{i}"))).collect();
+                let vecs: Vec<proc_macro2::Ident> = (0..targets.len())
+                    .map(|i| names::ident(&format!("to_{i}")))
+                    .collect();
                 let puts: Vec<TokenStream> = targets
                     .iter()
                     .zip(&vecs)
@@ -565,7 +652,7 @@ impl Gen<'_> {
                         }
                     })
                     .collect();
-                let indices = 0..targets.len();
+                let indices = (0..targets.len()).map(proc_macro2::Literal::usize_unsuffixed);
                 quote! {
                     #(let mut #vecs: Batch = Vec::new();)*
                     for event in events {
@@ -586,7 +673,9 @@ impl Gen<'_> {
     }
 
     fn agent_config(&mut self, file: &sluice_dsl::File) -> TokenStream {
-        let Some(spec) = catalogue::find(Role::Agent, "agent") else { return quote!(()) };
+        let Some(spec) = catalogue::find(Role::Agent, "agent") else {
+            return quote!(());
+        };
         let params = file
             .items
             .iter()
@@ -611,7 +700,10 @@ impl Gen<'_> {
 
 /// `sluice_runtime::channels::memory` for the memory channel's spec.
 fn module_of(spec: &ComponentSpec) -> TokenStream {
-    let module = spec.rust_type.rsplit_once("::").map_or(spec.rust_type, |(m, _)| m);
+    let module = spec
+        .rust_type
+        .rsplit_once("::")
+        .map_or(spec.rust_type, |(m, _)| m);
     names::path(module)
 }
 

@@ -37,7 +37,11 @@ pub struct ValueGen<'a> {
 
 impl ValueGen<'_> {
     /// `MemoryConfig { capacity: 1_000, max_bytes: None, ... }`, defaults filled in.
-    pub fn config(&mut self, spec: &ComponentSpec, written: &[Param]) -> Result<TokenStream, String> {
+    pub fn config(
+        &mut self,
+        spec: &ComponentSpec,
+        written: &[Param],
+    ) -> Result<TokenStream, String> {
         let ty = names::path(spec.rust_type);
         let mut fields = Vec::new();
         for p in &spec.params {
@@ -46,7 +50,8 @@ impl ValueGen<'_> {
                 Some(w) => Some(self.value(&w.value, &p.ty)?),
                 None => match p.default {
                     Some(d) => {
-                        let v = sluice_dsl::parse_value(d).map_err(|e| format!("default of {}: {}", p.name, e.message))?;
+                        let v = sluice_dsl::parse_value(d)
+                            .map_err(|e| format!("default of {}: {}", p.name, e.message))?;
                         Some(self.value(&v, &p.ty)?)
                     }
                     None => None,
@@ -67,7 +72,9 @@ impl ValueGen<'_> {
             let at = self.source.line_col(value.span.start);
             let file = std::path::Path::new(&self.source.name)
                 .file_name()
-                .map_or(self.source.name.clone(), |f| f.to_string_lossy().into_owned());
+                .map_or(self.source.name.clone(), |f| {
+                    f.to_string_lossy().into_owned()
+                });
             let var = EnvUse {
                 name: env.name.value.clone(),
                 default: env.default.as_ref().map(|d| d.value.clone()),
@@ -130,7 +137,11 @@ impl ValueGen<'_> {
                 let s = text().ok_or("expected a path")?;
                 quote!(::std::path::PathBuf::from(#s))
             }
-            ParamType::Glob | ParamType::Regex | ParamType::Template | ParamType::Url | ParamType::Address => {
+            ParamType::Glob
+            | ParamType::Regex
+            | ParamType::Template
+            | ParamType::Url
+            | ParamType::Address => {
                 let s = text().ok_or("expected a string")?;
                 quote!(#s.into())
             }
@@ -152,7 +163,10 @@ impl ValueGen<'_> {
                 let ValueKind::List(items) = &value.kind else {
                     return Err("expected a list".into());
                 };
-                let items = items.iter().map(|v| self.value(v, inner)).collect::<Result<Vec<_>, _>>()?;
+                let items = items
+                    .iter()
+                    .map(|v| self.value(v, inner))
+                    .collect::<Result<Vec<_>, _>>()?;
                 quote!(vec![#(#items),*])
             }
             ParamType::Map(inner) => {
@@ -175,7 +189,9 @@ impl ValueGen<'_> {
                 let src = &self.source.text[value.span.start..value.span.end];
                 quote!(#src.into())
             }
-            ParamType::Record(_) => return Err("nested blocks such as `tls` cannot be built yet".into()),
+            ParamType::Record(_) => {
+                return Err("nested blocks such as `tls` cannot be built yet".into())
+            }
         })
     }
 }

@@ -68,14 +68,21 @@ mod imp {
     }
 
     /// Creates the channel from its config.
-    pub async fn build(config: MemoryConfig, counters: Arc<ChannelCounters>) -> io::Result<MemoryChannel> {
+    pub async fn build(
+        config: MemoryConfig,
+        counters: Arc<ChannelCounters>,
+    ) -> io::Result<MemoryChannel> {
         let capacity = usize::try_from(config.capacity).unwrap_or(usize::MAX);
         counters.capacity.set(config.capacity);
         Ok(MemoryChannel {
             state: Mutex::new(State::default()),
             capacity,
-            max_bytes: config.max_bytes.map_or(usize::MAX, |b| usize::try_from(b.0).unwrap_or(usize::MAX)),
-            transaction_capacity: usize::try_from(config.transaction_capacity).unwrap_or(usize::MAX).max(1),
+            max_bytes: config
+                .max_bytes
+                .map_or(usize::MAX, |b| usize::try_from(b.0).unwrap_or(usize::MAX)),
+            transaction_capacity: usize::try_from(config.transaction_capacity)
+                .unwrap_or(usize::MAX)
+                .max(1),
             space: Notify::new(),
             data: Notify::new(),
             counters,
@@ -236,14 +243,18 @@ mod imp {
         async fn full_channel_blocks_the_producer_until_a_commit() {
             let ch = channel(4, 4, None).await;
             ch.put(events(0..4)).await.unwrap();
-            let blocked = tokio::time::timeout(Duration::from_millis(50), ch.put(events(4..5))).await;
+            let blocked =
+                tokio::time::timeout(Duration::from_millis(50), ch.put(events(4..5))).await;
             assert!(blocked.is_err(), "put into a full channel must wait");
             let taken = ch.take(2).await.unwrap();
             // Taken but uncommitted events still hold their place.
             let still = tokio::time::timeout(Duration::from_millis(50), ch.put(events(4..5))).await;
             assert!(still.is_err());
             ch.commit(taken.len(), taken.iter().map(|e| e.size()).sum());
-            tokio::time::timeout(Duration::from_secs(1), ch.put(events(4..5))).await.unwrap().unwrap();
+            tokio::time::timeout(Duration::from_secs(1), ch.put(events(4..5)))
+                .await
+                .unwrap()
+                .unwrap();
             assert_eq!(ch.len(), 3);
         }
 
@@ -251,7 +262,8 @@ mod imp {
         async fn byte_limit_applies_too() {
             let ch = channel(100, 100, Some(4)).await;
             ch.put(events(0..4)).await.unwrap(); // 4 bytes
-            let blocked = tokio::time::timeout(Duration::from_millis(50), ch.put(events(4..5))).await;
+            let blocked =
+                tokio::time::timeout(Duration::from_millis(50), ch.put(events(4..5))).await;
             assert!(blocked.is_err());
         }
 

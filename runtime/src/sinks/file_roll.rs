@@ -105,7 +105,10 @@ mod imp {
                     other => {
                         return Err(io::Error::new(
                             io::ErrorKind::InvalidInput,
-                            format!("bad template escape %{}", other.map(String::from).unwrap_or_default()),
+                            format!(
+                                "bad template escape %{}",
+                                other.map(String::from).unwrap_or_default()
+                            ),
                         ))
                     }
                 };
@@ -143,7 +146,11 @@ mod imp {
                     Part::Second => write!(out, "{:02}", time.second),
                     Part::Header(name) => {
                         let value = event.headers.get(name).unwrap_or("unknown");
-                        out.extend(value.chars().map(|c| if c == '/' || c == '\0' { '_' } else { c }));
+                        out.extend(
+                            value
+                                .chars()
+                                .map(|c| if c == '/' || c == '\0' { '_' } else { c }),
+                        );
                         Ok(())
                     }
                 };
@@ -176,7 +183,10 @@ mod imp {
         if config.compression != Compression::None {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                format!("compression = {} is not available in this version", config.compression.as_str()),
+                format!(
+                    "compression = {} is not available in this version",
+                    config.compression.as_str()
+                ),
             ));
         }
         Ok(FileRoll {
@@ -186,7 +196,11 @@ mod imp {
             roll_interval: config.roll_interval,
             roll_size: config.roll_size.map_or(u64::MAX, |s| s.0),
             fsync: config.fsync,
-            extension: if config.format == TextFormat::Json { "ndjson" } else { "log" },
+            extension: if config.format == TextFormat::Json {
+                "ndjson"
+            } else {
+                "log"
+            },
             files: HashMap::new(),
             line: Vec::with_capacity(4096),
             key_dir: String::new(),
@@ -196,7 +210,11 @@ mod imp {
 
     /// The event's time: its `timestamp` header (Unix ms) if it has one, else now.
     fn event_time(event: &Event, now: u64) -> Utc {
-        let ms = event.headers.get("timestamp").and_then(|t| t.parse().ok()).unwrap_or(now);
+        let ms = event
+            .headers
+            .get("timestamp")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(now);
         Utc::from_millis(ms)
     }
 
@@ -227,7 +245,8 @@ mod imp {
         }
 
         fn needs_roll(&self, file: &OpenFile) -> bool {
-            file.size >= self.roll_size || (!self.roll_interval.is_zero() && file.opened.elapsed() >= self.roll_interval)
+            file.size >= self.roll_size
+                || (!self.roll_interval.is_zero() && file.opened.elapsed() >= self.roll_interval)
         }
 
         fn write_event(&mut self, event: &Event, now: u64) -> io::Result<()> {
@@ -241,7 +260,10 @@ mod imp {
             }
             self.line.clear();
             write_line(&mut self.line, event, self.format);
-            let key = (std::mem::take(&mut self.key_dir), std::mem::take(&mut self.key_prefix));
+            let key = (
+                std::mem::take(&mut self.key_dir),
+                std::mem::take(&mut self.key_prefix),
+            );
             let roll = self.files.get(&key).is_none_or(|f| self.needs_roll(f));
             if roll {
                 if let Some(mut old) = self.files.remove(&key) {

@@ -38,7 +38,10 @@ mod imp {
     }
 
     pub async fn build(config: LoggerConfig) -> io::Result<Logger> {
-        Ok(Logger { config, buf: Vec::new() })
+        Ok(Logger {
+            config,
+            buf: Vec::new(),
+        })
     }
 
     impl Sink for Logger {

@@ -51,7 +51,10 @@ mod imp {
 
     pub async fn build(config: TcpSinkConfig) -> io::Result<TcpSink> {
         if config.tls.is_some() {
-            return Err(io::Error::new(io::ErrorKind::Unsupported, "tls for the tcp sink is not available in this version"));
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "tls for the tcp sink is not available in this version",
+            ));
         }
         Ok(TcpSink {
             config,

@@ -49,11 +49,14 @@ mod imp {
     /// Binds the listening socket now, so a busy port fails the agent at start.
     pub async fn build(config: NetcatConfig) -> io::Result<Netcat> {
         if config.tls.is_some() {
-            return Err(io::Error::new(io::ErrorKind::Unsupported, "tls for netcat is not available in this version"));
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "tls for netcat is not available in this version",
+            ));
         }
-        let listener = TcpListener::bind(&config.bind.0)
-            .await
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind.0)))?;
+        let listener = TcpListener::bind(&config.bind.0).await.map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind.0))
+        })?;
         Ok(Netcat { config, listener })
     }
 

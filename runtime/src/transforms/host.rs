@@ -39,7 +39,10 @@ mod imp {
         let value = if config.use_ip {
             // The address this host would use to reach the network; no packet is sent.
             let socket = std::net::UdpSocket::bind("0.0.0.0:0")?;
-            match socket.connect("192.0.2.1:9").and_then(|_| socket.local_addr()) {
+            match socket
+                .connect("192.0.2.1:9")
+                .and_then(|_| socket.local_addr())
+            {
                 Ok(addr) => addr.ip().to_string(),
                 Err(_) => "127.0.0.1".to_owned(),
             }

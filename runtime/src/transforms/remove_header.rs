@@ -8,7 +8,8 @@ use crate::params::RegexPattern;
 #[derive(Clone, Debug, Component)]
 #[component(
     role = "transform",
-    kind = "remove_header", planned,
+    kind = "remove_header",
+    planned,
     requires_one_of = "name, regex"
 )]
 pub struct RemoveHeaderConfig {

@@ -34,7 +34,9 @@ mod imp {
     impl Transform for Timestamp {
         fn apply(&self, event: &mut Event) -> bool {
             if !(self.0.preserve && event.headers.contains(&self.0.header)) {
-                event.headers.set(&self.0.header, crate::time::now_millis().to_string());
+                event
+                    .headers
+                    .set(&self.0.header, crate::time::now_millis().to_string());
             }
             true
         }
