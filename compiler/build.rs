@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -13,7 +13,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            collect(root, &path, out);
+            collect(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs" || e == "pest")
             || path.file_name().is_some_and(|n| n == "Cargo.toml")
         {
@@ -31,7 +31,7 @@ fn main() {
         .to_path_buf();
     let mut files = Vec::new();
     for krate in ["runtime", "macros"] {
-        collect(&workspace, &workspace.join(krate), &mut files);
+        collect(&workspace.join(krate), &mut files);
         println!("cargo:rerun-if-changed={}", workspace.join(krate).display());
     }
     files.push(workspace.join("Cargo.toml"));

@@ -64,6 +64,10 @@ pub struct BuildOptions {
     pub debug: bool,
     /// Show progress on stderr.
     pub progress: bool,
+    /// Overrides [`cache_dir`] (tests use it to stay inside the workspace).
+    pub cache_dir: Option<PathBuf>,
+    /// Overrides [`target_dir`].
+    pub target_dir: Option<PathBuf>,
 }
 
 pub fn cache_dir() -> PathBuf {
@@ -98,7 +102,7 @@ fn write_if_changed(path: &Path, contents: &str) -> Result<(), BuildError> {
 
 /// The directory holding the embedded runtime sources, extracted if needed. Returns the
 /// path of `runtime/` inside it.
-pub fn runtime_sources() -> Result<PathBuf, BuildError> {
+pub fn runtime_sources(cache: &Path) -> Result<PathBuf, BuildError> {
     let mut hasher = Sha256::new();
     for (path, contents) in embedded::FILES {
         hasher.update(path.as_bytes());
@@ -110,7 +114,7 @@ pub fn runtime_sources() -> Result<PathBuf, BuildError> {
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
-    let root = cache_dir().join(format!("src-{hash}"));
+    let root = cache.join(format!("src-{hash}"));
     let done = root.join(".complete");
     if !done.exists() {
         for (path, contents) in embedded::FILES {
@@ -161,11 +165,12 @@ pub fn build_crate(
     flow_file: &str,
     options: &BuildOptions,
 ) -> Result<PathBuf, BuildError> {
-    let runtime = runtime_sources()?;
+    let cache = options.cache_dir.clone().unwrap_or_else(cache_dir);
+    let runtime = runtime_sources(&cache)?;
     let crate_dir = options
         .emit_crate
         .clone()
-        .unwrap_or_else(|| cache_dir().join("agents").join(&generated.crate_name));
+        .unwrap_or_else(|| cache.join("agents").join(&generated.crate_name));
     write_if_changed(
         &crate_dir.join("Cargo.toml"),
         &generated.cargo_toml(flow_file, &runtime.to_string_lossy()),
@@ -174,7 +179,7 @@ pub fn build_crate(
     if !crate_dir.join("Cargo.lock").exists() {
         write_if_changed(&crate_dir.join("Cargo.lock"), lock_file())?;
     }
-    let target = target_dir();
+    let target = options.target_dir.clone().unwrap_or_else(target_dir);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(&cargo);
     cmd.arg("build")

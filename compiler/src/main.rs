@@ -316,6 +316,7 @@ fn run_build(
         emit_crate,
         debug,
         progress: std::io::stderr().is_terminal(),
+        ..Default::default()
     };
     let flow_file = file
         .file_name()

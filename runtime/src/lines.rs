@@ -96,30 +96,6 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn splits_lines_and_skips_long_ones() {
-        let input: &[u8] = b"a\r\nbbbbbbbbbb\ncc\nlast";
-        let mut r = LineReader::new(input, 4);
-        let mut out = Vec::new();
-        while let Some(l) = r.next().await.unwrap() {
-            out.push(l);
-        }
-        assert_eq!(
-            out,
-            [
-                Line::Data(Bytes::from_static(b"a")),
-                Line::TooLong,
-                Line::Data(Bytes::from_static(b"cc")),
-                Line::Data(Bytes::from_static(b"last")),
-            ]
-        );
-    }
-}
-
 /// Reads lines from `reader` and sends them to `out` in batches of up to `batch_size`
 /// (a batch is sent as soon as no more complete lines are buffered: no waiting to fill
 /// it). Returns at end of input, when shutdown begins, or when the channel closes.
@@ -167,5 +143,29 @@ where
             return Ok(());
         }
         ctx.counters.events_accepted.add(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn splits_lines_and_skips_long_ones() {
+        let input: &[u8] = b"a\r\nbbbbbbbbbb\ncc\nlast";
+        let mut r = LineReader::new(input, 4);
+        let mut out = Vec::new();
+        while let Some(l) = r.next().await.unwrap() {
+            out.push(l);
+        }
+        assert_eq!(
+            out,
+            [
+                Line::Data(Bytes::from_static(b"a")),
+                Line::TooLong,
+                Line::Data(Bytes::from_static(b"cc")),
+                Line::Data(Bytes::from_static(b"last")),
+            ]
+        );
     }
 }

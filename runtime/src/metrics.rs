@@ -84,6 +84,12 @@ pub struct TransformCounters {
     pub parse_errors: Counter,
 }
 
+/// One component's counters as (Flume name, Prometheus name, value).
+type Values = Vec<(&'static str, &'static str, u64)>;
+
+/// A registered component: name, kind, role, values.
+type Row = (String, String, &'static str, Values);
+
 #[derive(Clone, Debug)]
 enum Entry {
     Source(Arc<SourceCounters>),
@@ -129,14 +135,7 @@ impl Metrics {
         c
     }
 
-    fn rows(
-        &self,
-    ) -> Vec<(
-        String,
-        String,
-        &'static str,
-        Vec<(&'static str, &'static str, u64)>,
-    )> {
+    fn rows(&self) -> Vec<Row> {
         let entries = match self.entries.lock() {
             Ok(e) => e.clone(),
             Err(_) => return Vec::new(),
@@ -290,16 +289,25 @@ impl Metrics {
             };
             let metrics = self.clone();
             tokio::spawn(async move {
-                let mut request = [0u8; 1024];
-                let n = match tokio::time::timeout(
-                    std::time::Duration::from_secs(5),
-                    stream.read(&mut request),
-                )
-                .await
-                {
-                    Ok(Ok(n)) => n,
-                    _ => return,
+                // Read the request head (up to the blank line); clients may send it in
+                // several pieces.
+                let mut request = Vec::with_capacity(1024);
+                let mut chunk = [0u8; 1024];
+                let read_head = async {
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 8192 {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => request.extend_from_slice(&chunk[..n]),
+                        }
+                    }
                 };
+                if tokio::time::timeout(std::time::Duration::from_secs(5), read_head)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let n = request.len();
                 let line = String::from_utf8_lossy(&request[..n]);
                 let path = line.split_whitespace().nth(1).unwrap_or("/");
                 let (status, content_type, body) = match path {

@@ -233,11 +233,12 @@ fn restore_comments(code: &str, comments: &[String]) -> String {
     let mut previous = "";
     for line in code.lines() {
         let trimmed = line.trim_start();
-        let starts_item = !line.starts_with([' ', '}', ')', ']', '>'])
-            && !previous.starts_with("///")
-            && !previous.starts_with("#[")
-            && !previous.is_empty()
-            && !(previous.starts_with("use ") && line.starts_with("use "));
+        let continues_previous = line.starts_with([' ', '}', ')', ']', '>'])
+            || previous.is_empty()
+            || previous.starts_with("///")
+            || previous.starts_with("#[")
+            || (previous.starts_with("use ") && line.starts_with("use "));
+        let starts_item = !continues_previous;
         let starts_step = trimmed.starts_with("sluice_comment!(")
             && !previous.trim_end().ends_with('{')
             && !previous.is_empty();

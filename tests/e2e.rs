@@ -1,0 +1,341 @@
+//! End-to-end: build real agents from flow files (sharing one target directory under
+//! `target/`), feed them with real clients, and check every event arrived.
+//!
+//! The first test to run compiles the runtime's dependencies into that shared directory;
+//! the others reuse them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use sluice_compiler::build::{build_crate, BuildOptions};
+use sluice_compiler::{check, codegen, SourceFile};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Checks, generates and builds `path` (relative to the workspace) into a release agent.
+fn build_agent(path: &str) -> PathBuf {
+    let full = workspace().join(path);
+    let source = SourceFile::new(path, std::fs::read_to_string(&full).unwrap());
+    let checked = check(&source);
+    assert!(!checked.has_errors(), "{path}: {:#?}", checked.diagnostics);
+    let generated =
+        codegen::generate(&source, &checked).unwrap_or_else(|d| panic!("{path}: {d:#?}"));
+    let target = workspace().join("target");
+    let options = BuildOptions {
+        cache_dir: Some(target.join("sluice-cache")),
+        target_dir: Some(target.join("agents")),
+        ..Default::default()
+    };
+    build_crate(&generated, path, &options).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = workspace()
+        .join("target/e2e")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits for the agent to exit, killing it after `limit`.
+fn wait(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("agent did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn terminate(child: &Child) {
+    // SAFETY: sending a signal to a child process we started and still own.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+}
+
+/// Lines of every output file in `dir`, files in the order they were written.
+fn output_lines(dir: &Path) -> Vec<String> {
+    let mut files: Vec<(String, u64, PathBuf)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let (stamp, n) = name.rsplit_once('-').unwrap();
+            (stamp.to_owned(), n.parse().unwrap(), p)
+        })
+        .collect();
+    files.sort();
+    let mut lines = Vec::new();
+    for (_, _, path) in files {
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        lines.extend(text.lines().map(str::to_owned));
+    }
+    lines
+}
+
+#[test]
+fn seq_filter_set_file_roll_writes_exactly_the_expected_events() {
+    let agent = build_agent("tests/e2e/seq_filter.flow");
+    let out = temp_dir("seq_filter");
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = wait(&mut child, Duration::from_secs(60));
+    assert!(status.success(), "{status}");
+    let lines = output_lines(&out);
+    assert_eq!(lines.len(), 5_000);
+    for (i, line) in lines.iter().enumerate() {
+        let n = 2 * i + 1;
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(event["body"], n.to_string(), "line {i}");
+        assert_eq!(event["headers"]["n"], n.to_string());
+        assert_eq!(event["headers"]["half"], (n / 2).to_string());
+    }
+    // roll_size = 64KiB: the output was split over several files.
+    assert!(std::fs::read_dir(&out).unwrap().count() > 1);
+}
+
+#[test]
+fn netcat_receives_100k_lines_over_several_connections_in_order() {
+    let agent = build_agent("tests/e2e/netcat_lines.flow");
+    let out = temp_dir("netcat");
+    let port = free_port();
+    let metrics_port = free_port();
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let connect = |port: u16| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => return s,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("agent not listening: {e}"),
+            }
+        }
+    };
+    const CONNECTIONS: usize = 4;
+    const PER_CONNECTION: usize = 25_000;
+    let senders: Vec<_> = (0..CONNECTIONS)
+        .map(|c| {
+            let mut stream = connect(port);
+            std::thread::spawn(move || {
+                let mut w = std::io::BufWriter::new(&mut stream);
+                for i in 0..PER_CONNECTION {
+                    writeln!(w, "conn{c} {i}").unwrap();
+                }
+                w.flush().unwrap();
+            })
+        })
+        .collect();
+    // A line over max_line (1KiB) is rejected and counted; the connection goes on.
+    {
+        let mut s = connect(port);
+        s.write_all(&vec![b'x'; 10_000]).unwrap();
+        s.write_all(b"\nafter-long-line\n").unwrap();
+    }
+    for s in senders {
+        s.join().unwrap();
+    }
+    let total = CONNECTIONS * PER_CONNECTION + 1;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while output_lines(&out).len() < total && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Metrics: Prometheus text and JSON.
+    let get = |path: &str| {
+        let mut s = connect(metrics_port);
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).unwrap();
+        body
+    };
+    let prometheus = get("/metrics");
+    assert!(
+        prometheus.contains(
+            "sluice_source_events_rejected_total{component=\"tcp_in\",kind=\"netcat\"} 1"
+        ),
+        "{prometheus}"
+    );
+    assert!(
+        prometheus.contains(&format!(
+            "sluice_sink_drain_successes_total{{component=\"out\",kind=\"file_roll\"}} {total}"
+        )),
+        "{prometheus}"
+    );
+    let json = get("/metrics.json");
+    assert!(
+        json.contains("\"SOURCE.tcp_in\":{\"Type\":\"netcat\""),
+        "{json}"
+    );
+
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    let lines = output_lines(&out);
+    assert_eq!(lines.len(), total);
+    let mut next = [0usize; CONNECTIONS];
+    for line in &lines {
+        if line == "after-long-line" {
+            continue;
+        }
+        let (conn, i) = line.split_once(' ').unwrap();
+        let c: usize = conn.trim_start_matches("conn").parse().unwrap();
+        assert_eq!(
+            i.parse::<usize>().unwrap(),
+            next[c],
+            "connection {c} out of order"
+        );
+        next[c] += 1;
+    }
+    assert_eq!(next, [PER_CONNECTION; CONNECTIONS]);
+}
+
+#[test]
+fn route_sends_each_event_to_its_channel() {
+    let agent = build_agent("tests/e2e/route.flow");
+    let out = temp_dir("route");
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait(&mut child, Duration::from_secs(60)).success());
+    for (prefix, remainder) in [("zero", 0), ("one", 1), ("other", 2)] {
+        let mut bodies = Vec::new();
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{prefix}-"))
+            {
+                let text = std::fs::read_to_string(path).unwrap();
+                bodies.extend(text.lines().map(|l| l.parse::<u32>().unwrap()));
+            }
+        }
+        bodies.sort();
+        let expected: Vec<u32> = (0..999).filter(|n| n % 3 == remainder).collect();
+        assert_eq!(bodies, expected, "{prefix}");
+    }
+}
+
+#[test]
+fn sigterm_drains_memory_channels_into_sinks_before_exit() {
+    let agent = build_agent("tests/e2e/sigterm_drain.flow");
+    // A downstream that accepts but does not read at first: the sink blocks and events
+    // pile up in the memory channel.
+    let downstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = downstream.local_addr().unwrap();
+    let mut child = Command::new(&agent)
+        .env("DOWNSTREAM", addr.to_string())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (conn, _) = downstream.accept().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    terminate(&child);
+    // Now read everything the agent delivers until it closes the connection.
+    let mut received = Vec::new();
+    let reader = BufReader::new(conn);
+    for line in reader.lines() {
+        let Ok(line) = line else { break };
+        received.push(line.parse::<u64>().unwrap());
+    }
+    let status = wait(&mut child, Duration::from_secs(60));
+    assert!(status.success(), "{status}");
+    // seq bodies are 0, 1, 2, …: every accepted event arrived, none missing, in order.
+    assert!(received.len() > 1_000, "only {} events", received.len());
+    for (i, n) in received.iter().enumerate() {
+        assert_eq!(*n, i as u64, "gap or reorder at {i}");
+    }
+}
+
+#[test]
+fn agents_compile_only_the_components_their_flow_uses() {
+    let features = |path: &str| {
+        let source = SourceFile::new(
+            path,
+            std::fs::read_to_string(workspace().join(path)).unwrap(),
+        );
+        codegen::generate(&source, &check(&source))
+            .unwrap()
+            .features
+    };
+    let quickstart = features("flows/quickstart.flow");
+    assert_eq!(
+        quickstart,
+        [
+            "agent",
+            "channel-memory",
+            "sink-logger",
+            "source-seq",
+            "transform-filter",
+            "transform-set"
+        ]
+    );
+    assert!(!quickstart
+        .iter()
+        .any(|f| f.contains("netcat") || f.contains("tcp")));
+    let router = features("flows/netcat_router.flow");
+    assert!(
+        router.contains(&"source-netcat".to_owned()) && router.contains(&"sink-tcp".to_owned())
+    );
+    // The quickstart crate's dependency tree has no TLS, HTTP or regex code either.
+    let agent = build_agent("flows/quickstart.flow");
+    assert!(agent.exists());
+}
+
+#[test]
+fn unset_env_is_a_clear_error_and_check_env_reports_it() {
+    let agent = build_agent("tests/e2e/seq_filter.flow");
+    let out = Command::new(&agent).env_remove("OUT_DIR").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("seq_filter.flow:20:11: env(\"OUT_DIR\"): is not set and has no default"),
+        "{stderr}"
+    );
+    let ok = Command::new(&agent)
+        .env("OUT_DIR", "/tmp")
+        .arg("--check-env")
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("all 1 env(...) values resolve"));
+    let help = Command::new(&agent).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--metrics-addr"));
+}
