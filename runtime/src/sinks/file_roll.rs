@@ -52,7 +52,6 @@ pub use imp::{build, FileRoll, Template};
 
 #[cfg(feature = "sink-file-roll")]
 mod imp {
-    use std::collections::HashMap;
     use std::fs::{File, OpenOptions};
     use std::io::{self, BufWriter, Write};
     use std::path::PathBuf;
@@ -173,7 +172,10 @@ mod imp {
         roll_size: u64,
         fsync: bool,
         extension: &'static str,
-        files: HashMap<(String, String), OpenFile>,
+        /// Open files by (dir, prefix) as rendered. Usually one; the last one used is
+        /// tried first, so the common case costs a string comparison, not a lookup.
+        files: Vec<((String, String), OpenFile)>,
+        last: usize,
         line: Vec<u8>,
         key_dir: String,
         key_prefix: String,
@@ -201,7 +203,8 @@ mod imp {
             } else {
                 "log"
             },
-            files: HashMap::new(),
+            files: Vec::new(),
+            last: 0,
             line: Vec::with_capacity(4096),
             key_dir: String::new(),
             key_prefix: String::new(),
@@ -249,9 +252,20 @@ mod imp {
                 || (!self.roll_interval.is_zero() && file.opened.elapsed() >= self.roll_interval)
         }
 
+        /// The index of the open file for the current key (`key_dir`, `key_prefix`).
+        fn file_index(&self) -> Option<usize> {
+            let matches = |(key, _): &((String, String), OpenFile)| {
+                key.0 == self.key_dir && key.1 == self.key_prefix
+            };
+            if self.files.get(self.last).is_some_and(matches) {
+                return Some(self.last);
+            }
+            self.files.iter().position(matches)
+        }
+
         fn write_event(&mut self, event: &Event, now: u64) -> io::Result<()> {
             let static_paths = self.dir.is_static() && self.prefix.is_static();
-            if !static_paths || self.key_dir.is_empty() {
+            if !static_paths || self.files.is_empty() {
                 let time = event_time(event, now);
                 self.key_dir.clear();
                 self.key_prefix.clear();
@@ -260,26 +274,27 @@ mod imp {
             }
             self.line.clear();
             write_line(&mut self.line, event, self.format);
-            let key = (
-                std::mem::take(&mut self.key_dir),
-                std::mem::take(&mut self.key_prefix),
-            );
-            let roll = self.files.get(&key).is_none_or(|f| self.needs_roll(f));
-            if roll {
-                if let Some(mut old) = self.files.remove(&key) {
-                    old.writer.flush()?;
-                    if self.fsync {
-                        old.writer.get_ref().sync_data()?;
+            let index = match self.file_index() {
+                Some(i) if !self.needs_roll(&self.files[i].1) => i,
+                found => {
+                    if let Some(i) = found {
+                        let (_, mut old) = self.files.swap_remove(i);
+                        old.writer.flush()?;
+                        if self.fsync {
+                            old.writer.get_ref().sync_data()?;
+                        }
                     }
+                    let file = self.open(&self.key_dir, &self.key_prefix)?;
+                    self.files
+                        .push(((self.key_dir.clone(), self.key_prefix.clone()), file));
+                    self.files.len() - 1
                 }
-                let file = self.open(&key.0, &key.1)?;
-                self.files.insert(key.clone(), file);
-            }
-            let file = self.files.get_mut(&key).expect("opened above");
+            };
+            self.last = index;
+            let file = &mut self.files[index].1;
             file.writer.write_all(&self.line)?;
             file.size += self.line.len() as u64;
             file.dirty = true;
-            (self.key_dir, self.key_prefix) = key;
             Ok(())
         }
     }
@@ -292,7 +307,7 @@ mod imp {
             }
             // The batch is committed only once it has reached the file (and the disk,
             // with fsync).
-            for file in self.files.values_mut().filter(|f| f.dirty) {
+            for (_, file) in self.files.iter_mut().filter(|(_, f)| f.dirty) {
                 file.writer.flush()?;
                 if self.fsync {
                     file.writer.get_ref().sync_data()?;
@@ -303,7 +318,7 @@ mod imp {
         }
 
         async fn close(&mut self) -> io::Result<()> {
-            for (_, mut file) in self.files.drain() {
+            for (_, mut file) in self.files.drain(..) {
                 file.writer.flush()?;
                 file.writer.get_ref().sync_data()?;
             }
