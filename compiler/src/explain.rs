@@ -40,6 +40,9 @@ pub fn explain(spec: &ComponentSpec) -> String {
         let _ = writeln!(out, "{} NAME = {} {{ ... }}\n", spec.role, spec.kind);
     }
     let _ = writeln!(out, "{}\n", spec.doc);
+    if spec.planned {
+        out.push_str("Not yet available in built agents: `sluice check` validates it, `sluice build` refuses it.\n\n");
+    }
     if spec.params.is_empty() {
         out.push_str("No parameters.\n");
         return out;
@@ -102,6 +105,12 @@ pub fn components_markdown() -> String {
         for spec in specs {
             if spec.role != Role::Agent {
                 let _ = writeln!(out, "### `{}` ({})\n", spec.kind, spec.role);
+                if spec.planned {
+                    out.push_str(
+                        "*Checked by `sluice check`; not yet available in built agents \
+                         (`sluice build` reports `unsupported`).*\n\n",
+                    );
+                }
             }
             let _ = writeln!(out, "{}\n", spec.doc.replace('\n', " "));
             if spec.params.is_empty() {
