@@ -339,3 +339,77 @@ fn unset_env_is_a_clear_error_and_check_env_reports_it() {
     let help = Command::new(&agent).arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("--metrics-addr"));
 }
+
+#[test]
+fn stdin_lines_arrive_in_order_and_over_long_lines_are_skipped() {
+    let agent = build_agent("tests/e2e/stdin_lines.flow");
+    let out = temp_dir("stdin");
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = std::io::BufWriter::new(child.stdin.take().unwrap());
+        for i in 0..20_000 {
+            writeln!(stdin, "line {i}").unwrap();
+            if i == 10_000 {
+                writeln!(stdin, "{}", "x".repeat(500)).unwrap(); // over max_line = 100B
+            }
+        }
+        stdin
+            .write_all("invalid utf-8: \u{fffd}\n".as_bytes())
+            .unwrap();
+        stdin.write_all(b"raw \xff\xfe bytes\n").unwrap();
+    } // closing stdin ends the source; the agent drains and exits
+    assert!(wait(&mut child, Duration::from_secs(60)).success());
+    let text: Vec<u8> = {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .flat_map(|f| std::fs::read(f).unwrap())
+            .collect()
+    };
+    let lines: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 20_002);
+    for (i, line) in lines[..20_000].iter().enumerate() {
+        assert_eq!(*line, format!("{{via=stdin}} line {i}").as_bytes());
+    }
+    // Bodies are bytes: invalid UTF-8 passes through untouched.
+    assert_eq!(lines[20_001], b"{via=stdin} raw \xff\xfe bytes");
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let agent = build_agent("tests/e2e/stuck_sink.flow");
+    // A downstream that never reads: the first signal starts a drain that cannot finish
+    // (shutdown_timeout is 60s); the second must end the agent now.
+    let downstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut child = Command::new(&agent)
+        .env("DOWNSTREAM", downstream.local_addr().unwrap().to_string())
+        .env("BODY", "x".repeat(4096))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (_conn, _) = downstream.accept().unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    terminate(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first signal must drain, not exit"
+    );
+    let second = Instant::now();
+    terminate(&child);
+    let status = wait(&mut child, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(130));
+    assert!(second.elapsed() < Duration::from_secs(2));
+}
