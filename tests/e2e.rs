@@ -413,3 +413,120 @@ fn a_second_signal_exits_at_once() {
     assert_eq!(status.code(), Some(130));
     assert!(second.elapsed() < Duration::from_secs(2));
 }
+
+#[test]
+fn exec_output_passes_through_every_stateful_transform() {
+    let agent = build_agent("tests/e2e/exec_transforms.flow");
+    let out = temp_dir("exec");
+    let script = r#"
+        echo 'not json'
+        echo '{"level":"debug","msg":"skip me"}'
+        echo '{"level":"info","msg":"login user","user":{"name":"ann"},"code":7,"q":"token=abc123"}'
+        echo 'oops' >&2
+        echo '{"level":"warn","msg":"drop table","code":9}'
+    "#;
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .env("CMD", script)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait(&mut child, Duration::from_secs(60)).success());
+    let events: Vec<serde_json::Value> = output_lines(&out)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{events:#?}");
+    let first = &events[0]["headers"];
+    assert_eq!(first["level"], "info");
+    assert_eq!(first["user"], "ann");
+    assert_eq!(first["verb"], "login");
+    assert_eq!(first["object"], "user");
+    assert!(first.get("code").is_none(), "remove_header keeps no `code`");
+    assert_eq!(first["id"].as_str().unwrap().len(), 36);
+    assert!(events[0]["body"].as_str().unwrap().contains("token=***"));
+    assert!(!events[0]["body"].as_str().unwrap().contains("abc123"));
+    assert_eq!(events[1]["headers"]["verb"], "drop");
+    assert_ne!(events[0]["headers"]["id"], events[1]["headers"]["id"]);
+}
+
+#[test]
+fn exec_restarts_the_command_when_it_exits() {
+    let agent = build_agent("tests/e2e/exec_transforms.flow");
+    let out = temp_dir("exec_restart");
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .env("CMD", r#"echo '{"msg":"run once"}'"#)
+        .env("RESTART", "true")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while output_lines(&out).len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    assert!(
+        output_lines(&out).len() >= 3,
+        "the command ran fewer than 3 times"
+    );
+}
+
+#[test]
+fn netcat_udp_turns_each_datagram_into_an_event() {
+    let agent = build_agent("tests/e2e/udp_lines.flow");
+    let out = temp_dir("udp");
+    let port = {
+        let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..2_000 {
+        client
+            .send_to(format!("datagram {i}\n").as_bytes(), ("127.0.0.1", port))
+            .unwrap();
+        if i % 100 == 99 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    client
+        .send_to(b"\xff invalid utf-8", ("127.0.0.1", port))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while output_lines_bytes(&out).len() < 2_001 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    let lines = output_lines_bytes(&out);
+    assert_eq!(lines.len(), 2_001);
+    for (i, line) in lines[..2_000].iter().enumerate() {
+        assert_eq!(*line, format!("datagram {i}").into_bytes());
+    }
+    assert_eq!(lines[2_000], b"\xff invalid utf-8");
+}
+
+/// Lines of the output files as bytes (bodies need not be UTF-8).
+fn output_lines_bytes(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| std::fs::read(f).unwrap())
+        .collect::<Vec<u8>>()
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}

@@ -390,7 +390,11 @@ impl Gen<'_> {
         Some(quote! {
             #note
             let #cfg = #config;
-            let #var = Arc::new(#module::build(#cfg).await.map_err(AgentError::component(#name))?);
+            let #var = Arc::new(
+                #module::build(#cfg, ctx.metrics().transform(#name, #kind))
+                    .await
+                    .map_err(AgentError::component(#name))?,
+            );
         })
     }
 

@@ -8,7 +8,7 @@ use crate::params::ByteSize;
 
 /// Runs a command and turns each line it writes to stdout into an event; stderr is logged.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "exec", planned)]
+#[component(role = "source", kind = "exec", runtime = "Exec")]
 pub struct ExecConfig {
     /// The command to run, e.g. `"tail -F /var/log/app.log"`.
     pub command: String,
@@ -27,4 +27,110 @@ pub struct ExecConfig {
     /// Events put into the channel per transaction.
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
+}
+
+#[cfg(feature = "source-exec")]
+pub use imp::{build, Exec};
+
+#[cfg(feature = "source-exec")]
+mod imp {
+    use std::io;
+    use std::process::Stdio;
+
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    use tokio::process::Command;
+
+    use super::ExecConfig;
+    use crate::lines::{forward_lines, LineReader};
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    pub struct Exec {
+        config: ExecConfig,
+    }
+
+    pub async fn build(config: ExecConfig) -> io::Result<Exec> {
+        if config.command.trim().is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "command is empty",
+            ));
+        }
+        Ok(Exec { config })
+    }
+
+    impl Exec {
+        /// `shell` runs the command as one argument (`/bin/sh -c "…"`); without it the
+        /// command is split on whitespace and run directly.
+        fn command(&self) -> Command {
+            let (program, args): (String, Vec<String>) = match &self.config.shell {
+                Some(shell) => {
+                    let mut parts = shell.split_whitespace().map(str::to_owned);
+                    let program = parts.next().unwrap_or_else(|| "/bin/sh".to_owned());
+                    let mut args: Vec<String> = parts.collect();
+                    args.push(self.config.command.clone());
+                    (program, args)
+                }
+                None => {
+                    let mut parts = self.config.command.split_whitespace().map(str::to_owned);
+                    (parts.next().unwrap_or_default(), parts.collect())
+                }
+            };
+            let mut cmd = Command::new(program);
+            cmd.args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true);
+            cmd
+        }
+    }
+
+    impl Source for Exec {
+        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
+            let mut shutdown = ctx.shutdown.clone();
+            loop {
+                let mut child = match self.command().spawn() {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(source = ctx.name, command = %self.config.command, error = %e, "cannot start command");
+                        if !self.config.restart {
+                            return Err(e);
+                        }
+                        tokio::select! {
+                            _ = tokio::time::sleep(self.config.restart_delay) => continue,
+                            _ = shutdown.wait() => return Ok(()),
+                        }
+                    }
+                };
+                tracing::info!(source = ctx.name, command = %self.config.command, pid = child.id(), "command started");
+                if let Some(stderr) = child.stderr.take() {
+                    let name = ctx.name;
+                    tokio::spawn(async move {
+                        let mut lines = BufReader::new(stderr).lines();
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            tracing::warn!(source = name, stderr = %line, "command wrote to stderr");
+                        }
+                    });
+                }
+                if let Some(stdout) = child.stdout.take() {
+                    let mut reader = LineReader::new(stdout, max_line);
+                    forward_lines(&mut reader, &out, &ctx, self.config.batch_size as usize).await?;
+                }
+                if ctx.shutdown.is_triggered() {
+                    let _ = child.kill().await;
+                    return Ok(());
+                }
+                let status = child.wait().await?;
+                tracing::info!(source = ctx.name, %status, "command exited");
+                if !self.config.restart {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(self.config.restart_delay) => {}
+                    _ = shutdown.wait() => return Ok(()),
+                }
+            }
+        }
+    }
 }

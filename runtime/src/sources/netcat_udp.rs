@@ -6,7 +6,7 @@ use crate::params::Address;
 
 /// Listens on UDP; every datagram is an event (a trailing newline is removed).
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "netcat_udp", planned)]
+#[component(role = "source", kind = "netcat_udp", runtime = "NetcatUdp")]
 pub struct NetcatUdpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:6001"`.
     #[param(binds = "udp")]
@@ -14,4 +14,76 @@ pub struct NetcatUdpConfig {
     /// Events put into the channel per transaction.
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
+}
+
+#[cfg(feature = "source-netcat-udp")]
+pub use imp::{build, NetcatUdp};
+
+#[cfg(feature = "source-netcat-udp")]
+mod imp {
+    use std::io;
+
+    use bytes::Bytes;
+    use tokio::net::UdpSocket;
+
+    use super::NetcatUdpConfig;
+    use crate::event::Event;
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    pub struct NetcatUdp {
+        config: NetcatUdpConfig,
+        socket: UdpSocket,
+    }
+
+    /// Binds now, so a busy port fails the agent at start.
+    pub async fn build(config: NetcatUdpConfig) -> io::Result<NetcatUdp> {
+        let socket = UdpSocket::bind(&config.bind.0).await.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot listen on udp {}: {e}", config.bind.0),
+            )
+        })?;
+        Ok(NetcatUdp { config, socket })
+    }
+
+    fn event(datagram: &[u8]) -> Event {
+        let mut end = datagram.len();
+        if datagram[..end].ends_with(b"\n") {
+            end -= 1;
+        }
+        if datagram[..end].ends_with(b"\r") {
+            end -= 1;
+        }
+        Event::new(Bytes::copy_from_slice(&datagram[..end]))
+    }
+
+    impl Source for NetcatUdp {
+        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let mut shutdown = ctx.shutdown.clone();
+            let mut buf = vec![0u8; 65_536];
+            let batch_size = self.config.batch_size.max(1) as usize;
+            tracing::info!(source = ctx.name, addr = %self.socket.local_addr()?, "listening (udp)");
+            loop {
+                let n = tokio::select! {
+                    r = self.socket.recv(&mut buf) => r?,
+                    _ = shutdown.wait() => return Ok(()),
+                };
+                let mut batch = vec![event(&buf[..n])];
+                // Take what else is already queued, without waiting.
+                while batch.len() < batch_size {
+                    match self.socket.try_recv(&mut buf) {
+                        Ok(n) => batch.push(event(&buf[..n])),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                let count = batch.len() as u64;
+                ctx.counters.events_received.add(count);
+                if out.send(batch).await.is_err() {
+                    return Ok(());
+                }
+                ctx.counters.events_accepted.add(count);
+            }
+        }
+    }
 }

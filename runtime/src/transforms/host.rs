@@ -34,7 +34,10 @@ mod imp {
         value: String,
     }
 
-    pub async fn build(config: HostConfig) -> io::Result<Host> {
+    pub async fn build(
+        config: HostConfig,
+        _counters: std::sync::Arc<crate::metrics::TransformCounters>,
+    ) -> io::Result<Host> {
         let name = crate::time::hostname();
         let value = if config.use_ip {
             // The address this host would use to reach the network; no packet is sent.

@@ -7,10 +7,88 @@ use crate::params::RegexPattern;
 /// Matches the body against `regex` and sets one header per capture group, named by
 /// `names` in order. Events that do not match pass unchanged (and are counted).
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "regex_extractor", planned)]
+#[component(
+    role = "transform",
+    kind = "regex_extractor",
+    runtime = "RegexExtractor"
+)]
 pub struct RegexExtractorConfig {
     /// Pattern with one capture group per name.
     pub regex: RegexPattern,
     /// Header names for the capture groups, in order.
     pub names: Vec<String>,
+}
+
+#[cfg(feature = "transform-regex-extractor")]
+pub use imp::{build, RegexExtractor};
+
+#[cfg(feature = "transform-regex-extractor")]
+mod imp {
+    use std::io;
+    use std::sync::Arc;
+
+    use super::RegexExtractorConfig;
+    use crate::event::Event;
+    use crate::metrics::TransformCounters;
+    use crate::pipeline::Transform;
+
+    pub struct RegexExtractor {
+        regex: regex::bytes::Regex,
+        names: Vec<String>,
+        counters: Arc<TransformCounters>,
+    }
+
+    pub async fn build(
+        config: RegexExtractorConfig,
+        counters: Arc<TransformCounters>,
+    ) -> io::Result<RegexExtractor> {
+        let regex = regex::bytes::Regex::new(&config.regex.0)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        Ok(RegexExtractor {
+            regex,
+            names: config.names,
+            counters,
+        })
+    }
+
+    impl Transform for RegexExtractor {
+        fn apply(&self, event: &mut Event) -> bool {
+            let Some(caps) = self.regex.captures(&event.body) else {
+                self.counters.parse_errors.inc();
+                return true;
+            };
+            let values: Vec<(usize, String)> = (1..caps.len())
+                .zip(&self.names)
+                .filter_map(|(i, _)| {
+                    caps.get(i)
+                        .map(|m| (i, String::from_utf8_lossy(m.as_bytes()).into_owned()))
+                })
+                .collect();
+            for (i, value) in values {
+                event.headers.set(&self.names[i - 1], value);
+            }
+            true
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[tokio::test]
+        async fn sets_one_header_per_group() {
+            let config = RegexExtractorConfig {
+                regex: r"^(\S+) (\d+)".into(),
+                names: vec!["method".into(), "status".into()],
+            };
+            let t = build(config, Arc::default()).await.unwrap();
+            let mut e = Event::new("GET 404 /x");
+            t.apply(&mut e);
+            assert_eq!(e.headers.get("method"), Some("GET"));
+            assert_eq!(e.headers.get("status"), Some("404"));
+            let mut miss = Event::new("nope");
+            assert!(t.apply(&mut miss));
+            assert_eq!(t.counters.parse_errors.get(), 1);
+        }
+    }
 }

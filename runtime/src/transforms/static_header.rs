@@ -28,7 +28,10 @@ mod imp {
 
     pub struct Static(StaticConfig);
 
-    pub async fn build(config: StaticConfig) -> io::Result<Static> {
+    pub async fn build(
+        config: StaticConfig,
+        _counters: std::sync::Arc<crate::metrics::TransformCounters>,
+    ) -> io::Result<Static> {
         Ok(Static(config))
     }
 

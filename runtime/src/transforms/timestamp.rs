@@ -27,7 +27,10 @@ mod imp {
 
     pub struct Timestamp(TimestampConfig);
 
-    pub async fn build(config: TimestampConfig) -> io::Result<Timestamp> {
+    pub async fn build(
+        config: TimestampConfig,
+        _counters: std::sync::Arc<crate::metrics::TransformCounters>,
+    ) -> io::Result<Timestamp> {
         Ok(Timestamp(config))
     }
 
