@@ -530,3 +530,114 @@ fn output_lines_bytes(dir: &Path) -> Vec<Vec<u8>> {
         .map(<[u8]>::to_vec)
         .collect()
 }
+
+/// A TCP server on `port` collecting every line it receives as a number.
+struct Collector {
+    received: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+}
+
+impl Collector {
+    fn start(listener: TcpListener) -> Collector {
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let sink = sink.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                        if let Ok(n) = line.parse() {
+                            sink.lock().unwrap().push(n);
+                        }
+                    }
+                });
+            }
+        });
+        Collector { received }
+    }
+
+    fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+
+    fn numbers(&self) -> Vec<u64> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+/// Every number from 0 to the largest received arrived exactly once across collectors.
+fn assert_complete(collectors: &[&Collector]) -> usize {
+    let mut all: Vec<u64> = collectors.iter().flat_map(|c| c.numbers()).collect();
+    all.sort();
+    for (i, n) in all.iter().enumerate() {
+        assert_eq!(*n, i as u64, "missing or duplicated event near {i}");
+    }
+    all.len()
+}
+
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "condition not reached within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn failover_uses_the_standby_while_the_primary_is_down_and_returns_to_it() {
+    let agent = build_agent("tests/e2e/failover.flow");
+    let primary_port = free_port(); // nothing listens here yet
+    let standby_port = free_port();
+    let standby = Collector::start(TcpListener::bind(("127.0.0.1", standby_port)).unwrap());
+    let mut child = Command::new(&agent)
+        .env("PRIMARY", format!("127.0.0.1:{primary_port}"))
+        .env("STANDBY", format!("127.0.0.1:{standby_port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(20), || standby.count() >= 1_000);
+    // The primary comes up: once its penalty is over, it takes the traffic back.
+    let primary = Collector::start(TcpListener::bind(("127.0.0.1", primary_port)).unwrap());
+    wait_until(Duration::from_secs(20), || primary.count() >= 1_000);
+    let standby_before = standby.count();
+    std::thread::sleep(Duration::from_millis(500));
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    std::thread::sleep(Duration::from_millis(200));
+    // After recovery the standby took (almost) nothing more.
+    assert!(
+        standby.count() - standby_before < 100,
+        "standby kept receiving after the primary recovered"
+    );
+    let total = assert_complete(&[&primary, &standby]);
+    assert!(total >= 2_000);
+}
+
+#[test]
+fn load_balance_spreads_batches_and_backs_off_a_dead_member() {
+    let agent = build_agent("tests/e2e/load_balance.flow");
+    let a_port = free_port();
+    let b_port = free_port(); // b starts down
+    let a = Collector::start(TcpListener::bind(("127.0.0.1", a_port)).unwrap());
+    let mut child = Command::new(&agent)
+        .env("SINK_A", format!("127.0.0.1:{a_port}"))
+        .env("SINK_B", format!("127.0.0.1:{b_port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(20), || a.count() >= 1_000);
+    // b comes back: after its backoff it gets its share again.
+    let b = Collector::start(TcpListener::bind(("127.0.0.1", b_port)).unwrap());
+    wait_until(Duration::from_secs(20), || b.count() >= 500);
+    let (a_then, b_then) = (a.count(), b.count());
+    wait_until(Duration::from_secs(20), || {
+        a.count() > a_then + 500 && b.count() > b_then + 500
+    });
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_complete(&[&a, &b]);
+}

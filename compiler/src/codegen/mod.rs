@@ -122,10 +122,18 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
         }
     }
     drains.sort_by_key(|(_, sink)| symbols.get(sink).map_or(0, |c| c.decl.span.start));
+    let mut group_structs = Vec::new();
     for (channel, sink) in &drains {
         let Some(component) = symbols.get(sink) else {
             continue;
         };
+        if component.role() == Role::Group {
+            if let Some((tokens, members)) = gen.group(component, channel) {
+                body.push(tokens);
+                group_structs.push(members);
+            }
+            continue;
+        }
         let several = drains.iter().filter(|(_, s)| s == sink).count() > 1;
         if let Some(tokens) = gen.sink(component, channel, several) {
             body.push(tokens);
@@ -197,6 +205,8 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
         #regex_statics
 
         #(#outputs)*
+
+        #(#group_structs)*
     };
     let syntax: syn::File = match syn::parse2(file_tokens) {
         Ok(f) => f,
@@ -370,6 +380,107 @@ impl Gen<'_> {
             let #var = #module::build(#cfg).await.map_err(AgentError::component(#name))?;
             ctx.spawn_sink(#name, #kind, #ch.clone(), #var, batch_size);
         })
+    }
+
+    /// A group draining `channel`: its member sinks, a members struct implementing
+    /// `GroupMembers`, and the group sink that picks a member per batch.
+    fn group(&mut self, c: &Component, channel: &str) -> Option<(TokenStream, TokenStream)> {
+        let spec = self.buildable(c)?;
+        let config = self.config(c, spec)?;
+        let (name, kind) = (c.name(), spec.kind);
+        let members: Vec<String> = c
+            .decl
+            .params()
+            .iter()
+            .find(|p| p.name.name == "sinks")
+            .and_then(|p| match &p.value.kind {
+                sluice_dsl::ValueKind::List(items) => Some(
+                    items
+                        .iter()
+                        .filter_map(|v| v.reference())
+                        .map(|i| i.name)
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let mut configs = Vec::new();
+        let mut builds = Vec::new();
+        let mut batch_sizes = Vec::new();
+        let mut fields = Vec::new();
+        let mut arms = Vec::new();
+        for (index, member) in members.iter().enumerate() {
+            let component = *self.symbols.get(member)?;
+            let member_spec = self.buildable(&component)?;
+            let member_config = self.config(&component, member_spec)?;
+            let cfg = names::config("sink", member);
+            let var = names::sink(member);
+            let field = names::ident(member);
+            let module = module_of(member_spec);
+            let ty = names::path(member_spec.runtime_type?);
+            configs.push(quote!(let #cfg = #member_config;));
+            if member_spec.param("batch_size").is_some() {
+                batch_sizes.push(quote!(#cfg.batch_size));
+            }
+            builds.push(quote!(let #var = #module::build(#cfg).await.map_err(AgentError::component(#member))?;));
+            fields.push((field.clone(), var, ty));
+            let index = proc_macro2::Literal::usize_unsuffixed(index);
+            arms.push(quote!(#index => self.#field.write(batch).await,));
+        }
+        let members_struct = names::members_struct(name);
+        let cfg = names::config("group", name);
+        let var = names::sink(name);
+        let module = module_of(spec);
+        let ch = names::channel(channel);
+        let batch = match batch_sizes.split_first() {
+            Some((first, rest)) => quote!(#first #(.min(#rest))*),
+            None => quote!(100),
+        };
+        let note = self.comment(&format!(
+            "group {name} = {kind} [{}], drains {channel}",
+            members.join(", ")
+        ));
+        let field_inits = fields.iter().map(|(f, v, _)| quote!(#f: #v));
+        let run = quote! {
+            #note
+            #(#configs)*
+            let batch_size = #batch;
+            #(#builds)*
+            let #cfg = #config;
+            let members = #members_struct { #(#field_inits),* };
+            let #var = #module::build(#cfg, members).await.map_err(AgentError::component(#name))?;
+            ctx.spawn_sink(#name, #kind, #ch.clone(), #var, batch_size);
+        };
+        let field_defs = fields.iter().map(|(f, _, t)| quote!(#f: #t));
+        let closes = fields
+            .iter()
+            .map(|(f, _, _)| quote!(let #f = self.#f.close().await;));
+        let results = fields.iter().map(|(f, _, _)| f);
+        let doc = format!(" The member sinks of group `{name}`, in its `sinks` order.");
+        let member_names = &members;
+        let definition = quote! {
+            #[doc = #doc]
+            struct #members_struct {
+                #(#field_defs),*
+            }
+
+            impl sluice_runtime::groups::GroupMembers for #members_struct {
+                const NAMES: &'static [&'static str] = &[#(#member_names),*];
+
+                async fn write(&mut self, member: usize, batch: &[Event]) -> std::io::Result<()> {
+                    match member {
+                        #(#arms)*
+                        _ => Err(std::io::Error::other("no such member")),
+                    }
+                }
+
+                async fn close(&mut self) -> std::io::Result<()> {
+                    #(#closes)*
+                    [#(#results),*].into_iter().collect()
+                }
+            }
+        };
+        Some((run, definition))
     }
 
     fn runtime_transform(&mut self, c: &Component) -> Option<TokenStream> {

@@ -48,6 +48,12 @@ pub fn output_struct(source: &str) -> Ident {
     ident(&format!("{camel}Output"))
 }
 
+/// `pool` → `PoolMembers`.
+pub fn members_struct(group: &str) -> Ident {
+    let output = output_struct(group).to_string();
+    ident(&format!("{}Members", output.trim_end_matches("Output")))
+}
+
 /// A `::`-separated path from the catalogue (`sluice_runtime::channels::memory::MemoryConfig`).
 pub fn path(text: &str) -> TokenStream {
     let segments = text.split("::").map(ident);
