@@ -641,3 +641,143 @@ fn load_balance_spreads_batches_and_backs_off_a_dead_member() {
     std::thread::sleep(Duration::from_millis(200));
     assert_complete(&[&a, &b]);
 }
+
+#[test]
+fn syslog_over_tcp_and_udp_from_the_real_logger_client() {
+    let agent = build_agent("tests/e2e/syslog.flow");
+    let out = temp_dir("syslog");
+    let (tcp_port, udp_port, metrics_port) = (free_port(), free_port(), free_port());
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .env("TCP_BIND", format!("127.0.0.1:{tcp_port}"))
+        .env("UDP_BIND", format!("127.0.0.1:{udp_port}"))
+        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let logger = |args: &[&str], message: &str| {
+        let status = Command::new("logger")
+            .args(["--server", "127.0.0.1"])
+            .args(args)
+            .arg(message)
+            .status()
+            .expect("util-linux logger is installed");
+        assert!(status.success(), "logger {args:?} failed");
+    };
+    let tcp = tcp_port.to_string();
+    let udp = udp_port.to_string();
+    logger(
+        &[
+            "--port",
+            &tcp,
+            "--tcp",
+            "--rfc5424",
+            "-t",
+            "app5424",
+            "--msgid",
+            "ID47",
+            "-p",
+            "local3.err",
+        ],
+        "hello 5424 over tcp",
+    );
+    logger(
+        &[
+            "--port",
+            &tcp,
+            "--tcp",
+            "--rfc3164",
+            "-t",
+            "app3164",
+            "-p",
+            "auth.warning",
+        ],
+        "hello 3164 over tcp",
+    );
+    logger(
+        &[
+            "--port",
+            &tcp,
+            "--tcp",
+            "--octet-count",
+            "--rfc5424",
+            "-t",
+            "counted",
+        ],
+        "octet counted\nwith a newline inside",
+    );
+    logger(
+        &["--port", &udp, "--udp", "--rfc5424", "-t", "udp5424"],
+        "hello 5424 over udp",
+    );
+    logger(
+        &["--port", &udp, "--udp", "--rfc3164", "-t", "udp3164"],
+        "hello 3164 over udp",
+    );
+    {
+        let mut s = TcpStream::connect(("127.0.0.1", tcp_port)).unwrap();
+        s.write_all(b"this is not syslog\n").unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while output_lines(&out).len() < 6 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let metrics = {
+        let mut s = TcpStream::connect(("127.0.0.1", metrics_port)).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    };
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    let events: Vec<serde_json::Value> = output_lines(&out)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 6, "{events:#?}");
+    let find = |body: &str| {
+        events
+            .iter()
+            .find(|e| e["body"] == body)
+            .unwrap_or_else(|| panic!("no event with body {body:?} in {events:#?}"))["headers"]
+            .clone()
+    };
+    let e = find("hello 5424 over tcp");
+    assert_eq!(
+        (e["app_name"].as_str(), e["msgid"].as_str()),
+        (Some("app5424"), Some("ID47"))
+    );
+    assert_eq!(
+        (e["facility"].as_str(), e["severity"].as_str()),
+        (Some("local3"), Some("err"))
+    );
+    assert!(e["host"].is_string() && e["timestamp"].as_str().unwrap().parse::<u64>().is_ok());
+    let e = find("hello 3164 over tcp");
+    assert_eq!(
+        (
+            e["app_name"].as_str(),
+            e["facility"].as_str(),
+            e["severity"].as_str()
+        ),
+        (Some("app3164"), Some("auth"), Some("warning"))
+    );
+    assert_eq!(
+        find("octet counted\nwith a newline inside")["app_name"],
+        "counted"
+    );
+    assert_eq!(find("hello 5424 over udp")["app_name"], "udp5424");
+    assert_eq!(find("hello 3164 over udp")["app_name"], "udp3164");
+    // The malformed message is kept whole, without parsed headers, and counted.
+    assert_eq!(
+        find("this is not syslog").as_object().map(|h| h.len()),
+        Some(0)
+    );
+    assert!(
+        metrics.contains(
+            "sluice_source_parse_errors_total{component=\"tcp_in\",kind=\"syslog_tcp\"} 1"
+        ),
+        "{metrics}"
+    );
+}

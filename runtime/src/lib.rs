@@ -38,6 +38,8 @@ pub mod pipeline;
 #[cfg(feature = "agent")]
 pub mod shutdown;
 #[cfg(feature = "agent")]
+pub mod syslog;
+#[cfg(feature = "agent")]
 pub mod time;
 
 /// What generated agents import.

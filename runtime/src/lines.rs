@@ -22,6 +22,25 @@ pub struct LineReader<R> {
     eof: bool,
 }
 
+/// A reader that splits a byte stream into frames (lines, syslog messages).
+pub trait FrameReader: Send {
+    /// A complete frame already buffered, without reading.
+    fn buffered(&mut self) -> Option<Line>;
+
+    /// The next frame, reading as needed; `None` at end of input.
+    fn next(&mut self) -> impl std::future::Future<Output = std::io::Result<Option<Line>>> + Send;
+}
+
+impl<R: AsyncRead + Unpin + Send> FrameReader for LineReader<R> {
+    fn buffered(&mut self) -> Option<Line> {
+        LineReader::buffered(self)
+    }
+
+    fn next(&mut self) -> impl std::future::Future<Output = std::io::Result<Option<Line>>> + Send {
+        LineReader::next(self)
+    }
+}
+
 impl<R: AsyncRead + Unpin> LineReader<R> {
     pub fn new(inner: R, max_line: usize) -> Self {
         LineReader {
@@ -99,14 +118,29 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
 /// Reads lines from `reader` and sends them to `out` in batches of up to `batch_size`
 /// (a batch is sent as soon as no more complete lines are buffered: no waiting to fill
 /// it). Returns at end of input, when shutdown begins, or when the channel closes.
-pub async fn forward_lines<R, O>(
-    reader: &mut LineReader<R>,
+pub async fn forward_lines<F, O>(
+    reader: &mut F,
     out: &O,
     ctx: &crate::pipeline::SourceContext,
     batch_size: usize,
 ) -> std::io::Result<()>
 where
-    R: AsyncRead + Unpin,
+    F: FrameReader,
+    O: crate::pipeline::Output,
+{
+    forward_frames(reader, out, ctx, batch_size, crate::event::Event::new).await
+}
+
+/// Like [`forward_lines`], turning each frame into an event with `to_event`.
+pub async fn forward_frames<F, O>(
+    reader: &mut F,
+    out: &O,
+    ctx: &crate::pipeline::SourceContext,
+    batch_size: usize,
+    to_event: impl Fn(Bytes) -> crate::event::Event,
+) -> std::io::Result<()>
+where
+    F: FrameReader,
     O: crate::pipeline::Output,
 {
     use crate::event::Event;
@@ -121,7 +155,7 @@ where
         let push = |line: Line, batch: &mut Vec<Event>| {
             ctx.counters.events_received.inc();
             match line {
-                Line::Data(body) => batch.push(Event::new(body)),
+                Line::Data(body) => batch.push(to_event(body)),
                 Line::TooLong => {
                     ctx.counters.events_rejected.inc();
                     tracing::warn!(source = ctx.name, "line longer than max_line skipped");

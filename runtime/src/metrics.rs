@@ -57,6 +57,7 @@ pub struct SourceCounters {
     pub events_received: Counter,
     pub events_accepted: Counter,
     pub events_rejected: Counter,
+    pub parse_errors: Counter,
     pub open_connections: Gauge,
 }
 
@@ -161,6 +162,11 @@ impl Metrics {
                                 "EventRejectedCount",
                                 "events_rejected_total",
                                 c.events_rejected.get(),
+                            ),
+                            (
+                                "ParseErrorCount",
+                                "parse_errors_total",
+                                c.parse_errors.get(),
                             ),
                             (
                                 "OpenConnectionCount",

@@ -56,9 +56,44 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
+/// Unix milliseconds of a UTC-offset calendar time (Howard Hinnant's days_from_civil).
+#[allow(clippy::too_many_arguments)]
+pub fn to_millis(
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    millis: u32,
+    offset_minutes: i64,
+) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
+        - offset_minutes * 60;
+    (secs * 1000 + i64::from(millis)).max(0) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_millis_inverts_from_millis() {
+        for ms in [0u64, 951_782_400_000, 1_709_251_198_000, 4_102_444_800_000] {
+            let t = Utc::from_millis(ms);
+            assert_eq!(
+                to_millis(t.year, t.month, t.day, t.hour, t.minute, t.second, 0, 0),
+                ms
+            );
+        }
+    }
 
     #[test]
     fn calendar_fields() {

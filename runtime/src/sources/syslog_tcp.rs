@@ -9,7 +9,7 @@ use crate::tls::TlsServerConfig;
 /// become headers (`host`, `facility`, `severity`, `app_name`, `procid`, `msgid`,
 /// `timestamp`) and the message the body. Unparseable messages are kept whole as the body.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "syslog_tcp", planned)]
+#[component(role = "source", kind = "syslog_tcp", runtime = "SyslogTcp")]
 pub struct SyslogTcpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:5514"`.
     #[param(binds = "tcp")]
@@ -36,4 +36,232 @@ pub enum SyslogFormat {
     Auto,
     Rfc3164,
     Rfc5424,
+}
+
+#[cfg(feature = "source-syslog-tcp")]
+pub use imp::{build, OctetFramer, SyslogTcp};
+
+#[cfg(feature = "source-syslog-tcp")]
+mod imp {
+    use std::io;
+    use std::sync::Arc;
+
+    use bytes::{Buf, Bytes, BytesMut};
+    use tokio::io::{AsyncRead, AsyncReadExt};
+    use tokio::net::TcpListener;
+    use tokio::sync::Semaphore;
+    use tokio::task::JoinSet;
+
+    use super::{SyslogFormat, SyslogTcpConfig};
+    use crate::event::Event;
+    use crate::lines::{forward_frames, FrameReader, Line};
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    /// RFC 6587 framing: each message is either `LEN SP MSG` (octet counting) or ends
+    /// with a newline (non-transparent framing), decided per message by its first byte.
+    pub struct OctetFramer<R> {
+        inner: R,
+        buf: BytesMut,
+        max: usize,
+        /// Bytes of an over-long octet-counted message still to discard.
+        skip: usize,
+        /// Inside an over-long newline-framed message.
+        skipping_line: bool,
+        eof: bool,
+    }
+
+    impl<R: AsyncRead + Unpin + Send> OctetFramer<R> {
+        pub fn new(inner: R, max: usize) -> Self {
+            OctetFramer {
+                inner,
+                buf: BytesMut::with_capacity(64 * 1024),
+                max: max.max(1),
+                skip: 0,
+                skipping_line: false,
+                eof: false,
+            }
+        }
+    }
+
+    impl<R: AsyncRead + Unpin + Send> FrameReader for OctetFramer<R> {
+        fn buffered(&mut self) -> Option<Line> {
+            loop {
+                if self.skip > 0 {
+                    let n = self.skip.min(self.buf.len());
+                    self.buf.advance(n);
+                    self.skip -= n;
+                    if self.skip > 0 {
+                        return None;
+                    }
+                    return Some(Line::TooLong);
+                }
+                // Stray line breaks between messages.
+                while !self.skipping_line && matches!(self.buf.first(), Some(b'\n' | b'\r')) {
+                    self.buf.advance(1);
+                }
+                let first = *self.buf.first()?;
+                if first.is_ascii_digit() && !self.skipping_line {
+                    let digits = self
+                        .buf
+                        .iter()
+                        .take(11)
+                        .take_while(|b| b.is_ascii_digit())
+                        .count();
+                    match self.buf.get(digits) {
+                        None if digits < 11 => return None, // need more bytes
+                        Some(b' ') => {
+                            let len: usize = std::str::from_utf8(&self.buf[..digits])
+                                .ok()?
+                                .parse()
+                                .ok()?;
+                            if len > self.max {
+                                self.buf.advance(digits + 1);
+                                self.skip = len;
+                                continue;
+                            }
+                            if self.buf.len() < digits + 1 + len {
+                                return None;
+                            }
+                            self.buf.advance(digits + 1);
+                            return Some(Line::Data(self.buf.split_to(len).freeze()));
+                        }
+                        _ => {} // not octet counting after all: a line that starts with digits
+                    }
+                }
+                match self.buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        let line = self.buf.split_to(i + 1);
+                        if std::mem::take(&mut self.skipping_line) || i > self.max {
+                            return Some(Line::TooLong);
+                        }
+                        let mut line = line.freeze();
+                        line.truncate(i);
+                        return Some(Line::Data(line));
+                    }
+                    None if self.buf.len() > self.max => {
+                        self.buf.clear();
+                        self.skipping_line = true;
+                        return None;
+                    }
+                    None => return None,
+                }
+            }
+        }
+
+        async fn next(&mut self) -> io::Result<Option<Line>> {
+            loop {
+                if let Some(frame) = self.buffered() {
+                    return Ok(Some(frame));
+                }
+                if self.eof {
+                    if self.skip > 0 || self.skipping_line {
+                        self.skip = 0;
+                        self.skipping_line = false;
+                        return Ok(Some(Line::TooLong));
+                    }
+                    if self.buf.iter().all(|b| b.is_ascii_whitespace()) {
+                        return Ok(None);
+                    }
+                    return Ok(Some(Line::Data(self.buf.split().freeze())));
+                }
+                self.buf.reserve(64 * 1024);
+                if self.inner.read_buf(&mut self.buf).await? == 0 {
+                    self.eof = true;
+                }
+            }
+        }
+    }
+
+    pub struct SyslogTcp {
+        config: SyslogTcpConfig,
+        listener: TcpListener,
+    }
+
+    pub async fn build(config: SyslogTcpConfig) -> io::Result<SyslogTcp> {
+        if config.tls.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "tls for syslog_tcp is not available in this version",
+            ));
+        }
+        let listener = TcpListener::bind(&config.bind.0).await.map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind.0))
+        })?;
+        Ok(SyslogTcp { config, listener })
+    }
+
+    /// A syslog message as an event; unparseable ones are kept whole and counted.
+    pub(crate) fn to_event(message: Bytes, format: SyslogFormat, ctx: &SourceContext) -> Event {
+        crate::syslog::parse(&message, format).unwrap_or_else(|| {
+            ctx.counters.parse_errors.inc();
+            Event::new(message)
+        })
+    }
+
+    impl Source for SyslogTcp {
+        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let out = Arc::new(out);
+            let limit = Arc::new(Semaphore::new(self.config.max_connections.max(1) as usize));
+            let max = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
+            let (batch_size, format) = (self.config.batch_size as usize, self.config.format);
+            let mut connections = JoinSet::new();
+            let mut shutdown = ctx.shutdown.clone();
+            tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening (syslog over tcp)");
+            loop {
+                let permit = tokio::select! {
+                    p = limit.clone().acquire_owned() => p.map_err(io::Error::other)?,
+                    _ = shutdown.wait() => break,
+                };
+                let (stream, _) = tokio::select! {
+                    accepted = self.listener.accept() => match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!(source = ctx.name, error = %e, "accept failed");
+                            continue;
+                        }
+                    },
+                    _ = shutdown.wait() => break,
+                };
+                let (out, ctx) = (out.clone(), ctx.clone());
+                connections.spawn(async move {
+                    ctx.counters.open_connections.inc();
+                    let mut framer = OctetFramer::new(stream, max);
+                    let convert = |m| to_event(m, format, &ctx);
+                    if let Err(e) = forward_frames(&mut framer, &out, &ctx, batch_size, convert).await {
+                        tracing::debug!(source = ctx.name, error = %e, "connection ended with an error");
+                    }
+                    ctx.counters.open_connections.dec();
+                    drop(permit);
+                });
+                while connections.try_join_next().is_some() {}
+            }
+            while connections.join_next().await.is_some() {}
+            Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[tokio::test]
+        async fn octet_counting_and_newlines_mix() {
+            let input: &[u8] = b"5 hello11 hello\nworld<13>plain line\n3 abc\n\n999 xyz";
+            let mut f = OctetFramer::new(input, 100);
+            let mut frames = Vec::new();
+            while let Some(frame) = f.next().await.unwrap() {
+                frames.push(frame);
+            }
+            assert_eq!(
+                frames,
+                [
+                    Line::Data(Bytes::from_static(b"hello")),
+                    Line::Data(Bytes::from_static(b"hello\nworld")),
+                    Line::Data(Bytes::from_static(b"<13>plain line")),
+                    Line::Data(Bytes::from_static(b"abc")),
+                    Line::TooLong,
+                ]
+            );
+        }
+    }
 }

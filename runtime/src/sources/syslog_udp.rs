@@ -8,7 +8,7 @@ use crate::params::Address;
 /// Receives syslog datagrams (RFC 3164 and RFC 5424); fields become headers as for
 /// `syslog_tcp`.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "syslog_udp", planned)]
+#[component(role = "source", kind = "syslog_udp", runtime = "SyslogUdp")]
 pub struct SyslogUdpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:5514"`.
     #[param(binds = "udp")]
@@ -19,4 +19,73 @@ pub struct SyslogUdpConfig {
     /// Events put into the channel per transaction.
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
+}
+
+#[cfg(feature = "source-syslog-udp")]
+pub use imp::{build, SyslogUdp};
+
+#[cfg(feature = "source-syslog-udp")]
+mod imp {
+    use std::io;
+
+    use bytes::Bytes;
+    use tokio::net::UdpSocket;
+
+    use super::SyslogUdpConfig;
+    use crate::event::Event;
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    pub struct SyslogUdp {
+        config: SyslogUdpConfig,
+        socket: UdpSocket,
+    }
+
+    pub async fn build(config: SyslogUdpConfig) -> io::Result<SyslogUdp> {
+        let socket = UdpSocket::bind(&config.bind.0).await.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot listen on udp {}: {e}", config.bind.0),
+            )
+        })?;
+        Ok(SyslogUdp { config, socket })
+    }
+
+    impl SyslogUdp {
+        fn event(&self, datagram: &[u8], ctx: &SourceContext) -> Event {
+            let message = Bytes::copy_from_slice(datagram);
+            crate::syslog::parse(&message, self.config.format).unwrap_or_else(|| {
+                ctx.counters.parse_errors.inc();
+                Event::new(message)
+            })
+        }
+    }
+
+    impl Source for SyslogUdp {
+        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let mut shutdown = ctx.shutdown.clone();
+            let mut buf = vec![0u8; 65_536];
+            let batch_size = self.config.batch_size.max(1) as usize;
+            tracing::info!(source = ctx.name, addr = %self.socket.local_addr()?, "listening (syslog over udp)");
+            loop {
+                let n = tokio::select! {
+                    r = self.socket.recv(&mut buf) => r?,
+                    _ = shutdown.wait() => return Ok(()),
+                };
+                let mut batch = vec![self.event(&buf[..n], &ctx)];
+                while batch.len() < batch_size {
+                    match self.socket.try_recv(&mut buf) {
+                        Ok(n) => batch.push(self.event(&buf[..n], &ctx)),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                let count = batch.len() as u64;
+                ctx.counters.events_received.add(count);
+                if out.send(batch).await.is_err() {
+                    return Ok(());
+                }
+                ctx.counters.events_accepted.add(count);
+            }
+        }
+    }
 }
