@@ -781,3 +781,118 @@ fn syslog_over_tcp_and_udp_from_the_real_logger_client() {
         "{metrics}"
     );
 }
+
+fn append_lines(path: &Path, prefix: &str, range: std::ops::Range<usize>) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    let mut text = String::new();
+    for i in range {
+        text.push_str(&format!("{prefix} {i}\n"));
+    }
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn start_taildir(agent: &Path, dir: &Path) -> Child {
+    Command::new(agent)
+        .current_dir(dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Each `prefix i` line must appear exactly once, and per prefix in increasing order.
+fn assert_lines_exactly(lines: &[String], expected: &[(&str, usize)]) {
+    let mut next: std::collections::HashMap<&str, usize> =
+        expected.iter().map(|(p, _)| (*p, 0)).collect();
+    for line in lines {
+        let (prefix, i) = line.split_once(' ').unwrap();
+        let n = next
+            .get_mut(prefix)
+            .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+        assert_eq!(
+            i.parse::<usize>().unwrap(),
+            *n,
+            "{prefix}: missing, duplicated or reordered line"
+        );
+        *n += 1;
+    }
+    for (prefix, count) in expected {
+        assert_eq!(next[prefix], *count, "{prefix}: wrong number of lines");
+    }
+}
+
+#[test]
+fn taildir_follows_appends_renames_copytruncate_and_new_files() {
+    let agent = build_agent("tests/e2e/taildir.flow");
+    let dir = temp_dir("taildir");
+    let (logs, out) = (dir.join("logs"), dir.join("out"));
+    std::fs::create_dir_all(&logs).unwrap();
+    let a = logs.join("a.log");
+    append_lines(&a, "a", 0..1_000);
+    let mut child = start_taildir(&agent, &dir);
+    let lines_at_least = |n: usize| {
+        wait_until(Duration::from_secs(30), || {
+            out.exists() && output_lines(&out).len() >= n
+        })
+    };
+    lines_at_least(1_000);
+    append_lines(&a, "a", 1_000..2_000);
+    lines_at_least(2_000);
+    // logrotate `create`: rename, the writer appends a little more to the old file,
+    // then a new file appears under the old name.
+    std::fs::rename(&a, logs.join("a.log.1")).unwrap();
+    append_lines(&logs.join("a.log.1"), "a", 2_000..2_100);
+    append_lines(&a, "b", 0..1_000);
+    lines_at_least(3_100);
+    // logrotate `copytruncate`: copy, truncate in place, keep writing.
+    std::fs::copy(&a, dir.join("a.log.copy")).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&a)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append_lines(&a, "c", 0..300);
+    lines_at_least(3_400);
+    // A new file matching the glob is picked up.
+    append_lines(&logs.join("new.log"), "n", 0..100);
+    lines_at_least(3_500);
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    assert_lines_exactly(
+        &output_lines(&out),
+        &[("a", 2_100), ("b", 1_000), ("c", 300), ("n", 100)],
+    );
+    // The renamed file, read to its end, is no longer in the positions.
+    let positions = std::fs::read_to_string(dir.join("state/positions.json")).unwrap();
+    assert!(!positions.contains("a.log.1"), "{positions}");
+}
+
+#[test]
+fn taildir_restart_resumes_with_no_loss_and_no_duplicates() {
+    let agent = build_agent("tests/e2e/taildir.flow");
+    let dir = temp_dir("taildir_restart");
+    let (logs, out) = (dir.join("logs"), dir.join("out"));
+    std::fs::create_dir_all(&logs).unwrap();
+    let a = logs.join("app.log");
+    append_lines(&a, "x", 0..500);
+    let mut child = start_taildir(&agent, &dir);
+    wait_until(Duration::from_secs(30), || {
+        out.exists() && output_lines(&out).len() >= 500
+    });
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    // Written while the agent is down, including a line cut in half by the stop.
+    append_lines(&a, "x", 500..1_000);
+    let mut child = start_taildir(&agent, &dir);
+    wait_until(Duration::from_secs(30), || {
+        output_lines(&out).len() >= 1_000
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    assert_lines_exactly(&output_lines(&out), &[("x", 1_000)]);
+}

@@ -11,7 +11,7 @@ use crate::params::{ByteSize, Glob};
 /// position file is written only after a batch is committed, so a restart neither loses
 /// nor repeats committed lines.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "taildir", planned, replayable)]
+#[component(role = "source", kind = "taildir", runtime = "Taildir", replayable)]
 pub struct TaildirConfig {
     /// Globs of the files to follow, e.g. `["/var/log/nginx/*.log"]`.
     pub files: Vec<Glob>,
@@ -33,4 +33,339 @@ pub struct TaildirConfig {
     /// Events put into the channel per transaction.
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
+}
+
+#[cfg(feature = "source-taildir")]
+pub use imp::{build, Taildir};
+
+#[cfg(feature = "source-taildir")]
+mod imp {
+    use std::collections::HashMap;
+    use std::fs::File;
+    use std::io::{self, Read, Seek, SeekFrom, Write};
+    use std::os::unix::fs::MetadataExt;
+    use std::path::{Path, PathBuf};
+
+    use bytes::Bytes;
+
+    use super::TaildirConfig;
+    use crate::event::Event;
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    /// A file identity that survives renames.
+    type FileId = (u64, u64);
+
+    /// A followed file. `pos` is the committed offset: everything before it has been put
+    /// into the channel.
+    struct Tracked {
+        path: PathBuf,
+        file: File,
+        pos: u64,
+        /// The path no longer leads to this file (renamed or deleted): drain it, then drop it.
+        rotated: bool,
+    }
+
+    pub struct Taildir {
+        config: TaildirConfig,
+        /// (directory to list, matcher, levels to descend).
+        patterns: Vec<(PathBuf, globset::GlobMatcher, usize)>,
+        saved: HashMap<FileId, u64>,
+    }
+
+    pub async fn build(config: TaildirConfig) -> io::Result<Taildir> {
+        let mut patterns = Vec::new();
+        for glob in &config.files {
+            let matcher = globset::Glob::new(&glob.0)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
+                .compile_matcher();
+            let prefix = static_prefix(&glob.0);
+            // How many directory levels below the prefix the glob reaches.
+            let depth = if glob.0.contains("**") {
+                usize::MAX
+            } else {
+                Path::new(&glob.0).components().count() - prefix.components().count()
+            };
+            patterns.push((prefix, matcher, depth));
+        }
+        let saved = read_positions(&config.positions)?;
+        Ok(Taildir {
+            config,
+            patterns,
+            saved,
+        })
+    }
+
+    /// The directory part of a glob before its first wildcard.
+    fn static_prefix(glob: &str) -> PathBuf {
+        let mut prefix = PathBuf::new();
+        for component in Path::new(glob).components() {
+            let text = component.as_os_str().to_string_lossy();
+            if text.contains(['*', '?', '[', '{']) {
+                break;
+            }
+            prefix.push(component);
+        }
+        if prefix.as_os_str() == glob {
+            prefix.pop(); // a plain file name: list its directory
+        }
+        prefix
+    }
+
+    fn read_positions(path: &Path) -> io::Result<HashMap<FileId, u64>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
+            Err(e) => return Err(e),
+        };
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("positions file {} is not valid: {e}", path.display()),
+            )
+        })?;
+        let mut saved = HashMap::new();
+        for entry in doc.as_array().into_iter().flatten() {
+            let field = |k: &str| entry.get(k).and_then(serde_json::Value::as_u64);
+            if let (Some(dev), Some(inode), Some(pos)) =
+                (field("dev"), field("inode"), field("pos"))
+            {
+                saved.insert((dev, inode), pos);
+            }
+        }
+        Ok(saved)
+    }
+
+    /// Writes the positions atomically: a temporary file, fsync, rename, fsync of the
+    /// directory. A crash leaves the old or the new file, never a torn one.
+    fn write_positions(path: &Path, files: &HashMap<FileId, Tracked>) -> io::Result<()> {
+        let mut entries: Vec<serde_json::Value> = files
+            .iter()
+            .map(|(&(dev, inode), t)| {
+                serde_json::json!({ "dev": dev, "inode": inode, "pos": t.pos, "path": t.path.to_string_lossy() })
+            })
+            .collect();
+        entries.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let tmp = path.with_extension("tmp");
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(serde_json::Value::Array(entries).to_string().as_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    }
+
+    impl Taildir {
+        /// Every file the globs match now, with its identity.
+        fn discover(&self) -> Vec<(PathBuf, FileId)> {
+            let mut found = Vec::new();
+            for (root, matcher, depth) in &self.patterns {
+                let root = if root.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    root.as_path()
+                };
+                walk(root, *depth, &mut |path| {
+                    let path = path.strip_prefix("./").unwrap_or(path);
+                    if matcher.is_match(path) {
+                        if let Ok(meta) = std::fs::metadata(path) {
+                            if meta.is_file() {
+                                found.push((path.to_path_buf(), (meta.dev(), meta.ino())));
+                            }
+                        }
+                    }
+                });
+            }
+            found.sort();
+            found.dedup();
+            found
+        }
+    }
+
+    fn walk(dir: &Path, depth: usize, visit: &mut impl FnMut(&Path)) {
+        if depth == 0 {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => walk(&path, depth - 1, visit),
+                Ok(_) => visit(&path),
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Reads complete lines of `t` from its committed position, up to `max_events`.
+    /// Returns the events and the offset just after the last line read. At the end of a
+    /// rotated file a final line without a newline is taken too.
+    fn read_lines(
+        t: &mut Tracked,
+        max_line: usize,
+        max_events: usize,
+        ctx: &SourceContext,
+        file_header: bool,
+    ) -> io::Result<(Vec<Event>, u64)> {
+        let len = t.file.metadata()?.len();
+        if len < t.pos {
+            tracing::info!(file = %t.path.display(), "file was truncated; reading it from the start");
+            t.pos = 0;
+        }
+        if len == t.pos {
+            return Ok((Vec::new(), t.pos));
+        }
+        let want = (len - t.pos).min(4 * 1024 * 1024) as usize;
+        let mut buf = vec![0u8; want];
+        t.file.seek(SeekFrom::Start(t.pos))?;
+        let n = read_full(&mut t.file, &mut buf)?;
+        buf.truncate(n);
+        let data = Bytes::from(buf);
+        let mut events = Vec::new();
+        let mut consumed = 0usize;
+        let header = file_header.then(|| t.path.to_string_lossy().into_owned());
+        while events.len() < max_events {
+            let rest = &data[consumed..];
+            let (line, advance) = match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => (data.slice(consumed..consumed + i), i + 1),
+                None if t.rotated && !rest.is_empty() && n == want => {
+                    (data.slice(consumed..), rest.len())
+                }
+                None if rest.len() > max_line => {
+                    // A line longer than the read window and the limit: skip what we have.
+                    ctx.counters.events_received.inc();
+                    ctx.counters.events_rejected.inc();
+                    consumed = data.len();
+                    break;
+                }
+                None => break,
+            };
+            consumed += advance;
+            ctx.counters.events_received.inc();
+            let line = if line.last() == Some(&b'\r') {
+                line.slice(..line.len() - 1)
+            } else {
+                line
+            };
+            if line.len() > max_line {
+                ctx.counters.events_rejected.inc();
+                continue;
+            }
+            let mut event = Event::new(line);
+            if let Some(path) = &header {
+                event.headers.set("file", path.as_str());
+            }
+            events.push(event);
+        }
+        Ok((events, t.pos + consumed as u64))
+    }
+
+    fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+        let mut total = 0;
+        while total < buf.len() {
+            match file.read(&mut buf[total..])? {
+                0 => break,
+                n => total += n,
+            }
+        }
+        Ok(total)
+    }
+
+    impl Source for Taildir {
+        async fn run<O: Output>(mut self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
+            let batch_size = self.config.batch_size.max(1) as usize;
+            let mut shutdown = ctx.shutdown.clone();
+            let mut files: HashMap<FileId, Tracked> = HashMap::new();
+            let mut first_scan = true;
+            loop {
+                // Follow new files; notice renamed and deleted ones.
+                let found = self.discover();
+                for t in files.values_mut() {
+                    t.rotated = !found
+                        .iter()
+                        .any(|(p, id)| *p == t.path && files_id(&t.file) == Some(*id));
+                }
+                for (path, id) in found {
+                    if files.contains_key(&id) {
+                        continue;
+                    }
+                    let Ok(file) = File::open(&path) else {
+                        continue;
+                    };
+                    let pos = match self.saved.remove(&id) {
+                        Some(pos) => pos,
+                        None if first_scan && self.config.skip_to_end => {
+                            file.metadata().map(|m| m.len()).unwrap_or(0)
+                        }
+                        None => 0,
+                    };
+                    tracing::info!(source = ctx.name, file = %path.display(), pos, "following file");
+                    files.insert(
+                        id,
+                        Tracked {
+                            path,
+                            file,
+                            pos,
+                            rotated: false,
+                        },
+                    );
+                }
+                first_scan = false;
+
+                // Read and send, one file's batch at a time, advancing positions only after
+                // each batch is committed.
+                let mut progressed = false;
+                let mut ids: Vec<FileId> = files.keys().copied().collect();
+                ids.sort_by(|a, b| files[a].path.cmp(&files[b].path));
+                for id in ids {
+                    loop {
+                        let t = files.get_mut(&id).expect("listed above");
+                        let (events, end) =
+                            read_lines(t, max_line, batch_size, &ctx, self.config.file_header)?;
+                        if end == t.pos {
+                            break;
+                        }
+                        let count = events.len() as u64;
+                        if !events.is_empty() && out.send(events).await.is_err() {
+                            return Ok(());
+                        }
+                        ctx.counters.events_accepted.add(count);
+                        let t = files.get_mut(&id).expect("listed above");
+                        t.pos = end;
+                        write_positions(&self.config.positions, &files)?;
+                        progressed = true;
+                        if shutdown.is_triggered() {
+                            return Ok(());
+                        }
+                    }
+                }
+                // Rotated files read to the end are done.
+                let before = files.len();
+                files.retain(|_, t| {
+                    !(t.rotated && t.file.metadata().map(|m| m.len() <= t.pos).unwrap_or(true))
+                });
+                if files.len() != before {
+                    write_positions(&self.config.positions, &files)?;
+                }
+                if !progressed {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.config.poll_interval) => {}
+                        _ = shutdown.wait() => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+
+    fn files_id(file: &File) -> Option<FileId> {
+        file.metadata().ok().map(|m| (m.dev(), m.ino()))
+    }
 }
