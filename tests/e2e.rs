@@ -896,3 +896,78 @@ fn taildir_restart_resumes_with_no_loss_and_no_duplicates() {
     assert!(wait(&mut child, Duration::from_secs(30)).success());
     assert_lines_exactly(&output_lines(&out), &[("x", 1_000)]);
 }
+
+#[test]
+fn spooldir_reads_files_oldest_first_and_marks_them_completed() {
+    let agent = build_agent("tests/e2e/spooldir.flow");
+    let dir = temp_dir("spooldir");
+    let (spool, out) = (dir.join("spool"), dir.join("out"));
+    std::fs::create_dir_all(&spool).unwrap();
+    // Written elsewhere and moved in, as spool files should be.
+    for (name, prefix) in [
+        ("first.log", "f"),
+        ("second.log", "s"),
+        ("partial.tmp", "t"),
+    ] {
+        let staged = dir.join(name);
+        append_lines(&staged, prefix, 0..1_000);
+        std::fs::rename(&staged, spool.join(name)).unwrap();
+        std::thread::sleep(Duration::from_millis(20)); // distinct modification times
+    }
+    let mut child = Command::new(&agent)
+        .current_dir(&dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        spool.join("second.log.COMPLETED").exists()
+    });
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    let lines = output_lines(&out);
+    assert_lines_exactly(&lines, &[("f", 1_000), ("s", 1_000)]);
+    assert!(lines[0].starts_with("f "), "the oldest file comes first");
+    assert!(spool.join("first.log.COMPLETED").exists());
+    assert!(
+        spool.join("partial.tmp").exists(),
+        "ignored files are left alone"
+    );
+}
+
+#[test]
+fn spooldir_resumes_inside_a_file_after_a_restart() {
+    let agent = build_agent("tests/e2e/spooldir.flow");
+    let dir = temp_dir("spooldir_restart");
+    let (spool, out) = (dir.join("spool"), dir.join("out"));
+    std::fs::create_dir_all(&spool).unwrap();
+    let staged = dir.join("big.log");
+    append_lines(&staged, "b", 0..200_000);
+    std::fs::rename(&staged, spool.join("big.log")).unwrap();
+    let mut child = Command::new(&agent)
+        .current_dir(&dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        out.exists() && output_lines(&out).len() >= 1_000
+    });
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    // Stopped part-way: the rest must come from the saved position.
+    assert!(
+        !spool.join("big.log.COMPLETED").exists(),
+        "the file finished before the stop; the test needs a bigger file"
+    );
+    assert!(dir.join("spool/.sluice-spool/position.json").exists());
+    let mut child = Command::new(&agent)
+        .current_dir(&dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(60), || {
+        spool.join("big.log.COMPLETED").exists()
+    });
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    assert_lines_exactly(&output_lines(&out), &[("b", 200_000)]);
+}

@@ -30,6 +30,8 @@ pub mod event;
 #[cfg(feature = "agent")]
 pub mod expr;
 #[cfg(feature = "agent")]
+pub mod file_lines;
+#[cfg(feature = "agent")]
 pub mod lines;
 #[cfg(feature = "agent")]
 pub mod metrics;

@@ -10,7 +10,7 @@ use crate::params::{ByteSize, Glob};
 /// Reads each file placed in `dir`, line by line; when it is committed, renames it with
 /// `completed_suffix` (or deletes it). Files must not change after they are dropped in.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "spooldir", planned, replayable)]
+#[component(role = "source", kind = "spooldir", runtime = "Spooldir", replayable)]
 pub struct SpooldirConfig {
     /// The spool directory.
     #[param(path_key)]
@@ -34,4 +34,210 @@ pub struct SpooldirConfig {
     /// Events put into the channel per transaction.
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
+}
+
+#[cfg(feature = "source-spooldir")]
+pub use imp::{build, Spooldir};
+
+#[cfg(feature = "source-spooldir")]
+mod imp {
+    use std::collections::HashSet;
+    use std::fs::File;
+    use std::io;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::PathBuf;
+    use std::time::SystemTime;
+
+    use super::SpooldirConfig;
+    use crate::file_lines::{read_lines, write_atomically};
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    /// Where the spooldir remembers how far into the current file it got.
+    const TRACKER_DIR: &str = ".sluice-spool";
+
+    pub struct Spooldir {
+        config: SpooldirConfig,
+        include: Option<globset::GlobMatcher>,
+        ignore: Option<globset::GlobMatcher>,
+        tracker: PathBuf,
+    }
+
+    pub async fn build(config: SpooldirConfig) -> io::Result<Spooldir> {
+        let matcher =
+            |g: &Option<crate::params::Glob>| -> io::Result<Option<globset::GlobMatcher>> {
+                g.as_ref()
+                    .map(|g| {
+                        globset::Glob::new(&g.0)
+                            .map(|g| g.compile_matcher())
+                            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+                    })
+                    .transpose()
+            };
+        let meta = std::fs::metadata(&config.dir).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("spool directory {}: {e}", config.dir.display()),
+            )
+        })?;
+        if !meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a directory", config.dir.display()),
+            ));
+        }
+        Ok(Spooldir {
+            include: matcher(&config.include)?,
+            ignore: matcher(&config.ignore)?,
+            tracker: config.dir.join(TRACKER_DIR).join("position.json"),
+            config,
+        })
+    }
+
+    /// The file being read: its identity and size when picked up, to notice changes.
+    struct Current {
+        path: PathBuf,
+        file: File,
+        inode: u64,
+        size: u64,
+        modified: Option<SystemTime>,
+        pos: u64,
+    }
+
+    impl Spooldir {
+        /// The oldest eligible file (by modification time, then name).
+        fn next_file(&self, failed: &HashSet<PathBuf>) -> Option<PathBuf> {
+            let mut candidates: Vec<(SystemTime, PathBuf)> = std::fs::read_dir(&self.config.dir)
+                .ok()?
+                .flatten()
+                .filter_map(|entry| {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let path = entry.path();
+                    let meta = entry.metadata().ok()?;
+                    let eligible = meta.is_file()
+                        && !name.starts_with('.')
+                        && !name.ends_with(&self.config.completed_suffix)
+                        && self.include.as_ref().is_none_or(|m| m.is_match(&name))
+                        && !self.ignore.as_ref().is_some_and(|m| m.is_match(&name))
+                        && !failed.contains(&path);
+                    eligible.then(|| (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), path))
+                })
+                .collect();
+            candidates.sort();
+            candidates.into_iter().next().map(|(_, p)| p)
+        }
+
+        fn open(&self, path: PathBuf) -> io::Result<Current> {
+            let file = File::open(&path)?;
+            let meta = file.metadata()?;
+            // Resume inside this file if the tracker says we were reading it.
+            let pos = std::fs::read_to_string(&self.tracker)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .filter(|v| {
+                    v["path"].as_str() == Some(&path.to_string_lossy())
+                        && v["inode"].as_u64() == Some(meta.ino())
+                })
+                .and_then(|v| v["pos"].as_u64())
+                .unwrap_or(0);
+            Ok(Current {
+                path,
+                inode: meta.ino(),
+                size: meta.len(),
+                modified: meta.modified().ok(),
+                pos,
+                file,
+            })
+        }
+
+        fn save(&self, current: &Current) -> io::Result<()> {
+            let record = serde_json::json!({ "path": current.path.to_string_lossy(), "inode": current.inode, "pos": current.pos });
+            write_atomically(&self.tracker, record.to_string().as_bytes())
+        }
+
+        /// Renames (or deletes) a fully committed file, then forgets its position.
+        fn complete(&self, current: &Current) -> io::Result<()> {
+            if self.config.delete_completed {
+                std::fs::remove_file(&current.path)?;
+            } else {
+                let mut done = current.path.clone().into_os_string();
+                done.push(&self.config.completed_suffix);
+                std::fs::rename(&current.path, done)?;
+            }
+            match std::fs::remove_file(&self.tracker) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        }
+
+        fn changed(current: &Current) -> bool {
+            match std::fs::metadata(&current.path) {
+                Ok(meta) => {
+                    meta.len() != current.size
+                        || meta.modified().ok() != current.modified
+                        || meta.ino() != current.inode
+                }
+                Err(_) => true,
+            }
+        }
+    }
+
+    impl Source for Spooldir {
+        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
+            let batch_size = self.config.batch_size.max(1) as usize;
+            let mut shutdown = ctx.shutdown.clone();
+            let mut failed: HashSet<PathBuf> = HashSet::new();
+            loop {
+                let Some(path) = self.next_file(&failed) else {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.config.poll_interval) => continue,
+                        _ = shutdown.wait() => return Ok(()),
+                    }
+                };
+                let mut current = self.open(path)?;
+                tracing::info!(source = ctx.name, file = %current.path.display(), pos = current.pos, "reading spool file");
+                let mut broken = false;
+                loop {
+                    if Self::changed(&current) {
+                        tracing::error!(
+                            source = ctx.name,
+                            file = %current.path.display(),
+                            "spool file changed after it was picked up; files must be complete when placed in the \
+                             spool directory (write elsewhere, then move them in). Skipping it."
+                        );
+                        broken = true;
+                        break;
+                    }
+                    let (events, end) = read_lines(
+                        &mut current.file,
+                        current.pos,
+                        true,
+                        max_line,
+                        batch_size,
+                        &ctx.counters,
+                        None,
+                    )?;
+                    if end == current.pos {
+                        break;
+                    }
+                    let count = events.len() as u64;
+                    if !events.is_empty() && out.send(events).await.is_err() {
+                        return Ok(());
+                    }
+                    ctx.counters.events_accepted.add(count);
+                    current.pos = end;
+                    self.save(&current)?;
+                    if shutdown.is_triggered() {
+                        return Ok(());
+                    }
+                }
+                if broken {
+                    failed.insert(current.path.clone());
+                    continue;
+                }
+                self.complete(&current)?;
+                tracing::info!(source = ctx.name, file = %current.path.display(), "spool file completed");
+            }
+        }
+    }
 }

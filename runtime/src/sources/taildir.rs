@@ -42,11 +42,9 @@ pub use imp::{build, Taildir};
 mod imp {
     use std::collections::HashMap;
     use std::fs::File;
-    use std::io::{self, Read, Seek, SeekFrom, Write};
+    use std::io;
     use std::os::unix::fs::MetadataExt;
     use std::path::{Path, PathBuf};
-
-    use bytes::Bytes;
 
     use super::TaildirConfig;
     use crate::event::Event;
@@ -135,8 +133,7 @@ mod imp {
         Ok(saved)
     }
 
-    /// Writes the positions atomically: a temporary file, fsync, rename, fsync of the
-    /// directory. A crash leaves the old or the new file, never a torn one.
+    /// Writes the positions atomically, after a commit.
     fn write_positions(path: &Path, files: &HashMap<FileId, Tracked>) -> io::Result<()> {
         let mut entries: Vec<serde_json::Value> = files
             .iter()
@@ -145,19 +142,10 @@ mod imp {
             })
             .collect();
         entries.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let tmp = path.with_extension("tmp");
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(serde_json::Value::Array(entries).to_string().as_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        crate::file_lines::write_atomically(
+            path,
+            serde_json::Value::Array(entries).to_string().as_bytes(),
+        )
     }
 
     impl Taildir {
@@ -204,9 +192,7 @@ mod imp {
         }
     }
 
-    /// Reads complete lines of `t` from its committed position, up to `max_events`.
-    /// Returns the events and the offset just after the last line read. At the end of a
-    /// rotated file a final line without a newline is taken too.
+    /// Reads lines of `t` from its committed position; a truncated file starts over.
     fn read_lines(
         t: &mut Tracked,
         max_line: usize,
@@ -214,68 +200,20 @@ mod imp {
         ctx: &SourceContext,
         file_header: bool,
     ) -> io::Result<(Vec<Event>, u64)> {
-        let len = t.file.metadata()?.len();
-        if len < t.pos {
+        if t.file.metadata()?.len() < t.pos {
             tracing::info!(file = %t.path.display(), "file was truncated; reading it from the start");
             t.pos = 0;
         }
-        if len == t.pos {
-            return Ok((Vec::new(), t.pos));
-        }
-        let want = (len - t.pos).min(4 * 1024 * 1024) as usize;
-        let mut buf = vec![0u8; want];
-        t.file.seek(SeekFrom::Start(t.pos))?;
-        let n = read_full(&mut t.file, &mut buf)?;
-        buf.truncate(n);
-        let data = Bytes::from(buf);
-        let mut events = Vec::new();
-        let mut consumed = 0usize;
-        let header = file_header.then(|| t.path.to_string_lossy().into_owned());
-        while events.len() < max_events {
-            let rest = &data[consumed..];
-            let (line, advance) = match rest.iter().position(|&b| b == b'\n') {
-                Some(i) => (data.slice(consumed..consumed + i), i + 1),
-                None if t.rotated && !rest.is_empty() && n == want => {
-                    (data.slice(consumed..), rest.len())
-                }
-                None if rest.len() > max_line => {
-                    // A line longer than the read window and the limit: skip what we have.
-                    ctx.counters.events_received.inc();
-                    ctx.counters.events_rejected.inc();
-                    consumed = data.len();
-                    break;
-                }
-                None => break,
-            };
-            consumed += advance;
-            ctx.counters.events_received.inc();
-            let line = if line.last() == Some(&b'\r') {
-                line.slice(..line.len() - 1)
-            } else {
-                line
-            };
-            if line.len() > max_line {
-                ctx.counters.events_rejected.inc();
-                continue;
-            }
-            let mut event = Event::new(line);
-            if let Some(path) = &header {
-                event.headers.set("file", path.as_str());
-            }
-            events.push(event);
-        }
-        Ok((events, t.pos + consumed as u64))
-    }
-
-    fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-        let mut total = 0;
-        while total < buf.len() {
-            match file.read(&mut buf[total..])? {
-                0 => break,
-                n => total += n,
-            }
-        }
-        Ok(total)
+        let header = file_header.then_some(t.path.as_path());
+        crate::file_lines::read_lines(
+            &mut t.file,
+            t.pos,
+            t.rotated,
+            max_line,
+            max_events,
+            &ctx.counters,
+            header,
+        )
     }
 
     impl Source for Taildir {
