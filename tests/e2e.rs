@@ -971,3 +971,102 @@ fn spooldir_resumes_inside_a_file_after_a_restart() {
     assert!(wait(&mut child, Duration::from_secs(30)).success());
     assert_lines_exactly(&output_lines(&out), &[("b", 200_000)]);
 }
+
+fn metric(metrics_port: u16, name: &str) -> u64 {
+    let mut s = TcpStream::connect(("127.0.0.1", metrics_port)).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in {text}"))
+}
+
+#[test]
+fn netcat_survives_bad_clients() {
+    let agent = build_agent("tests/e2e/netcat_limits.flow");
+    let out = temp_dir("netcat_limits");
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let connect = || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => return s,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    // An idle client holds a connection and sends nothing.
+    let idle = connect();
+    // A 10 MiB line with max_line = 64KiB: rejected and counted; the connection goes on.
+    {
+        let mut s = connect();
+        let big = vec![b'x'; 10 * 1024 * 1024];
+        s.write_all(&big).unwrap();
+        s.write_all(b"\nafter the big line\n").unwrap();
+    }
+    // Invalid UTF-8, and a client that disconnects mid-line.
+    {
+        let mut s = connect();
+        s.write_all(b"bytes \xff\xfe ok\npartial line without newline")
+            .unwrap();
+    }
+    // 1,000 clients at once against max_connections = 10: all are served in turn.
+    let clients: Vec<_> = (0..1_000)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                writeln!(s, "client {i}").unwrap();
+            })
+        })
+        .collect();
+    let mut peak = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while output_lines_bytes(&out).len() < 1_003 && Instant::now() < deadline {
+        peak = peak.max(metric(
+            metrics_port,
+            "sluice_source_open_connections{component=\"tcp_in\"",
+        ));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for c in clients {
+        c.join().unwrap();
+    }
+    assert!(
+        peak <= 10,
+        "{peak} connections open at once, max_connections is 10"
+    );
+    assert_eq!(
+        metric(
+            metrics_port,
+            "sluice_source_events_rejected_total{component=\"tcp_in\""
+        ),
+        1
+    );
+    drop(idle);
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    let lines = output_lines_bytes(&out);
+    assert_eq!(lines.len(), 1_003, "lines: {}", lines.len());
+    assert!(lines.contains(&b"after the big line".to_vec()));
+    assert!(lines.contains(&b"bytes \xff\xfe ok".to_vec()));
+    assert!(lines.contains(&b"partial line without newline".to_vec()));
+    for i in 0..1_000 {
+        assert!(
+            lines.contains(&format!("client {i}").into_bytes()),
+            "client {i} missing"
+        );
+    }
+}
