@@ -13,6 +13,32 @@ use std::time::{Duration, Instant};
 use sluice_compiler::build::{build_crate, BuildOptions};
 use sluice_compiler::{check, codegen, SourceFile};
 
+/// A running agent, killed if the test fails before it exits (so a failed test never
+/// leaves agents behind).
+struct Running(Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -106,6 +132,7 @@ fn seq_filter_set_file_roll_writes_exactly_the_expected_events() {
         .env("OUT_DIR", &out)
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     let status = wait(&mut child, Duration::from_secs(60));
     assert!(status.success(), "{status}");
@@ -134,6 +161,7 @@ fn netcat_receives_100k_lines_over_several_connections_in_order() {
         .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     let connect = |port: u16| {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -231,6 +259,7 @@ fn route_sends_each_event_to_its_channel() {
         .env("OUT_DIR", &out)
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     assert!(wait(&mut child, Duration::from_secs(60)).success());
     for (prefix, remainder) in [("zero", 0), ("one", 1), ("other", 2)] {
@@ -264,6 +293,7 @@ fn sigterm_drains_memory_channels_into_sinks_before_exit() {
         .env("DOWNSTREAM", addr.to_string())
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     let (conn, _) = downstream.accept().unwrap();
     std::thread::sleep(Duration::from_millis(1500));
@@ -349,6 +379,7 @@ fn stdin_lines_arrive_in_order_and_over_long_lines_are_skipped() {
         .stdin(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     {
         let mut stdin = std::io::BufWriter::new(child.stdin.take().unwrap());
@@ -398,6 +429,7 @@ fn a_second_signal_exits_at_once() {
         .env("BODY", "x".repeat(4096))
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     let (_conn, _) = downstream.accept().unwrap();
     std::thread::sleep(Duration::from_millis(1000));
@@ -430,6 +462,7 @@ fn exec_output_passes_through_every_stateful_transform() {
         .env("CMD", script)
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     assert!(wait(&mut child, Duration::from_secs(60)).success());
     let events: Vec<serde_json::Value> = output_lines(&out)
@@ -460,6 +493,7 @@ fn exec_restarts_the_command_when_it_exits() {
         .env("RESTART", "true")
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while output_lines(&out).len() < 3 && Instant::now() < deadline {
@@ -486,6 +520,7 @@ fn netcat_udp_turns_each_datagram_into_an_event() {
         .env("BIND", format!("127.0.0.1:{port}"))
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -597,6 +632,7 @@ fn failover_uses_the_standby_while_the_primary_is_down_and_returns_to_it() {
         .env("STANDBY", format!("127.0.0.1:{standby_port}"))
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     wait_until(Duration::from_secs(20), || standby.count() >= 1_000);
     // The primary comes up: once its penalty is over, it takes the traffic back.
@@ -627,6 +663,7 @@ fn load_balance_spreads_batches_and_backs_off_a_dead_member() {
         .env("SINK_B", format!("127.0.0.1:{b_port}"))
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     wait_until(Duration::from_secs(20), || a.count() >= 1_000);
     // b comes back: after its backoff it gets its share again.
@@ -654,6 +691,7 @@ fn syslog_over_tcp_and_udp_from_the_real_logger_client() {
         .env("METRICS", format!("127.0.0.1:{metrics_port}"))
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let logger = |args: &[&str], message: &str| {
@@ -795,11 +833,12 @@ fn append_lines(path: &Path, prefix: &str, range: std::ops::Range<usize>) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
-fn start_taildir(agent: &Path, dir: &Path) -> Child {
+fn start_taildir(agent: &Path, dir: &Path) -> Running {
     Command::new(agent)
         .current_dir(dir)
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap()
 }
 
@@ -918,6 +957,7 @@ fn spooldir_reads_files_oldest_first_and_marks_them_completed() {
         .current_dir(&dir)
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     wait_until(Duration::from_secs(30), || {
         spool.join("second.log.COMPLETED").exists()
@@ -947,6 +987,7 @@ fn spooldir_resumes_inside_a_file_after_a_restart() {
         .current_dir(&dir)
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     wait_until(Duration::from_secs(30), || {
         out.exists() && output_lines(&out).len() >= 1_000
@@ -963,6 +1004,7 @@ fn spooldir_resumes_inside_a_file_after_a_restart() {
         .current_dir(&dir)
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     wait_until(Duration::from_secs(60), || {
         spool.join("big.log.COMPLETED").exists()
@@ -995,6 +1037,7 @@ fn netcat_survives_bad_clients() {
         .env("METRICS", format!("127.0.0.1:{metrics_port}"))
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .unwrap();
     let connect = || {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -1069,4 +1112,202 @@ fn netcat_survives_bad_clients() {
             "client {i} missing"
         );
     }
+}
+
+/// A tiny HTTP/1.1 server answering every request with the current `status`; bodies of
+/// requests answered 200 are kept, one entry per line.
+struct Downstream {
+    status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+    accepted: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    port: u16,
+}
+
+impl Downstream {
+    fn start(status: u16) -> Downstream {
+        use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let status = Arc::new(AtomicU16::new(status));
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (s, a, r) = (status.clone(), accepted.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let (status, accepted, requests) = (s.clone(), a.clone(), r.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    loop {
+                        let mut length = 0usize;
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        loop {
+                            line.clear();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            if let Some(v) =
+                                line.to_ascii_lowercase().strip_prefix("content-length:")
+                            {
+                                length = v.trim().parse().unwrap();
+                            }
+                        }
+                        let mut body = vec![0u8; length];
+                        reader.read_exact(&mut body).unwrap();
+                        requests.fetch_add(1, Ordering::SeqCst);
+                        let code = status.load(Ordering::SeqCst);
+                        if code == 200 {
+                            let text = String::from_utf8(body).unwrap();
+                            accepted
+                                .lock()
+                                .unwrap()
+                                .extend(text.lines().map(str::to_owned));
+                        }
+                        write!(writer, "HTTP/1.1 {code} X\r\nContent-Length: 0\r\n\r\n").unwrap();
+                    }
+                });
+            }
+        });
+        Downstream {
+            status,
+            accepted,
+            requests,
+            port,
+        }
+    }
+
+    fn set(&self, status: u16) {
+        self.status
+            .store(status, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.accepted
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["body"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
+/// `curl` as a user would run it; returns "STATUS RETRY-AFTER".
+fn curl(url: &str, token: Option<&str>, body: &str) -> String {
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %header{retry-after}",
+        "--data-binary",
+        "@-",
+        url,
+    ]);
+    if let Some(t) = token {
+        cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("curl is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn flume_events(range: std::ops::Range<usize>) -> String {
+    let events: Vec<String> = range
+        .map(|i| format!(r#"{{"headers":{{"n":"{i}"}},"body":"event {i}"}}"#))
+        .collect();
+    format!("[{}]", events.join(","))
+}
+
+#[test]
+fn http_source_and_sink_against_curl_and_a_flaky_downstream() {
+    let agent = build_agent("tests/e2e/http.flow");
+    let downstream = Downstream::start(503); // failing at first
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("TOKEN", "s3cret")
+        .env(
+            "DOWNSTREAM",
+            format!("http://127.0.0.1:{}/ingest", downstream.port),
+        )
+        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/");
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let token = Some("s3cret");
+    assert_eq!(curl(&url, None, &flume_events(0..1)), "401");
+    assert_eq!(curl(&url, token, "[{\"body\": "), "400");
+    assert_eq!(curl(&url, token, &"x".repeat(2_000)), "413");
+    // The channel holds 20; the downstream fails, so nothing drains.
+    assert_eq!(curl(&url, token, &flume_events(0..10)), "200");
+    assert_eq!(curl(&url, token, &flume_events(10..20)), "200");
+    wait_until(Duration::from_secs(10), || {
+        downstream
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 3
+    });
+    assert_eq!(
+        curl(&url, token, &flume_events(20..30)),
+        "503 1",
+        "a full channel answers 503 with Retry-After"
+    );
+    // The downstream recovers: everything accepted arrives, nothing lost, no duplicates.
+    downstream.set(200);
+    wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 20);
+    assert_eq!(curl(&url, token, &flume_events(20..30)), "200");
+    wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 30);
+    let mut bodies = downstream.bodies();
+    bodies.sort_by_key(|b| b.trim_start_matches("event ").parse::<usize>().unwrap());
+    assert_eq!(
+        bodies,
+        (0..30).map(|i| format!("event {i}")).collect::<Vec<_>>()
+    );
+    // A permanent refusal (400) drops that batch, counted, without retrying forever.
+    downstream.set(400);
+    assert_eq!(curl(&url, token, &flume_events(30..35)), "200");
+    wait_until(Duration::from_secs(30), || {
+        metric(
+            metrics_port,
+            "sluice_sink_batches_dropped_total{component=\"downstream\"",
+        ) == 1
+    });
+    downstream.set(200);
+    assert_eq!(curl(&url, token, &flume_events(35..36)), "200");
+    wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 31);
+    assert_eq!(
+        downstream.bodies().last().map(String::as_str),
+        Some("event 35")
+    );
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
 }

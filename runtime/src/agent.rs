@@ -349,7 +349,7 @@ impl AgentContext {
                         tracing::warn!(sink = name, error = %e, retry_in_ms = backoff.as_millis() as u64, "delivery failed; will retry");
                         channel.rollback(batch);
                         tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                        backoff = (backoff * 2).min(sink.max_backoff());
                     }
                 }
             }

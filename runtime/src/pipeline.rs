@@ -96,6 +96,11 @@ pub trait Sink: Send + 'static {
 
     /// Counters the sink updates itself (beyond the driver's drain counts).
     fn bind_counters(&mut self, _counters: Arc<SinkCounters>) {}
+
+    /// Longest pause between retries of a failed batch.
+    fn max_backoff(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(10)
+    }
 }
 
 /// A per-event transform with state set up at start (Flume's interceptors). Returns

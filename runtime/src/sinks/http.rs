@@ -12,7 +12,7 @@ use crate::tls::TlsClientConfig;
 /// refused connections are retried with exponential backoff; other 4xx answers are
 /// permanent: the batch is logged, counted and dropped.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "http", planned)]
+#[component(role = "sink", kind = "http", runtime = "HttpSink")]
 pub struct HttpSinkConfig {
     /// Endpoint, e.g. `"https://ingest.example.com/v1/events"`.
     pub url: Url,
@@ -49,4 +49,166 @@ pub enum HttpMethod {
 pub enum HttpSinkFormat {
     Ndjson,
     FlumeJson,
+}
+
+#[cfg(feature = "sink-http")]
+pub use imp::{build, HttpSink};
+
+#[cfg(feature = "sink-http")]
+mod imp {
+    use std::io;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper::header::{HeaderName, HeaderValue};
+    use hyper::{Method, Request, StatusCode, Uri};
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    use super::{HttpMethod, HttpSinkConfig, HttpSinkFormat};
+    use crate::event::Event;
+    use crate::metrics::SinkCounters;
+    use crate::pipeline::Sink;
+    use crate::sinks::format::write_line;
+    use crate::sinks::TextFormat;
+
+    pub struct HttpSink {
+        config: HttpSinkConfig,
+        client: Client<HttpConnector, Full<Bytes>>,
+        uri: Uri,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        counters: Option<Arc<SinkCounters>>,
+    }
+
+    pub async fn build(config: HttpSinkConfig) -> io::Result<HttpSink> {
+        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        if config.url.0.starts_with("https://") {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "https URLs need TLS, which the http sink does not have in this version",
+            ));
+        }
+        let uri: Uri = config
+            .url
+            .0
+            .parse()
+            .map_err(|e| invalid(format!("url {}: {e}", config.url.0)))?;
+        let mut headers = Vec::new();
+        for (name, value) in config.headers.iter().flatten() {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| invalid(format!("header name {name}: {e}")))?;
+            let value =
+                HeaderValue::from_str(value).map_err(|e| invalid(format!("header {name}: {e}")))?;
+            headers.push((name, value));
+        }
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(config.timeout));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(HttpSink {
+            config,
+            client,
+            uri,
+            headers,
+            counters: None,
+        })
+    }
+
+    impl HttpSink {
+        fn body(&self, batch: &[Event]) -> (Bytes, &'static str) {
+            let mut body = Vec::with_capacity(batch.iter().map(|e| e.body.len() + 32).sum());
+            match self.config.format {
+                HttpSinkFormat::Ndjson => {
+                    for event in batch {
+                        write_line(&mut body, event, TextFormat::Json);
+                    }
+                    (body.into(), "application/x-ndjson")
+                }
+                HttpSinkFormat::FlumeJson => {
+                    body.push(b'[');
+                    for (i, event) in batch.iter().enumerate() {
+                        if i > 0 {
+                            body.push(b',');
+                        }
+                        write_line(&mut body, event, TextFormat::Json);
+                        body.pop(); // the newline
+                    }
+                    body.push(b']');
+                    (body.into(), "application/json")
+                }
+            }
+        }
+    }
+
+    /// Answers worth retrying: the server may accept the same batch later.
+    fn retryable(status: StatusCode) -> bool {
+        status.is_server_error()
+            || status == StatusCode::REQUEST_TIMEOUT
+            || status == StatusCode::TOO_MANY_REQUESTS
+    }
+
+    impl Sink for HttpSink {
+        async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
+            let (body, content_type) = self.body(batch);
+            let method = match self.config.method {
+                HttpMethod::Post => Method::POST,
+                HttpMethod::Put => Method::PUT,
+            };
+            let mut request = Request::builder()
+                .method(method)
+                .uri(self.uri.clone())
+                .header(hyper::header::CONTENT_TYPE, content_type);
+            for (name, value) in &self.headers {
+                request = request.header(name, value);
+            }
+            let request = request.body(Full::new(body)).map_err(io::Error::other)?;
+            let exchange = async {
+                let response = self
+                    .client
+                    .request(request)
+                    .await
+                    .map_err(io::Error::other)?;
+                let status = response.status();
+                let text = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                Ok::<_, io::Error>((status, text))
+            };
+            let (status, text) = tokio::time::timeout(self.config.timeout, exchange)
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "request timed out"))??;
+            if status.is_success() {
+                return Ok(());
+            }
+            let detail = String::from_utf8_lossy(&text[..text.len().min(200)])
+                .trim()
+                .to_owned();
+            if retryable(status) {
+                return Err(io::Error::other(format!(
+                    "{} answered {status}: {detail}",
+                    self.config.url.0
+                )));
+            }
+            // Any other 4xx will not get better by sending the same batch again.
+            tracing::error!(url = %self.config.url.0, %status, detail, events = batch.len(), "batch refused permanently; dropped");
+            if let Some(c) = &self.counters {
+                c.batches_dropped.inc();
+            }
+            Ok(())
+        }
+
+        fn bind_counters(&mut self, counters: Arc<SinkCounters>) {
+            self.counters = Some(counters);
+        }
+
+        fn max_backoff(&self) -> Duration {
+            self.config.retry_max_backoff
+        }
+    }
 }

@@ -9,7 +9,7 @@ use crate::tls::TlsServerConfig;
 /// to the channel, 503 with `Retry-After` when the channel is full, 413 over `max_body`,
 /// 401 without the bearer token, 400 for a malformed body.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "http", planned, replayable)]
+#[component(role = "source", kind = "http", runtime = "HttpSource", replayable)]
 pub struct HttpSourceConfig {
     /// Address to listen on, e.g. `"0.0.0.0:8080"`.
     #[param(binds = "tcp")]
@@ -33,4 +33,285 @@ pub enum HttpSourceFormat {
     FlumeJson,
     Ndjson,
     Raw,
+}
+
+#[cfg(feature = "source-http")]
+pub use imp::{build, HttpSource};
+
+#[cfg(feature = "source-http")]
+mod imp {
+    use std::convert::Infallible;
+    use std::io;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full, Limited};
+    use hyper::body::Incoming;
+    use hyper::{Request, Response, StatusCode};
+    use hyper_util::rt::TokioIo;
+    use tokio::net::TcpListener;
+    use tokio::task::JoinSet;
+
+    use super::{HttpSourceConfig, HttpSourceFormat};
+    use crate::event::{Batch, Event};
+    use crate::pipeline::{Output, Source, SourceContext};
+
+    /// How long a request waits for room in a full channel before it gets 503.
+    const FULL_CHANNEL_WAIT: Duration = Duration::from_secs(1);
+
+    pub struct HttpSource {
+        config: HttpSourceConfig,
+        listener: TcpListener,
+    }
+
+    pub async fn build(config: HttpSourceConfig) -> io::Result<HttpSource> {
+        if config.tls.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "tls for the http source is not available in this version",
+            ));
+        }
+        let listener = TcpListener::bind(&config.bind.0).await.map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind.0))
+        })?;
+        Ok(HttpSource { config, listener })
+    }
+
+    fn reply(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+        let mut response = Response::new(Full::new(Bytes::from(format!("{message}\n"))));
+        *response.status_mut() = status;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert("retry-after", hyper::header::HeaderValue::from_static("1"));
+        }
+        response
+    }
+
+    /// The events of a request body, or why it is malformed.
+    fn parse(format: HttpSourceFormat, body: Bytes) -> Result<Batch, String> {
+        match format {
+            HttpSourceFormat::Raw => Ok(vec![Event::new(body)]),
+            HttpSourceFormat::Ndjson => {
+                let mut events = Vec::new();
+                let mut start = 0;
+                for (n, line) in body.split(|&b| b == b'\n').enumerate() {
+                    let end = start + line.len();
+                    let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+                    if !trimmed.iter().all(u8::is_ascii_whitespace) {
+                        serde_json::from_slice::<serde_json::Value>(trimmed)
+                            .map_err(|e| format!("line {}: not JSON: {e}", n + 1))?;
+                        events.push(Event::new(body.slice(start..start + trimmed.len())));
+                    }
+                    start = end + 1;
+                }
+                Ok(events)
+            }
+            HttpSourceFormat::FlumeJson => {
+                let doc: serde_json::Value =
+                    serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))?;
+                let items = doc
+                    .as_array()
+                    .ok_or("expected a JSON array of {\"headers\": {...}, \"body\": \"...\"}")?;
+                let mut events = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let text = item
+                        .get("body")
+                        .and_then(serde_json::Value::as_str)
+                        .ok_or_else(|| format!("event {i}: `body` must be a string"))?;
+                    let mut event = Event::new(text.to_owned());
+                    if let Some(headers) = item.get("headers") {
+                        let headers = headers
+                            .as_object()
+                            .ok_or_else(|| format!("event {i}: `headers` must be an object"))?;
+                        for (k, v) in headers {
+                            let v = v.as_str().ok_or_else(|| {
+                                format!("event {i}: header `{k}` must be a string")
+                            })?;
+                            event.headers.set(k, v);
+                        }
+                    }
+                    events.push(event);
+                }
+                Ok(events)
+            }
+        }
+    }
+
+    struct Handler<O> {
+        out: Arc<O>,
+        ctx: SourceContext,
+        format: HttpSourceFormat,
+        max_body: usize,
+        auth: Option<String>,
+    }
+
+    impl<O: Output> Handler<O> {
+        async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+            if request.method() != hyper::Method::POST {
+                return reply(StatusCode::METHOD_NOT_ALLOWED, "send events with POST");
+            }
+            if let Some(token) = &self.auth {
+                let given = request
+                    .headers()
+                    .get(hyper::header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok());
+                if given != Some(token.as_str()) {
+                    return reply(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+                }
+            }
+            let declared = request
+                .headers()
+                .get(hyper::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            if declared.is_some_and(|n| n > self.max_body) {
+                self.ctx.counters.events_rejected.inc();
+                return reply(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("body over max_body ({} bytes)", self.max_body),
+                );
+            }
+            let body = match Limited::new(request.into_body(), self.max_body)
+                .collect()
+                .await
+            {
+                Ok(b) => b.to_bytes(),
+                Err(e)
+                    if e.downcast_ref::<http_body_util::LengthLimitError>()
+                        .is_some() =>
+                {
+                    self.ctx.counters.events_rejected.inc();
+                    return reply(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        &format!("body over max_body ({} bytes)", self.max_body),
+                    );
+                }
+                Err(e) => {
+                    return reply(
+                        StatusCode::BAD_REQUEST,
+                        &format!("cannot read the body: {e}"),
+                    )
+                }
+            };
+            let events = match parse(self.format, body) {
+                Ok(events) => events,
+                Err(problem) => {
+                    self.ctx.counters.events_rejected.inc();
+                    self.ctx.counters.parse_errors.inc();
+                    return reply(StatusCode::BAD_REQUEST, &problem);
+                }
+            };
+            let count = events.len() as u64;
+            self.ctx.counters.events_received.add(count);
+            if count == 0 {
+                return reply(StatusCode::OK, "0 events");
+            }
+            // 200 only once the batch is committed to the channel.
+            match tokio::time::timeout(FULL_CHANNEL_WAIT, self.out.send(events)).await {
+                Ok(Ok(())) => {
+                    self.ctx.counters.events_accepted.add(count);
+                    reply(StatusCode::OK, &format!("{count} events"))
+                }
+                Ok(Err(_)) => reply(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+                Err(_) => reply(StatusCode::SERVICE_UNAVAILABLE, "channel full; retry later"),
+            }
+        }
+    }
+
+    impl Source for HttpSource {
+        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+            let handler = Arc::new(Handler {
+                out: Arc::new(out),
+                ctx: ctx.clone(),
+                format: self.config.format,
+                max_body: usize::try_from(self.config.max_body.0).unwrap_or(usize::MAX),
+                auth: self
+                    .config
+                    .auth_token
+                    .as_ref()
+                    .map(|t| format!("Bearer {t}")),
+            });
+            let mut shutdown = ctx.shutdown.clone();
+            let mut connections = JoinSet::new();
+            tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening (http)");
+            loop {
+                let (stream, _) = tokio::select! {
+                    accepted = self.listener.accept() => match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!(source = ctx.name, error = %e, "accept failed");
+                            continue;
+                        }
+                    },
+                    _ = shutdown.wait() => break,
+                };
+                let handler = handler.clone();
+                let mut stop = ctx.shutdown.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let handler = handler.clone();
+                        async move { Ok::<_, Infallible>(handler.handle(request).await) }
+                    });
+                    // A client that sends its headers too slowly is dropped.
+                    let connection = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(30))
+                        .serve_connection(TokioIo::new(stream), service);
+                    tokio::pin!(connection);
+                    tokio::select! {
+                        _ = connection.as_mut() => {}
+                        _ = stop.wait() => {
+                            connection.as_mut().graceful_shutdown();
+                            let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+                        }
+                    }
+                });
+                while connections.try_join_next().is_some() {}
+            }
+            while connections.join_next().await.is_some() {}
+            Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn parses_the_three_formats() {
+            let flume = parse(
+                HttpSourceFormat::FlumeJson,
+                Bytes::from(r#"[{"headers":{"a":"1"},"body":"x"},{"body":"y"}]"#),
+            )
+            .unwrap();
+            assert_eq!(flume.len(), 2);
+            assert_eq!(flume[0].headers.get("a"), Some("1"));
+            assert!(parse(HttpSourceFormat::FlumeJson, Bytes::from(r#"{"body":"x"}"#)).is_err());
+            assert!(parse(HttpSourceFormat::FlumeJson, Bytes::from(r#"[{"body":1}]"#)).is_err());
+            let nd = parse(
+                HttpSourceFormat::Ndjson,
+                Bytes::from("{\"a\":1}\n\n{\"b\":2}\r\n"),
+            )
+            .unwrap();
+            assert_eq!(
+                nd.iter()
+                    .map(|e| e.body_text().into_owned())
+                    .collect::<Vec<_>>(),
+                ["{\"a\":1}", "{\"b\":2}"]
+            );
+            assert!(
+                parse(HttpSourceFormat::Ndjson, Bytes::from("{\"a\":1}\nnope\n"))
+                    .unwrap_err()
+                    .starts_with("line 2")
+            );
+            assert_eq!(
+                parse(HttpSourceFormat::Raw, Bytes::from("anything"))
+                    .unwrap()
+                    .len(),
+                1
+            );
+        }
+    }
 }
