@@ -1051,8 +1051,17 @@ fn netcat_survives_bad_clients() {
             }
         }
     };
-    // An idle client holds a connection and sends nothing.
-    let idle = connect();
+    // Idle clients take every connection slot; the idle timeout (1s) frees them, so a
+    // later client is still served.
+    let idle: Vec<TcpStream> = (0..10).map(|_| connect()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    {
+        let mut late = connect();
+        writeln!(late, "late client").unwrap();
+    }
+    wait_until(Duration::from_secs(15), || {
+        output_lines_bytes(&out).contains(&b"late client".to_vec())
+    });
     // A 10 MiB line with max_line = 64KiB: rejected and counted; the connection goes on.
     {
         let mut s = connect();
@@ -1077,7 +1086,7 @@ fn netcat_survives_bad_clients() {
         .collect();
     let mut peak = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while output_lines_bytes(&out).len() < 1_003 && Instant::now() < deadline {
+    while output_lines_bytes(&out).len() < 1_004 && Instant::now() < deadline {
         peak = peak.max(metric(
             metrics_port,
             "sluice_source_open_connections{component=\"tcp_in\"",
@@ -1102,7 +1111,7 @@ fn netcat_survives_bad_clients() {
     terminate(&child);
     assert!(wait(&mut child, Duration::from_secs(30)).success());
     let lines = output_lines_bytes(&out);
-    assert_eq!(lines.len(), 1_003, "lines: {}", lines.len());
+    assert_eq!(lines.len(), 1_004, "lines: {}", lines.len());
     assert!(lines.contains(&b"after the big line".to_vec()));
     assert!(lines.contains(&b"bytes \xff\xfe ok".to_vec()));
     assert!(lines.contains(&b"partial line without newline".to_vec()));
@@ -1308,6 +1317,136 @@ fn http_source_and_sink_against_curl_and_a_flaky_downstream() {
         downstream.bodies().last().map(String::as_str),
         Some("event 35")
     );
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+}
+
+#[test]
+fn syslog_sources_survive_bad_input() {
+    let agent = build_agent("tests/e2e/syslog.flow");
+    let out = temp_dir("syslog_bad");
+    let (tcp_port, udp_port, metrics_port) = (free_port(), free_port(), free_port());
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .env("TCP_BIND", format!("127.0.0.1:{tcp_port}"))
+        .env("UDP_BIND", format!("127.0.0.1:{udp_port}"))
+        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", tcp_port)).is_ok()
+    });
+    {
+        let mut s = TcpStream::connect(("127.0.0.1", tcp_port)).unwrap();
+        // An octet count far over max_line (64KiB): skipped, counted; the stream goes on.
+        s.write_all(b"99999999 ").unwrap();
+        s.write_all(&vec![b'x'; 1024]).unwrap();
+        drop(s);
+        let mut s = TcpStream::connect(("127.0.0.1", tcp_port)).unwrap();
+        s.write_all(b"<13>1 - - - - - - \xff\xfe not utf-8\n")
+            .unwrap(); // invalid UTF-8 body
+        s.write_all(b"<999>garbage pri\n").unwrap(); // malformed: kept raw
+        s.write_all(&vec![b'y'; 100_000]).unwrap(); // over-long newline-framed line
+        s.write_all(b"\n<13>1 - - - - - - after the long line\n")
+            .unwrap();
+        s.write_all(b"<13>1 - - - - - - cut off mid-mess").unwrap(); // disconnect mid-message
+    }
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.send_to(b"", ("127.0.0.1", udp_port)).unwrap(); // empty datagram
+    udp.send_to(b"\xff\xfe\xfd", ("127.0.0.1", udp_port))
+        .unwrap();
+    wait_until(Duration::from_secs(30), || output_lines(&out).len() >= 6);
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    let bodies: Vec<String> = output_lines(&out)
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for expected in [
+        "\u{fffd}\u{fffd} not utf-8",
+        "<999>garbage pri",
+        "after the long line",
+        "cut off mid-mess",
+    ] {
+        assert!(
+            bodies.iter().any(|b| b == expected),
+            "{expected:?} missing from {bodies:?}"
+        );
+    }
+}
+
+#[test]
+fn http_source_rejects_bad_requests_cleanly() {
+    let agent = build_agent("tests/e2e/http.flow");
+    let downstream = Downstream::start(200);
+    let port = free_port();
+    let mut child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("TOKEN", "t")
+        .env(
+            "DOWNSTREAM",
+            format!("http://127.0.0.1:{}/", downstream.port),
+        )
+        .env("METRICS", format!("127.0.0.1:{}", free_port()))
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let raw = |request: &[u8]| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request).unwrap();
+        let mut response = String::new();
+        let _ = s.read_to_string(&mut response);
+        response.lines().next().unwrap_or("").to_owned()
+    };
+    // Not HTTP at all: the connection is closed with an error, the agent goes on.
+    let garbage = raw(b"\x00\x01\x02 hello\r\n\r\n");
+    assert!(!garbage.starts_with("HTTP/1.1 200"), "{garbage}");
+    // A body larger than max_body sent with chunked encoding (no Content-Length).
+    let mut chunked = b"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+    for _ in 0..4 {
+        chunked.extend_from_slice(b"400\r\n");
+        chunked.extend_from_slice(&[b'a'; 0x400]);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    assert!(raw(&chunked).starts_with("HTTP/1.1 413"));
+    // Invalid UTF-8 inside the JSON: 400, not a crash.
+    let bad_json = b"[{\"body\":\"\xff\"}]";
+    let mut request = format!("POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", bad_json.len()).into_bytes();
+    request.extend_from_slice(bad_json);
+    assert!(raw(&request).starts_with("HTTP/1.1 400"));
+    // GET is not how events are sent.
+    assert!(
+        raw(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 405")
+    );
+    // A client that disconnects mid-body changes nothing.
+    {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: 100\r\n\r\n[{\"bo").unwrap();
+    }
+    // And the source still works.
+    assert_eq!(
+        curl(
+            &format!("http://127.0.0.1:{port}/"),
+            Some("t"),
+            &flume_events(0..3)
+        ),
+        "200"
+    );
+    wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 3);
+    assert_eq!(downstream.bodies(), ["event 0", "event 1", "event 2"]);
     terminate(&child);
     assert!(wait(&mut child, Duration::from_secs(30)).success());
 }

@@ -128,7 +128,7 @@ where
     F: FrameReader,
     O: crate::pipeline::Output,
 {
-    forward_frames(reader, out, ctx, batch_size, crate::event::Event::new).await
+    forward_frames(reader, out, ctx, batch_size, None, crate::event::Event::new).await
 }
 
 /// Like [`forward_lines`], turning each frame into an event with `to_event`.
@@ -137,6 +137,7 @@ pub async fn forward_frames<F, O>(
     out: &O,
     ctx: &crate::pipeline::SourceContext,
     batch_size: usize,
+    idle_timeout: Option<std::time::Duration>,
     to_event: impl Fn(Bytes) -> crate::event::Event,
 ) -> std::io::Result<()>
 where
@@ -146,9 +147,19 @@ where
     use crate::event::Event;
     let mut shutdown = ctx.shutdown.clone();
     loop {
+        let idle = async {
+            match idle_timeout {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
         let first = tokio::select! {
             line = reader.next() => line?,
             _ = shutdown.wait() => return Ok(()),
+            _ = idle => {
+                tracing::debug!(source = ctx.name, "closing an idle connection");
+                return Ok(());
+            }
         };
         let Some(first) = first else { return Ok(()) };
         let mut batch = Vec::with_capacity(batch_size.min(1024));

@@ -1,5 +1,7 @@
 //! `netcat`: newline-delimited events over TCP.
 
+use std::time::Duration;
+
 use sluice_macros::Component;
 
 use crate::params::{Address, ByteSize};
@@ -18,6 +20,9 @@ pub struct NetcatConfig {
     /// Connections served at once; further clients wait to be accepted.
     #[param(default = "1024", min = 1)]
     pub max_connections: u64,
+    /// Close a connection that sends nothing for this long, freeing its slot; `0s` never.
+    #[param(default = "5m")]
+    pub idle_timeout: Duration,
     /// Events put into the channel per transaction.
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
@@ -38,7 +43,8 @@ mod imp {
     use tokio::task::JoinSet;
 
     use super::NetcatConfig;
-    use crate::lines::{forward_lines, LineReader};
+    use crate::event::Event;
+    use crate::lines::{forward_frames, LineReader};
     use crate::pipeline::{Output, Source, SourceContext};
 
     pub struct Netcat {
@@ -72,6 +78,7 @@ mod imp {
             let limit = Arc::new(Semaphore::new(self.config.max_connections.max(1) as usize));
             let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
             let batch_size = self.config.batch_size as usize;
+            let idle = Some(self.config.idle_timeout).filter(|t| !t.is_zero());
             let mut connections = JoinSet::new();
             let mut shutdown = ctx.shutdown.clone();
             tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening");
@@ -95,7 +102,7 @@ mod imp {
                 connections.spawn(async move {
                     ctx.counters.open_connections.inc();
                     let mut reader = LineReader::new(stream, max_line);
-                    if let Err(e) = forward_lines(&mut reader, &out, &ctx, batch_size).await {
+                    if let Err(e) = forward_frames(&mut reader, &out, &ctx, batch_size, idle, Event::new).await {
                         tracing::debug!(source = ctx.name, %peer, error = %e, "connection ended with an error");
                     }
                     ctx.counters.open_connections.dec();

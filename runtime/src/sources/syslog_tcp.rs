@@ -1,5 +1,7 @@
 //! `syslog_tcp`: syslog over TCP, RFC 3164 and RFC 5424.
 
+use std::time::Duration;
+
 use sluice_macros::{Component, ParamEnum};
 
 use crate::params::{Address, ByteSize};
@@ -23,6 +25,9 @@ pub struct SyslogTcpConfig {
     /// Connections served at once.
     #[param(default = "1024", min = 1)]
     pub max_connections: u64,
+    /// Close a connection that sends nothing for this long, freeing its slot; `0s` never.
+    #[param(default = "5m")]
+    pub idle_timeout: Duration,
     /// Events put into the channel per transaction.
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
@@ -204,6 +209,7 @@ mod imp {
             let limit = Arc::new(Semaphore::new(self.config.max_connections.max(1) as usize));
             let max = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
             let (batch_size, format) = (self.config.batch_size as usize, self.config.format);
+            let idle = Some(self.config.idle_timeout).filter(|t| !t.is_zero());
             let mut connections = JoinSet::new();
             let mut shutdown = ctx.shutdown.clone();
             tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening (syslog over tcp)");
@@ -227,7 +233,7 @@ mod imp {
                     ctx.counters.open_connections.inc();
                     let mut framer = OctetFramer::new(stream, max);
                     let convert = |m| to_event(m, format, &ctx);
-                    if let Err(e) = forward_frames(&mut framer, &out, &ctx, batch_size, convert).await {
+                    if let Err(e) = forward_frames(&mut framer, &out, &ctx, batch_size, idle, convert).await {
                         tracing::debug!(source = ctx.name, error = %e, "connection ended with an error");
                     }
                     ctx.counters.open_connections.dec();
