@@ -18,7 +18,7 @@
 //!
 //! Field attributes (`#[param(...)]`): `default = "<flow literal>"`, `min = N`, `max = N`
 //! (integers; bytes for sizes, milliseconds for durations), `binds = "tcp" | "udp"`,
-//! `path_key`. A field of type `Option<T>` is optional with no default; a field with a
+//! `path_key`, `groups_of = "param"` (a list naming the capture groups of that regex). A field of type `Option<T>` is optional with no default; a field with a
 //! default is optional; any other field is required.
 //!
 //! Component attributes (`#[component(...)]`): `role`, `kind`, `feature` (default
@@ -215,6 +215,7 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
         let mut max: Option<i64> = None;
         let mut binds: Option<String> = None;
         let mut path_key = false;
+        let mut groups_of: Option<String> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("param")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("default") {
@@ -227,8 +228,12 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     binds = Some(meta.value()?.parse::<LitStr>()?.value());
                 } else if meta.path.is_ident("path_key") {
                     path_key = true;
+                } else if meta.path.is_ident("groups_of") {
+                    groups_of = Some(meta.value()?.parse::<LitStr>()?.value());
                 } else {
-                    return Err(meta.error("expected default, min, max, binds or path_key"));
+                    return Err(
+                        meta.error("expected default, min, max, binds, path_key or groups_of")
+                    );
                 }
                 Ok(())
             })?;
@@ -245,6 +250,7 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
         let min = option_tokens(min.map(|v| quote!(#v)));
         let max = option_tokens(max.map(|v| quote!(#v)));
         let binds = option_tokens(binds.map(|v| quote!(#v)));
+        let groups_of = option_tokens(groups_of.map(|v| quote!(#v)));
         specs.push(quote! {
             #cat::ParamSpec {
                 name: #name,
@@ -256,6 +262,7 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 max: #max,
                 binds: #binds,
                 path_key: #path_key,
+                groups_of: #groups_of,
             }
         });
     }

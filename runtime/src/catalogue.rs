@@ -88,6 +88,8 @@ pub struct ParamSpec {
     /// The value is part of what the component writes on disk; two components with equal
     /// path keys would overwrite each other's files.
     pub path_key: bool,
+    /// For a list of names: the regex param whose capture groups they name, one each.
+    pub groups_of: Option<&'static str>,
 }
 
 impl ParamSpec {

@@ -30,6 +30,7 @@ pub fn check_params(
         header,
         diags,
     );
+    check_group_names(spec, params, diags);
     for group in spec.requires_one_of {
         if !params.iter().any(|p| group.contains(&p.name.name.as_str())) {
             let names: Vec<String> = group.iter().map(|n| format!("`{n}`")).collect();
@@ -747,5 +748,40 @@ pub fn example(ty: &ParamType) -> String {
         ParamType::Ref(role) => format!("{role}_name"),
         ParamType::BoolExpr => ".level == \"ERROR\"".into(),
         ParamType::ScalarExpr => "upper(.level)".into(),
+    }
+}
+
+/// A list that names a regex's capture groups (`#[param(groups_of = "regex")]`) must have
+/// one name per group.
+fn check_group_names(spec: &ComponentSpec, params: &[Param], diags: &mut Vec<Diagnostic>) {
+    for field in spec.params.iter() {
+        let Some(regex_param) = field.groups_of else {
+            continue;
+        };
+        let written = |name: &str| params.iter().find(|p| p.name.name == name);
+        let (Some(names), Some(regex)) = (written(field.name), written(regex_param)) else {
+            continue;
+        };
+        let (ValueKind::List(items), Some(Literal::Str(pattern))) =
+            (&names.value.kind, regex.value.literal())
+        else {
+            continue;
+        };
+        let Ok(compiled) = regex::Regex::new(pattern) else {
+            continue;
+        };
+        let groups = compiled.captures_len() - 1;
+        if groups != items.len() {
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    names.value.span,
+                    format!("`{}` has {} names but `{regex_param}` has {groups} capture groups", field.name, items.len()),
+                )
+                .label(format!("expected {groups} names"))
+                .note(regex.value.span, format!("{groups} capture groups here"))
+                .help("give one name per `( )` group; use `(?: )` for groups that should not become headers"),
+            );
+        }
     }
 }

@@ -16,6 +16,7 @@ pub struct RegexExtractorConfig {
     /// Pattern with one capture group per name.
     pub regex: RegexPattern,
     /// Header names for the capture groups, in order.
+    #[param(groups_of = "regex")]
     pub names: Vec<String>,
 }
 
