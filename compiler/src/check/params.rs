@@ -729,7 +729,7 @@ pub fn example(ty: &ParamType) -> String {
         ParamType::ByteSize => "64KiB".into(),
         ParamType::Path => "\"/var/lib/sluice/data\"".into(),
         ParamType::Glob => "\"/var/log/*.log\"".into(),
-        ParamType::Regex => "r\"^(\\S+) (\\d+)$\"".into(),
+        ParamType::Regex => "r\"^(\\S+)\"".into(),
         ParamType::Template => "\"/var/log/out/%Y-%m-%d\"".into(),
         ParamType::Url => "\"http://127.0.0.1:8080/ingest\"".into(),
         ParamType::Address => "\"0.0.0.0:6000\"".into(),
