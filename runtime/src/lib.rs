@@ -34,6 +34,8 @@ pub mod file_lines;
 #[cfg(feature = "agent")]
 pub mod lines;
 #[cfg(feature = "agent")]
+pub mod listen;
+#[cfg(feature = "agent")]
 pub mod metrics;
 #[cfg(feature = "agent")]
 pub mod pipeline;

@@ -51,10 +51,10 @@ mod imp {
     use hyper::{Request, Response, StatusCode};
     use hyper_util::rt::TokioIo;
     use tokio::net::TcpListener;
-    use tokio::task::JoinSet;
 
     use super::{HttpSourceConfig, HttpSourceFormat};
     use crate::event::{Batch, Event};
+    use crate::listen::serve_connections;
     use crate::pipeline::{Output, Source, SourceContext};
 
     /// How long a request waits for room in a full channel before it gets 503.
@@ -233,23 +233,10 @@ mod imp {
                     .as_ref()
                     .map(|t| format!("Bearer {t}")),
             });
-            let mut shutdown = ctx.shutdown.clone();
-            let mut connections = JoinSet::new();
-            tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening (http)");
-            loop {
-                let (stream, _) = tokio::select! {
-                    accepted = self.listener.accept() => match accepted {
-                        Ok(a) => a,
-                        Err(e) => {
-                            tracing::warn!(source = ctx.name, error = %e, "accept failed");
-                            continue;
-                        }
-                    },
-                    _ = shutdown.wait() => break,
-                };
+            serve_connections(&self.listener, usize::MAX, &ctx, |stream, _peer| {
                 let handler = handler.clone();
                 let mut stop = ctx.shutdown.clone();
-                connections.spawn(async move {
+                async move {
                     let service = hyper::service::service_fn(move |request| {
                         let handler = handler.clone();
                         async move { Ok::<_, Infallible>(handler.handle(request).await) }
@@ -267,11 +254,9 @@ mod imp {
                             let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
                         }
                     }
-                });
-                while connections.try_join_next().is_some() {}
-            }
-            while connections.join_next().await.is_some() {}
-            Ok(())
+                }
+            })
+            .await
         }
     }
 

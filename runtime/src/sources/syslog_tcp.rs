@@ -54,12 +54,11 @@ mod imp {
     use bytes::{Buf, Bytes, BytesMut};
     use tokio::io::{AsyncRead, AsyncReadExt};
     use tokio::net::TcpListener;
-    use tokio::sync::Semaphore;
-    use tokio::task::JoinSet;
 
     use super::{SyslogFormat, SyslogTcpConfig};
     use crate::event::Event;
     use crate::lines::{forward_frames, FrameReader, Line};
+    use crate::listen::serve_connections;
     use crate::pipeline::{Output, Source, SourceContext};
 
     /// RFC 6587 framing: each message is either `LEN SP MSG` (octet counting) or ends
@@ -206,43 +205,22 @@ mod imp {
     impl Source for SyslogTcp {
         async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
             let out = Arc::new(out);
-            let limit = Arc::new(Semaphore::new(self.config.max_connections.max(1) as usize));
             let max = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
             let (batch_size, format) = (self.config.batch_size as usize, self.config.format);
             let idle = Some(self.config.idle_timeout).filter(|t| !t.is_zero());
-            let mut connections = JoinSet::new();
-            let mut shutdown = ctx.shutdown.clone();
-            tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening (syslog over tcp)");
-            loop {
-                let permit = tokio::select! {
-                    p = limit.clone().acquire_owned() => p.map_err(io::Error::other)?,
-                    _ = shutdown.wait() => break,
-                };
-                let (stream, _) = tokio::select! {
-                    accepted = self.listener.accept() => match accepted {
-                        Ok(a) => a,
-                        Err(e) => {
-                            tracing::warn!(source = ctx.name, error = %e, "accept failed");
-                            continue;
-                        }
-                    },
-                    _ = shutdown.wait() => break,
-                };
+            let max_connections =
+                usize::try_from(self.config.max_connections).unwrap_or(usize::MAX);
+            serve_connections(&self.listener, max_connections, &ctx, |stream, peer| {
                 let (out, ctx) = (out.clone(), ctx.clone());
-                connections.spawn(async move {
-                    ctx.counters.open_connections.inc();
+                async move {
                     let mut framer = OctetFramer::new(stream, max);
                     let convert = |m| to_event(m, format, &ctx);
                     if let Err(e) = forward_frames(&mut framer, &out, &ctx, batch_size, idle, convert).await {
-                        tracing::debug!(source = ctx.name, error = %e, "connection ended with an error");
+                        tracing::debug!(source = ctx.name, %peer, error = %e, "connection ended with an error");
                     }
-                    ctx.counters.open_connections.dec();
-                    drop(permit);
-                });
-                while connections.try_join_next().is_some() {}
-            }
-            while connections.join_next().await.is_some() {}
-            Ok(())
+                }
+            })
+            .await
         }
     }
 

@@ -33,6 +33,7 @@ mod imp {
 
     use super::SyslogUdpConfig;
     use crate::event::Event;
+    use crate::listen::forward_datagrams;
     use crate::pipeline::{Output, Source, SourceContext};
 
     pub struct SyslogUdp {
@@ -62,30 +63,15 @@ mod imp {
 
     impl Source for SyslogUdp {
         async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
-            let mut shutdown = ctx.shutdown.clone();
-            let mut buf = vec![0u8; 65_536];
-            let batch_size = self.config.batch_size.max(1) as usize;
-            tracing::info!(source = ctx.name, addr = %self.socket.local_addr()?, "listening (syslog over udp)");
-            loop {
-                let n = tokio::select! {
-                    r = self.socket.recv(&mut buf) => r?,
-                    _ = shutdown.wait() => return Ok(()),
-                };
-                let mut batch = vec![self.event(&buf[..n], &ctx)];
-                while batch.len() < batch_size {
-                    match self.socket.try_recv(&mut buf) {
-                        Ok(n) => batch.push(self.event(&buf[..n], &ctx)),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(e) => return Err(e),
-                    }
-                }
-                let count = batch.len() as u64;
-                ctx.counters.events_received.add(count);
-                if out.send(batch).await.is_err() {
-                    return Ok(());
-                }
-                ctx.counters.events_accepted.add(count);
-            }
+            let to_event = |datagram: &[u8]| self.event(datagram, &ctx);
+            forward_datagrams(
+                &self.socket,
+                &out,
+                &ctx,
+                self.config.batch_size as usize,
+                to_event,
+            )
+            .await
         }
     }
 }

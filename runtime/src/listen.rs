@@ -1,0 +1,98 @@
+//! The serving loops network sources share: accepting TCP connections (bounded by
+//! `max_connections`, counted in `open_connections`) and receiving UDP datagrams in
+//! batches.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::event::Event;
+use crate::pipeline::{Output, SourceContext};
+
+/// Accepts connections until shutdown, at most `max_connections` at a time (further
+/// clients wait in the listen backlog), and runs `serve` for each. Returns once every
+/// connection has finished.
+pub async fn serve_connections<F, Fut>(
+    listener: &TcpListener,
+    max_connections: usize,
+    ctx: &SourceContext,
+    serve: F,
+) -> io::Result<()>
+where
+    F: Fn(TcpStream, SocketAddr) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let limit = Arc::new(Semaphore::new(
+        max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    let mut connections = JoinSet::new();
+    let mut shutdown = ctx.shutdown.clone();
+    tracing::info!(source = ctx.name, addr = %listener.local_addr()?, "listening");
+    loop {
+        let permit = tokio::select! {
+            p = limit.clone().acquire_owned() => p.map_err(io::Error::other)?,
+            _ = shutdown.wait() => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(source = ctx.name, error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = shutdown.wait() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let counters = ctx.counters.clone();
+        let connection = serve(stream, peer);
+        connections.spawn(async move {
+            counters.open_connections.inc();
+            connection.await;
+            counters.open_connections.dec();
+            drop(permit);
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Receives datagrams until shutdown, one event each; what is already queued when one
+/// arrives joins its batch (up to `batch_size`), without waiting for more.
+pub async fn forward_datagrams<O: Output>(
+    socket: &UdpSocket,
+    out: &O,
+    ctx: &SourceContext,
+    batch_size: usize,
+    to_event: impl Fn(&[u8]) -> Event,
+) -> io::Result<()> {
+    let mut shutdown = ctx.shutdown.clone();
+    let mut buf = vec![0u8; 65_536];
+    tracing::info!(source = ctx.name, addr = %socket.local_addr()?, "listening (udp)");
+    loop {
+        let n = tokio::select! {
+            r = socket.recv(&mut buf) => r?,
+            _ = shutdown.wait() => return Ok(()),
+        };
+        let mut batch = vec![to_event(&buf[..n])];
+        while batch.len() < batch_size.max(1) {
+            match socket.try_recv(&mut buf) {
+                Ok(n) => batch.push(to_event(&buf[..n])),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        let count = batch.len() as u64;
+        ctx.counters.events_received.add(count);
+        if out.send(batch).await.is_err() {
+            return Ok(());
+        }
+        ctx.counters.events_accepted.add(count);
+    }
+}
