@@ -79,19 +79,25 @@ pub fn explain(spec: &ComponentSpec) -> String {
     out
 }
 
-/// `docs/components.md`: every kind's description and parameter table, from the catalogue.
+/// The file name of a kind's page under `docs/components/` (`source-http.md`).
+pub fn page_name(spec: &ComponentSpec) -> String {
+    format!("{}-{}.md", spec.role, spec.kind)
+}
+
+/// `docs/components.md`: every kind by role with its summary, linking to its page.
 pub fn components_markdown() -> String {
     let mut out = String::from(
         "# Components\n\n\
-         Generated from the component catalogue (the runtime's config structs); \
-         `sluice explain KIND` prints the same. Do not edit by hand: run \
-         `SLUICE_BLESS=1 cargo test -p sluice-compiler --test docs`.\n\n\
-         Values in the *default* column are written in `.flow` syntax. Enum words may be \
-         written bare (`format = json`) or quoted (`format = \"json\"`).\n",
+         Generated from the component catalogue (the runtime's config structs, whose doc \
+         comments are the text here); `sluice list` and `sluice explain KIND` print the same. \
+         Do not edit by hand: run `SLUICE_BLESS=1 cargo test -p sluice-compiler --test docs`.\n",
     );
-    let agent = catalogue::all().iter().filter(|c| c.role == Role::Agent);
-    for (title, specs) in std::iter::once(("The agent block", agent.collect::<Vec<_>>())).chain(
-        ROLES.iter().map(|(role, title)| {
+    let agent: Vec<&ComponentSpec> = catalogue::all()
+        .iter()
+        .filter(|c| c.role == Role::Agent)
+        .collect();
+    for (title, specs) in
+        std::iter::once(("The agent block", agent)).chain(ROLES.iter().map(|(role, title)| {
             (
                 *title,
                 catalogue::all()
@@ -99,59 +105,83 @@ pub fn components_markdown() -> String {
                     .filter(|c| c.role == *role)
                     .collect::<Vec<_>>(),
             )
-        }),
-    ) {
+        }))
+    {
         let _ = writeln!(out, "\n## {title}\n");
         for spec in specs {
-            if spec.role != Role::Agent {
-                let _ = writeln!(out, "### `{}` ({})\n", spec.kind, spec.role);
-                if spec.planned {
-                    out.push_str(
-                        "*Checked by `sluice check`; not yet available in built agents \
-                         (`sluice build` reports `unsupported`).*\n\n",
-                    );
-                }
-            }
-            let _ = writeln!(out, "{}\n", spec.doc.replace('\n', " "));
-            if spec.params.is_empty() {
-                out.push_str("No parameters.\n\n");
-                continue;
-            }
-            out.push_str("| param | type | default | description |\n|---|---|---|---|\n");
-            for p in &spec.params {
-                let default = match (p.required, p.default) {
-                    (true, _) => "**required**".to_owned(),
-                    (false, Some(d)) => format!("`{d}`"),
-                    (false, None) => "unset".to_owned(),
-                };
-                let mut doc = p.doc.replace('\n', " ");
-                if let sluice_runtime::catalogue::ParamType::Record(fields) = &p.ty {
-                    let parts: Vec<String> = fields
-                        .iter()
-                        .map(|f| {
-                            format!(
-                                "`{}`{}: {}",
-                                f.name,
-                                if f.required { " (required)" } else { "" },
-                                f.summary()
-                            )
-                        })
-                        .collect();
-                    doc.push_str(&format!(" Fields: {}", parts.join("; ")));
-                }
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {default} | {} |",
-                    p.name,
-                    p.ty.short_name().replace('|', "\\|"),
-                    doc.replace('|', "\\|")
-                );
-            }
-            for group in spec.requires_one_of {
-                let _ = writeln!(out, "\nAt least one of {} is required.", group.join(", "));
-            }
-            out.push('\n');
+            let planned = if spec.planned {
+                " *(not yet available in built agents)*"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "- [`{}`](components/{}){planned}: {}",
+                spec.kind,
+                page_name(spec),
+                spec.summary()
+            );
         }
+    }
+    out
+}
+
+/// One kind's page: description and parameter table.
+pub fn component_page(spec: &ComponentSpec) -> String {
+    let mut out = String::new();
+    if spec.role == Role::Agent {
+        out.push_str("# The `agent` block\n\n");
+    } else {
+        let _ = writeln!(out, "# `{}` ({})\n", spec.kind, spec.role);
+        let _ = writeln!(
+            out,
+            "```\n{} NAME = {} {{ ... }}\n```\n",
+            spec.role, spec.kind
+        );
+    }
+    if spec.planned {
+        out.push_str(
+            "*Checked by `sluice check`; not yet available in built agents \
+             (`sluice build` reports `unsupported`).*\n\n",
+        );
+    }
+    let _ = writeln!(out, "{}\n", spec.doc.replace('\n', " "));
+    if spec.params.is_empty() {
+        out.push_str("No parameters.\n");
+        return out;
+    }
+    out.push_str("| param | type | default | description |\n|---|---|---|---|\n");
+    for p in &spec.params {
+        let default = match (p.required, p.default) {
+            (true, _) => "**required**".to_owned(),
+            (false, Some(d)) => format!("`{d}`"),
+            (false, None) => "unset".to_owned(),
+        };
+        let mut doc = p.doc.replace('\n', " ");
+        if let sluice_runtime::catalogue::ParamType::Record(fields) = &p.ty {
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "`{}`{}: {}",
+                        f.name,
+                        if f.required { " (required)" } else { "" },
+                        f.summary()
+                    )
+                })
+                .collect();
+            doc.push_str(&format!(" Fields: {}", parts.join("; ")));
+        }
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {default} | {} |",
+            p.name,
+            p.ty.short_name().replace('|', "\\|"),
+            doc.replace('|', "\\|")
+        );
+    }
+    for group in spec.requires_one_of {
+        let _ = writeln!(out, "\nAt least one of {} is required.", group.join(", "));
     }
     out
 }
