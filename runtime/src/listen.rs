@@ -14,6 +14,20 @@ use tokio::task::JoinSet;
 use crate::event::Event;
 use crate::pipeline::{Output, SourceContext};
 
+/// Binds a TCP listener, with the address in the error.
+pub async fn bind_tcp(addr: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
+}
+
+/// Binds a UDP socket, with the address in the error.
+pub async fn bind_udp(addr: &str) -> io::Result<UdpSocket> {
+    UdpSocket::bind(addr)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on udp {addr}: {e}")))
+}
+
 /// Accepts connections until shutdown, at most `max_connections` at a time (further
 /// clients wait in the listen backlog), and runs `serve` for each. Returns once every
 /// connection has finished.

@@ -72,9 +72,7 @@ mod imp {
                 "tls for the http source is not available in this version",
             ));
         }
-        let listener = TcpListener::bind(&config.bind.0).await.map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind.0))
-        })?;
+        let listener = crate::listen::bind_tcp(&config.bind.0).await?;
         Ok(HttpSource { config, listener })
     }
 

@@ -59,9 +59,7 @@ mod imp {
                 "tls for netcat is not available in this version",
             ));
         }
-        let listener = TcpListener::bind(&config.bind.0).await.map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind.0))
-        })?;
+        let listener = crate::listen::bind_tcp(&config.bind.0).await?;
         Ok(Netcat { config, listener })
     }
 

@@ -38,12 +38,7 @@ mod imp {
 
     /// Binds now, so a busy port fails the agent at start.
     pub async fn build(config: NetcatUdpConfig) -> io::Result<NetcatUdp> {
-        let socket = UdpSocket::bind(&config.bind.0).await.map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot listen on udp {}: {e}", config.bind.0),
-            )
-        })?;
+        let socket = crate::listen::bind_udp(&config.bind.0).await?;
         Ok(NetcatUdp { config, socket })
     }
 

@@ -42,12 +42,7 @@ mod imp {
     }
 
     pub async fn build(config: SyslogUdpConfig) -> io::Result<SyslogUdp> {
-        let socket = UdpSocket::bind(&config.bind.0).await.map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot listen on udp {}: {e}", config.bind.0),
-            )
-        })?;
+        let socket = crate::listen::bind_udp(&config.bind.0).await?;
         Ok(SyslogUdp { config, socket })
     }
 
