@@ -679,12 +679,20 @@ fn load_balance_spreads_batches_and_backs_off_a_dead_member() {
     assert_complete(&[&a, &b]);
 }
 
-#[test]
-fn syslog_over_tcp_and_udp_from_the_real_logger_client() {
+/// The syslog e2e agent (`tests/e2e/syslog.flow`), running on free ports.
+struct SyslogAgent {
+    child: Running,
+    out: PathBuf,
+    tcp_port: u16,
+    udp_port: u16,
+    metrics_port: u16,
+}
+
+fn start_syslog_agent(name: &str) -> SyslogAgent {
     let agent = build_agent("tests/e2e/syslog.flow");
-    let out = temp_dir("syslog");
+    let out = temp_dir(name);
     let (tcp_port, udp_port, metrics_port) = (free_port(), free_port(), free_port());
-    let mut child = Command::new(&agent)
+    let child = Command::new(&agent)
         .env("OUT_DIR", &out)
         .env("TCP_BIND", format!("127.0.0.1:{tcp_port}"))
         .env("UDP_BIND", format!("127.0.0.1:{udp_port}"))
@@ -693,6 +701,24 @@ fn syslog_over_tcp_and_udp_from_the_real_logger_client() {
         .spawn()
         .map(Running)
         .unwrap();
+    SyslogAgent {
+        child,
+        out,
+        tcp_port,
+        udp_port,
+        metrics_port,
+    }
+}
+
+#[test]
+fn syslog_over_tcp_and_udp_from_the_real_logger_client() {
+    let SyslogAgent {
+        mut child,
+        out,
+        tcp_port,
+        udp_port,
+        metrics_port,
+    } = start_syslog_agent("syslog");
     std::thread::sleep(Duration::from_millis(500));
     let logger = |args: &[&str], message: &str| {
         let status = Command::new("logger")
@@ -1323,18 +1349,13 @@ fn http_source_and_sink_against_curl_and_a_flaky_downstream() {
 
 #[test]
 fn syslog_sources_survive_bad_input() {
-    let agent = build_agent("tests/e2e/syslog.flow");
-    let out = temp_dir("syslog_bad");
-    let (tcp_port, udp_port, metrics_port) = (free_port(), free_port(), free_port());
-    let mut child = Command::new(&agent)
-        .env("OUT_DIR", &out)
-        .env("TCP_BIND", format!("127.0.0.1:{tcp_port}"))
-        .env("UDP_BIND", format!("127.0.0.1:{udp_port}"))
-        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
+    let SyslogAgent {
+        mut child,
+        out,
+        tcp_port,
+        udp_port,
+        ..
+    } = start_syslog_agent("syslog_bad");
     wait_until(Duration::from_secs(30), || {
         TcpStream::connect(("127.0.0.1", tcp_port)).is_ok()
     });
