@@ -1471,3 +1471,101 @@ fn http_source_rejects_bad_requests_cleanly() {
     terminate(&child);
     assert!(wait(&mut child, Duration::from_secs(30)).success());
 }
+
+/// A self-signed certificate for `localhost` and 127.0.0.1, made by the real `openssl`.
+fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let status = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed");
+    assert!(status.success());
+    (cert, key)
+}
+
+/// POSTs `body` with curl over https; returns curl's HTTP status ("000" when TLS failed).
+fn curl_https(url: &str, ca: Option<&Path>, body: &str) -> String {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["--max-time", "10", "--data-binary", body, url]);
+    if let Some(ca) = ca {
+        cmd.arg("--cacert").arg(ca);
+    }
+    let out = cmd.output().expect("curl is installed");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn tls_for_http_in_and_out_netcat_and_tcp_with_real_clients() {
+    let agent = build_agent("tests/e2e/tls.flow");
+    let dir = temp_dir("tls");
+    let out_dir = dir.join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let (cert, key) = self_signed_cert(&dir);
+    let (api, relay, lines) = (free_port(), free_port(), free_port());
+    let mut child = Command::new(&agent)
+        .env("CERT", &cert)
+        .env("KEY", &key)
+        .env("API", format!("127.0.0.1:{api}"))
+        .env("RELAY_BIND", format!("127.0.0.1:{relay}"))
+        .env("RELAY_URL", format!("https://127.0.0.1:{relay}/"))
+        .env("LINES", format!("127.0.0.1:{lines}"))
+        .env("OUT_DIR", &out_dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        [api, relay, lines]
+            .iter()
+            .all(|p| TcpStream::connect(("127.0.0.1", *p)).is_ok())
+    });
+    let url = format!("https://127.0.0.1:{api}/");
+
+    // curl trusts the certificate only when told to.
+    assert_eq!(curl_https(&url, None, &flume_events(0..1)), "000");
+    assert_eq!(curl_https(&url, Some(&cert), &flume_events(0..1)), "200");
+    assert_eq!(curl_https(&url, Some(&cert), &flume_events(1..50)), "200");
+
+    // A plain-text client on the TLS port fails its handshake; nothing it sent arrives.
+    let mut plain = TcpStream::connect(("127.0.0.1", lines)).unwrap();
+    plain.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let _ = plain.write_all(b"plain 0\nplain 1\n");
+    let mut rest = Vec::new();
+    let _ = plain.read_to_end(&mut rest);
+
+    // openssl s_client is a second real TLS client for netcat.
+    let input: String = (0..50).map(|i| format!("direct {i}\n")).collect();
+    let mut s_client = Command::new("openssl")
+        .args(["s_client", "-quiet", "-no_ign_eof", "-verify_return_error"])
+        .arg("-CAfile")
+        .arg(&cert)
+        .args(["-connect", &format!("127.0.0.1:{lines}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    s_client
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(wait(&mut s_client, Duration::from_secs(30)).success());
+
+    // curl -> api -> https relay -> TLS tcp -> TLS netcat -> file: "event i" lines.
+    wait_until(Duration::from_secs(30), || output_lines(&out_dir).len() >= 100);
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    assert_lines_exactly(&output_lines(&out_dir), &[("event", 50), ("direct", 50)]);
+}

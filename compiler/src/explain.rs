@@ -58,7 +58,7 @@ pub fn explain(spec: &ComponentSpec) -> String {
         for line in p.doc.lines() {
             let _ = writeln!(out, "      {line}");
         }
-        if let sluice_runtime::catalogue::ParamType::Record(fields) = &p.ty {
+        if let sluice_runtime::catalogue::ParamType::Record { fields, .. } = &p.ty {
             for f in fields {
                 let req = if f.required { "required" } else { "optional" };
                 let _ = writeln!(
@@ -158,7 +158,7 @@ pub fn component_page(spec: &ComponentSpec) -> String {
             (false, None) => "unset".to_owned(),
         };
         let mut doc = p.doc.replace('\n', " ");
-        if let sluice_runtime::catalogue::ParamType::Record(fields) = &p.ty {
+        if let sluice_runtime::catalogue::ParamType::Record { fields, .. } = &p.ty {
             let parts: Vec<String> = fields
                 .iter()
                 .map(|f| {

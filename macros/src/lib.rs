@@ -182,7 +182,10 @@ fn expand_params(input: &DeriveInput) -> syn::Result<TokenStream2> {
     Ok(quote! {
         impl #cat::ParamValue for #name {
             fn param_type() -> #cat::ParamType {
-                #cat::ParamType::Record(#params)
+                #cat::ParamType::Record {
+                    rust_type: concat!(module_path!(), "::", stringify!(#name)),
+                    fields: #params,
+                }
             }
         }
     })

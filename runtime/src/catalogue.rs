@@ -141,7 +141,11 @@ pub enum ParamType {
     /// A map from names to values of one type.
     Map(Box<ParamType>),
     /// A nested block of named parameters (`tls = { cert = "...", key = "..." }`).
-    Record(Vec<ParamSpec>),
+    Record {
+        /// Path of the Rust struct the block builds, for the code generator.
+        rust_type: &'static str,
+        fields: Vec<ParamSpec>,
+    },
     /// The name of another component of this role.
     Ref(Role),
     /// An expression that must be boolean (`when`).
@@ -172,7 +176,7 @@ impl ParamType {
             }
             ParamType::List(inner) => format!("a list of {}", inner.plural()),
             ParamType::Map(inner) => format!("a map of {}", inner.plural()),
-            ParamType::Record(fields) => {
+            ParamType::Record { fields, .. } => {
                 let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
                 format!("a block `{{ {} }}`", names.join(", "))
             }
@@ -201,7 +205,7 @@ impl ParamType {
             ParamType::EnumOrDuration(words) => format!("{}|duration", words.join("|")),
             ParamType::List(inner) => format!("list<{}>", inner.short_name()),
             ParamType::Map(inner) => format!("map<{}>", inner.short_name()),
-            ParamType::Record(_) => "block".into(),
+            ParamType::Record { .. } => "block".into(),
             ParamType::Ref(role) => format!("{role} name"),
             ParamType::BoolExpr => "bool expr".into(),
             ParamType::ScalarExpr => "expr".into(),

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::event::Event;
 use crate::pipeline::{Output, SourceContext};
+use crate::tls::{Acceptor, NetStream};
 
 /// Binds a TCP listener, with the address in the error.
 pub async fn bind_tcp(addr: &str) -> io::Result<TcpListener> {
@@ -28,17 +29,35 @@ pub async fn bind_udp(addr: &str) -> io::Result<UdpSocket> {
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on udp {addr}: {e}")))
 }
 
+/// An accepted connection whose TLS handshake, if any, has not run yet.
+pub struct Accepted {
+    stream: TcpStream,
+    tls: Option<Acceptor>,
+}
+
+impl Accepted {
+    /// Runs the TLS handshake (bounded in time) when the source serves TLS, so it
+    /// happens in the connection's own task and never holds up the accept loop.
+    pub async fn open(self) -> io::Result<NetStream> {
+        match self.tls {
+            Some(acceptor) => acceptor.accept(self.stream).await,
+            None => Ok(NetStream::Plain(self.stream)),
+        }
+    }
+}
+
 /// Accepts connections until shutdown, at most `max_connections` at a time (further
 /// clients wait in the listen backlog), and runs `serve` for each. Returns once every
 /// connection has finished.
 pub async fn serve_connections<F, Fut>(
     listener: &TcpListener,
+    tls: Option<&Acceptor>,
     max_connections: usize,
     ctx: &SourceContext,
     serve: F,
 ) -> io::Result<()>
 where
-    F: Fn(TcpStream, SocketAddr) -> Fut,
+    F: Fn(Accepted, SocketAddr) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let limit = Arc::new(Semaphore::new(
@@ -64,7 +83,11 @@ where
         };
         let _ = stream.set_nodelay(true);
         let counters = ctx.counters.clone();
-        let connection = serve(stream, peer);
+        let accepted = Accepted {
+            stream,
+            tls: tls.cloned(),
+        };
+        let connection = serve(accepted, peer);
         connections.spawn(async move {
             counters.open_connections.inc();
             connection.await;

@@ -148,7 +148,7 @@ impl Ctx<'_, '_> {
                     self.check_value(field, inner, &entry.value, diags);
                 }
             }
-            (ValueKind::Map(entries), ParamType::Record(fields)) => {
+            (ValueKind::Map(entries), ParamType::Record { fields, .. }) => {
                 let inner = Ctx {
                     symbols: self.symbols,
                     what: &format!("`{}` of {}", field.name, self.what),
@@ -737,7 +737,7 @@ pub fn example(ty: &ParamType) -> String {
         ParamType::EnumOrDuration(words) => words.first().map_or("1s".into(), |w| w.to_string()),
         ParamType::List(inner) => format!("[{}]", example(inner)),
         ParamType::Map(inner) => format!("{{ name = {} }}", example(inner)),
-        ParamType::Record(fields) => {
+        ParamType::Record { fields, .. } => {
             let required: Vec<String> = fields
                 .iter()
                 .filter(|f| f.required)

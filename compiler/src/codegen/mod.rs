@@ -321,6 +321,9 @@ impl Gen<'_> {
     }
 
     fn config(&mut self, c: &Component, spec: &ComponentSpec) -> Option<TokenStream> {
+        if needs_tls(spec, c.decl.params()) {
+            self.features.insert("tls".to_owned());
+        }
         match self.values.config(spec, c.decl.params()) {
             Ok(t) => Some(t),
             Err(problem) => {
@@ -830,4 +833,22 @@ fn available(role: Role) -> String {
         .map(|c| c.kind)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whether a component needs the runtime's TLS support: it sets `tls`, or it is the
+/// `http` sink and its `url` is not a literal `http://` one (so `https://` URLs, also
+/// those that come from `env(...)`, work without a `tls` block).
+fn needs_tls(spec: &ComponentSpec, params: &[sluice_dsl::Param]) -> bool {
+    let written = |name: &str| params.iter().find(|p| p.name.name == name);
+    if written("tls").is_some() {
+        return true;
+    }
+    if spec.role == Role::Sink && spec.kind == "http" {
+        let plain = written("url").and_then(|u| match u.value.literal() {
+            Some(sluice_dsl::Literal::Str(url)) => Some(url.starts_with("http://")),
+            _ => None,
+        });
+        return plain != Some(true);
+    }
+    false
 }

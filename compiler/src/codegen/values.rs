@@ -4,7 +4,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use sluice_dsl::{Literal as Lit, Param, Value, ValueKind};
-use sluice_runtime::catalogue::{ComponentSpec, ParamType};
+use sluice_runtime::catalogue::{ComponentSpec, ParamSpec, ParamType};
 
 use super::names;
 use crate::source::SourceFile;
@@ -42,12 +42,27 @@ impl ValueGen<'_> {
         spec: &ComponentSpec,
         written: &[Param],
     ) -> Result<TokenStream, String> {
-        let ty = names::path(spec.rust_type);
+        let written: Vec<(&str, &Value)> = written
+            .iter()
+            .map(|w| (w.name.name.as_str(), &w.value))
+            .collect();
+        self.struct_literal(spec.rust_type, &spec.params, &written)
+    }
+
+    /// A struct literal of `rust_type` with one field per parameter: the written
+    /// value, else the default, else `None`.
+    fn struct_literal(
+        &mut self,
+        rust_type: &str,
+        params: &[ParamSpec],
+        written: &[(&str, &Value)],
+    ) -> Result<TokenStream, String> {
+        let ty = names::path(rust_type);
         let mut fields = Vec::new();
-        for p in &spec.params {
+        for p in params {
             let name = names::ident(p.name);
-            let value = match written.iter().find(|w| w.name.name == p.name) {
-                Some(w) => Some(self.value(&w.value, &p.ty)?),
+            let value = match written.iter().find(|(n, _)| *n == p.name) {
+                Some((_, w)) => Some(self.value(w, &p.ty)?),
                 None => match p.default {
                     Some(d) => {
                         let v = sluice_dsl::parse_value(d)
@@ -189,8 +204,15 @@ impl ValueGen<'_> {
                 let src = &self.source.text[value.span.start..value.span.end];
                 quote!(#src.into())
             }
-            ParamType::Record(_) => {
-                return Err("nested blocks such as `tls` cannot be built yet".into())
+            ParamType::Record { rust_type, fields } => {
+                let ValueKind::Map(entries) = &value.kind else {
+                    return Err("expected a block `{ ... }`".into());
+                };
+                let written: Vec<(&str, &Value)> = entries
+                    .iter()
+                    .map(|e| (e.key.name.as_str(), &e.value))
+                    .collect();
+                self.struct_literal(rust_type, fields, &written)?
             }
         })
     }

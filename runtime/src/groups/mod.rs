@@ -20,14 +20,14 @@ pub trait GroupMembers: Send + 'static {
 }
 
 /// How long a failed member is left out: doubling from one second up to `max`.
-#[cfg(feature = "agent")]
+#[cfg(any(feature = "group-failover", feature = "group-load-balance"))]
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Penalty {
     until: Option<std::time::Instant>,
     last: std::time::Duration,
 }
 
-#[cfg(feature = "agent")]
+#[cfg(any(feature = "group-failover", feature = "group-load-balance"))]
 impl Penalty {
     pub(crate) fn active(&self) -> bool {
         self.until.is_some_and(|t| std::time::Instant::now() < t)

@@ -77,20 +77,61 @@ mod imp {
 
     pub struct HttpSink {
         config: HttpSinkConfig,
-        client: Client<HttpConnector, Full<Bytes>>,
+        client: Client<Connector, Full<Bytes>>,
         uri: Uri,
         headers: Vec<(HeaderName, HeaderValue)>,
         counters: Option<Arc<SinkCounters>>,
     }
 
-    pub async fn build(config: HttpSinkConfig) -> io::Result<HttpSink> {
-        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
-        if config.url.0.starts_with("https://") {
+    #[cfg(feature = "tls")]
+    type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+    #[cfg(not(feature = "tls"))]
+    type Connector = HttpConnector;
+
+    /// Wraps the plain connector in TLS for `https://` URLs (a `tls` block only tunes it).
+    #[cfg(feature = "tls")]
+    fn https(config: &HttpSinkConfig, mut plain: HttpConnector) -> io::Result<Connector> {
+        plain.enforce_http(false);
+        let default = crate::tls::TlsClientConfig {
+            ca: None,
+            cert: None,
+            key: None,
+            server_name: None,
+            insecure_skip_verify: false,
+        };
+        let tls = crate::tls::rustls_client(config.tls.as_ref().unwrap_or(&default))?;
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((*tls).clone())
+            .https_or_http();
+        let builder = match &config.tls.as_ref().and_then(|t| t.server_name.clone()) {
+            Some(name) => {
+                builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(
+                    rustls::pki_types::ServerName::try_from(name.clone()).map_err(|e| {
+                        io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("tls.server_name {name}: {e}"),
+                        )
+                    })?,
+                ))
+            }
+            None => builder,
+        };
+        Ok(builder.enable_http1().wrap_connector(plain))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn https(config: &HttpSinkConfig, plain: HttpConnector) -> io::Result<Connector> {
+        if config.url.0.starts_with("https://") || config.tls.is_some() {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                "https URLs need TLS, which the http sink does not have in this version",
+                "this agent was built without TLS support, which https URLs need",
             ));
         }
+        Ok(plain)
+    }
+
+    pub async fn build(config: HttpSinkConfig) -> io::Result<HttpSink> {
+        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
         let uri: Uri = config
             .url
             .0
@@ -107,7 +148,7 @@ mod imp {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(config.timeout));
         connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = Client::builder(TokioExecutor::new()).build(https(&config, connector)?);
         Ok(HttpSink {
             config,
             client,

@@ -35,29 +35,26 @@ mod imp {
     use std::io;
 
     use tokio::io::AsyncWriteExt;
-    use tokio::net::TcpStream;
 
     use super::TcpSinkConfig;
     use crate::event::Event;
     use crate::pipeline::Sink;
     use crate::sinks::format::write_line;
+    use crate::tls::{Connector, NetStream};
 
     /// Writes lines to one TCP connection, opened on first use and again after a failure.
     pub struct TcpSink {
         config: TcpSinkConfig,
-        stream: Option<TcpStream>,
+        connector: Connector,
+        stream: Option<NetStream>,
         buf: Vec<u8>,
     }
 
     pub async fn build(config: TcpSinkConfig) -> io::Result<TcpSink> {
-        if config.tls.is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "tls for the tcp sink is not available in this version",
-            ));
-        }
+        let connector = crate::tls::connector(config.tls.as_ref())?;
         Ok(TcpSink {
             config,
+            connector,
             stream: None,
             buf: Vec::with_capacity(64 * 1024),
         })
@@ -66,11 +63,10 @@ mod imp {
     impl TcpSink {
         async fn send(&mut self) -> io::Result<()> {
             if self.stream.is_none() {
-                let connect = TcpStream::connect(&self.config.addr.0);
+                let connect = self.connector.connect(&self.config.addr.0);
                 let stream = tokio::time::timeout(self.config.timeout, connect)
                     .await
                     .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
-                stream.set_nodelay(true)?;
                 self.stream = Some(stream);
             }
             let stream = self.stream.as_mut().expect("connected above");

@@ -63,17 +63,17 @@ mod imp {
     pub struct HttpSource {
         config: HttpSourceConfig,
         listener: TcpListener,
+        tls: Option<crate::tls::Acceptor>,
     }
 
     pub async fn build(config: HttpSourceConfig) -> io::Result<HttpSource> {
-        if config.tls.is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "tls for the http source is not available in this version",
-            ));
-        }
+        let tls = crate::tls::acceptor(config.tls.as_ref())?;
         let listener = crate::listen::bind_tcp(&config.bind.0).await?;
-        Ok(HttpSource { config, listener })
+        Ok(HttpSource {
+            config,
+            listener,
+            tls,
+        })
     }
 
     fn reply(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
@@ -231,10 +231,17 @@ mod imp {
                     .as_ref()
                     .map(|t| format!("Bearer {t}")),
             });
-            serve_connections(&self.listener, usize::MAX, &ctx, |stream, _peer| {
+            serve_connections(&self.listener, self.tls.as_ref(), usize::MAX, &ctx, |accepted, peer| {
                 let handler = handler.clone();
                 let mut stop = ctx.shutdown.clone();
                 async move {
+                        let stream = match accepted.open().await {
+                            Ok(stream) => stream,
+                            Err(e) => {
+                                tracing::debug!(source = ctx.name, %peer, error = %e, "handshake failed");
+                                return;
+                            }
+                        };
                     let service = hyper::service::service_fn(move |request| {
                         let handler = handler.clone();
                         async move { Ok::<_, Infallible>(handler.handle(request).await) }

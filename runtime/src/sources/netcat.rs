@@ -49,18 +49,18 @@ mod imp {
     pub struct Netcat {
         config: NetcatConfig,
         listener: TcpListener,
+        tls: Option<crate::tls::Acceptor>,
     }
 
     /// Binds the listening socket now, so a busy port fails the agent at start.
     pub async fn build(config: NetcatConfig) -> io::Result<Netcat> {
-        if config.tls.is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "tls for netcat is not available in this version",
-            ));
-        }
+        let tls = crate::tls::acceptor(config.tls.as_ref())?;
         let listener = crate::listen::bind_tcp(&config.bind.0).await?;
-        Ok(Netcat { config, listener })
+        Ok(Netcat {
+            config,
+            listener,
+            tls,
+        })
     }
 
     impl Netcat {
@@ -77,9 +77,16 @@ mod imp {
             let idle = Some(self.config.idle_timeout).filter(|t| !t.is_zero());
             let max_connections =
                 usize::try_from(self.config.max_connections).unwrap_or(usize::MAX);
-            serve_connections(&self.listener, max_connections, &ctx, |stream, peer| {
+            serve_connections(&self.listener, self.tls.as_ref(), max_connections, &ctx, |accepted, peer| {
                 let (out, ctx) = (out.clone(), ctx.clone());
                 async move {
+                        let stream = match accepted.open().await {
+                            Ok(stream) => stream,
+                            Err(e) => {
+                                tracing::debug!(source = ctx.name, %peer, error = %e, "handshake failed");
+                                return;
+                            }
+                        };
                     let mut reader = LineReader::new(stream, max_line);
                     if let Err(e) = forward_frames(&mut reader, &out, &ctx, batch_size, idle, Event::new).await {
                         tracing::debug!(source = ctx.name, %peer, error = %e, "connection ended with an error");

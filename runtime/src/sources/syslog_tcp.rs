@@ -179,17 +179,17 @@ mod imp {
     pub struct SyslogTcp {
         config: SyslogTcpConfig,
         listener: TcpListener,
+        tls: Option<crate::tls::Acceptor>,
     }
 
     pub async fn build(config: SyslogTcpConfig) -> io::Result<SyslogTcp> {
-        if config.tls.is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "tls for syslog_tcp is not available in this version",
-            ));
-        }
+        let tls = crate::tls::acceptor(config.tls.as_ref())?;
         let listener = crate::listen::bind_tcp(&config.bind.0).await?;
-        Ok(SyslogTcp { config, listener })
+        Ok(SyslogTcp {
+            config,
+            listener,
+            tls,
+        })
     }
 
     /// A syslog message as an event; unparseable ones are kept whole and counted.
@@ -208,9 +208,16 @@ mod imp {
             let idle = Some(self.config.idle_timeout).filter(|t| !t.is_zero());
             let max_connections =
                 usize::try_from(self.config.max_connections).unwrap_or(usize::MAX);
-            serve_connections(&self.listener, max_connections, &ctx, |stream, peer| {
+            serve_connections(&self.listener, self.tls.as_ref(), max_connections, &ctx, |accepted, peer| {
                 let (out, ctx) = (out.clone(), ctx.clone());
                 async move {
+                        let stream = match accepted.open().await {
+                            Ok(stream) => stream,
+                            Err(e) => {
+                                tracing::debug!(source = ctx.name, %peer, error = %e, "handshake failed");
+                                return;
+                            }
+                        };
                     let mut framer = OctetFramer::new(stream, max);
                     let convert = |m| to_event(m, format, &ctx);
                     if let Err(e) = forward_frames(&mut framer, &out, &ctx, batch_size, idle, convert).await {
