@@ -1538,7 +1538,9 @@ fn tls_for_http_in_and_out_netcat_and_tcp_with_real_clients() {
 
     // A plain-text client on the TLS port fails its handshake; nothing it sent arrives.
     let mut plain = TcpStream::connect(("127.0.0.1", lines)).unwrap();
-    plain.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
     let _ = plain.write_all(b"plain 0\nplain 1\n");
     let mut rest = Vec::new();
     let _ = plain.read_to_end(&mut rest);
@@ -1564,7 +1566,9 @@ fn tls_for_http_in_and_out_netcat_and_tcp_with_real_clients() {
     assert!(wait(&mut s_client, Duration::from_secs(30)).success());
 
     // curl -> api -> https relay -> TLS tcp -> TLS netcat -> file: "event i" lines.
-    wait_until(Duration::from_secs(30), || output_lines(&out_dir).len() >= 100);
+    wait_until(Duration::from_secs(30), || {
+        output_lines(&out_dir).len() >= 100
+    });
     terminate(&child);
     assert!(wait(&mut child, Duration::from_secs(30)).success());
     assert_lines_exactly(&output_lines(&out_dir), &[("event", 50), ("direct", 50)]);

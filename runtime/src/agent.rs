@@ -335,19 +335,19 @@ impl AgentContext {
         let batch_size = usize::try_from(batch_size).unwrap_or(usize::MAX).max(1);
         self.sinks.spawn(async move {
             let mut backoff = Duration::from_millis(100);
-            while let Some(batch) = channel.take(batch_size).await {
-                counters.drain_attempts.add(batch.len() as u64);
-                match sink.write(&batch).await {
+            while let Some(taken) = channel.take(batch_size).await {
+                let count = taken.events.len() as u64;
+                counters.drain_attempts.add(count);
+                match sink.write(&taken.events).await {
                     Ok(()) => {
-                        let bytes = batch.iter().map(|e| e.size()).sum();
-                        channel.commit(batch.len(), bytes);
-                        counters.drain_successes.add(batch.len() as u64);
+                        channel.commit(taken);
+                        counters.drain_successes.add(count);
                         backoff = Duration::from_millis(100);
                     }
                     Err(e) => {
                         counters.connection_failures.inc();
                         tracing::warn!(sink = name, error = %e, retry_in_ms = backoff.as_millis() as u64, "delivery failed; will retry");
-                        channel.rollback(batch);
+                        channel.rollback(taken);
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(sink.max_backoff());
                     }

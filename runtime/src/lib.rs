@@ -45,6 +45,8 @@ pub mod shutdown;
 pub mod syslog;
 #[cfg(feature = "agent")]
 pub mod time;
+#[cfg(feature = "channel-file")]
+pub mod wal;
 
 /// What generated agents import.
 #[cfg(feature = "agent")]

@@ -22,6 +22,23 @@ impl std::fmt::Display for Closed {
 
 impl std::error::Error for Closed {}
 
+/// Events handed out by one [`Channel::take`], committed or rolled back as a unit.
+#[derive(Debug)]
+pub struct Taken {
+    pub events: Batch,
+    /// Which take this was, for channels that track their consumers' progress (the
+    /// `file` channel checkpoints past a take only once it and every earlier one are
+    /// committed).
+    pub ticket: u64,
+}
+
+impl Taken {
+    /// Body and header bytes of the events, as counted against `max_bytes`.
+    pub fn bytes(&self) -> usize {
+        self.events.iter().map(Event::size).sum()
+    }
+}
+
 /// A transactional buffer (Flume's channel semantics).
 ///
 /// A put stores a whole batch or nothing, waiting while the channel is full
@@ -33,13 +50,13 @@ pub trait Channel: Send + Sync + 'static {
 
     /// Up to `max` events; waits for at least one. `None` once the channel is closed and
     /// empty.
-    fn take(&self, max: usize) -> impl Future<Output = Option<Batch>> + Send;
+    fn take(&self, max: usize) -> impl Future<Output = Option<Taken>> + Send;
 
-    /// The last take of `count` events (of `bytes` body bytes) was delivered.
-    fn commit(&self, count: usize, bytes: usize);
+    /// The events of a take were delivered.
+    fn commit(&self, taken: Taken);
 
     /// The events of a take were not delivered: put them back in front.
-    fn rollback(&self, batch: Batch);
+    fn rollback(&self, taken: Taken);
 
     /// No more puts will come; takers drain what is left.
     fn close(&self);

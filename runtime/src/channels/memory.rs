@@ -34,7 +34,7 @@ mod imp {
     use super::MemoryConfig;
     use crate::event::Batch;
     use crate::metrics::ChannelCounters;
-    use crate::pipeline::{Channel, Closed};
+    use crate::pipeline::{Channel, Closed, Taken};
 
     /// The bounded in-memory channel. Events taken but not committed still count
     /// against capacity, so a rollback always has room to return them.
@@ -144,7 +144,7 @@ mod imp {
             self.put_transaction(batch).await
         }
 
-        async fn take(&self, max: usize) -> Option<Batch> {
+        async fn take(&self, max: usize) -> Option<Taken> {
             let max = max.clamp(1, self.transaction_capacity);
             loop {
                 let notified = self.data.notified();
@@ -160,7 +160,10 @@ mod imp {
                         state.in_flight += n;
                         state.in_flight_bytes += bytes;
                         self.counters.take_attempts.add(n as u64);
-                        return Some(batch);
+                        return Some(Taken {
+                            events: batch,
+                            ticket: 0,
+                        });
                     }
                     if state.closed && state.in_flight == 0 {
                         return None;
@@ -170,7 +173,8 @@ mod imp {
             }
         }
 
-        fn commit(&self, count: usize, bytes: usize) {
+        fn commit(&self, taken: Taken) {
+            let (count, bytes) = (taken.events.len(), taken.bytes());
             let mut state = self.lock();
             state.in_flight = state.in_flight.saturating_sub(count);
             state.in_flight_bytes = state.in_flight_bytes.saturating_sub(bytes);
@@ -184,7 +188,8 @@ mod imp {
             }
         }
 
-        fn rollback(&self, batch: Batch) {
+        fn rollback(&self, taken: Taken) {
+            let batch = taken.events;
             let mut state = self.lock();
             let bytes: usize = batch.iter().map(|e| e.size()).sum();
             state.in_flight = state.in_flight.saturating_sub(batch.len());
@@ -235,7 +240,11 @@ mod imp {
             let first = ch.take(3).await.unwrap();
             ch.rollback(first);
             let again = ch.take(10).await.unwrap();
-            let bodies: Vec<_> = again.iter().map(|e| e.body_text().into_owned()).collect();
+            let bodies: Vec<_> = again
+                .events
+                .iter()
+                .map(|e| e.body_text().into_owned())
+                .collect();
             assert_eq!(bodies, ["0", "1", "2", "3", "4"]);
         }
 
@@ -250,7 +259,7 @@ mod imp {
             // Taken but uncommitted events still hold their place.
             let still = tokio::time::timeout(Duration::from_millis(50), ch.put(events(4..5))).await;
             assert!(still.is_err());
-            ch.commit(taken.len(), taken.iter().map(|e| e.size()).sum());
+            ch.commit(taken);
             tokio::time::timeout(Duration::from_secs(1), ch.put(events(4..5)))
                 .await
                 .unwrap()
@@ -274,8 +283,8 @@ mod imp {
             ch.close();
             assert_eq!(ch.put(events(3..4)).await, Err(Closed));
             let batch = ch.take(10).await.unwrap();
-            assert_eq!(batch.len(), 3);
-            ch.commit(3, 3);
+            assert_eq!(batch.events.len(), 3);
+            ch.commit(batch);
             assert!(ch.take(10).await.is_none());
         }
 
@@ -283,7 +292,7 @@ mod imp {
         async fn large_puts_are_split_into_transactions() {
             let ch = channel(100, 10, None).await;
             ch.put(events(0..25)).await.unwrap();
-            assert_eq!(ch.take(100).await.unwrap().len(), 10);
+            assert_eq!(ch.take(100).await.unwrap().events.len(), 10);
         }
     }
 }

@@ -1,0 +1,357 @@
+//! The on-disk format of the `file` channel: segment files of checksummed records, and
+//! the checkpoint of the consumers' position.
+//!
+//! A segment starts with an 8-byte magic, then records, each
+//!
+//! ```text
+//! kind: u8 | len: u32 LE | crc32c(kind, payload): u32 LE | payload: len bytes
+//! ```
+//!
+//! `EVENT` records hold one event each; a `COMMIT` record ends every put transaction.
+//! Events after the last `COMMIT` of a segment were never acknowledged to a source, so
+//! recovery may drop them. A segment is only ever closed right after a `COMMIT`, so every
+//! segment starts at a transaction boundary.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+
+use crate::event::Event;
+
+/// The first bytes of every segment file.
+pub const SEGMENT_MAGIC: &[u8; 8] = b"SLCWAL1\n";
+/// The first bytes of the checkpoint file.
+const CHECKPOINT_MAGIC: &[u8; 8] = b"SLCCKP1\n";
+/// Kind byte, length and checksum.
+pub const RECORD_HEADER: usize = 9;
+/// Largest payload accepted when reading; anything bigger is corruption.
+const MAX_PAYLOAD: usize = 1 << 30;
+
+pub const EVENT: u8 = 1;
+pub const COMMIT: u8 = 2;
+
+/// A place in the log: a segment id and a byte offset inside it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub segment: u64,
+    pub offset: u64,
+}
+
+impl Pos {
+    /// The first record of `segment`.
+    pub fn start_of(segment: u64) -> Pos {
+        Pos {
+            segment,
+            offset: SEGMENT_MAGIC.len() as u64,
+        }
+    }
+}
+
+/// `dir/000…017.wal`: ids sort the same as names.
+pub fn segment_path(dir: &Path, id: u64) -> PathBuf {
+    dir.join(format!("{id:020}.wal"))
+}
+
+pub fn checkpoint_path(dir: &Path) -> PathBuf {
+    dir.join("checkpoint")
+}
+
+/// The ids of the segments in `dir`, oldest first.
+pub fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if let Some(id) = name.strip_suffix(".wal").and_then(|n| n.parse().ok()) {
+            ids.push(id);
+        }
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+fn record_crc(kind: u8, payload: &[u8]) -> u32 {
+    crc32c::crc32c_append(crc32c::crc32c(&[kind]), payload)
+}
+
+fn push_record(buf: &mut Vec<u8>, kind: u8, payload_start: usize) {
+    let len = (buf.len() - payload_start - RECORD_HEADER) as u32;
+    let crc = record_crc(kind, &buf[payload_start + RECORD_HEADER..]);
+    buf[payload_start] = kind;
+    buf[payload_start + 1..payload_start + 5].copy_from_slice(&len.to_le_bytes());
+    buf[payload_start + 5..payload_start + 9].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Appends an `EVENT` record: header count, then each name and value with a u32 length,
+/// then the body.
+pub fn encode_event(buf: &mut Vec<u8>, event: &Event) {
+    let start = buf.len();
+    buf.extend_from_slice(&[0; RECORD_HEADER]);
+    buf.extend_from_slice(&(event.headers.len() as u32).to_le_bytes());
+    for (name, value) in event.headers.iter() {
+        buf.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        buf.extend_from_slice(name.as_bytes());
+        buf.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        buf.extend_from_slice(value.as_bytes());
+    }
+    buf.extend_from_slice(&event.body);
+    push_record(buf, EVENT, start);
+}
+
+/// Appends the `COMMIT` record that ends a put of `count` events.
+pub fn encode_commit(buf: &mut Vec<u8>, count: u32) {
+    let start = buf.len();
+    buf.extend_from_slice(&[0; RECORD_HEADER]);
+    buf.extend_from_slice(&count.to_le_bytes());
+    push_record(buf, COMMIT, start);
+}
+
+/// The event of an `EVENT` payload; `None` if it is malformed.
+pub fn decode_event(payload: &[u8]) -> Option<Event> {
+    fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        if data.len() < n {
+            return None;
+        }
+        let (head, rest) = data.split_at(n);
+        *data = rest;
+        Some(head)
+    }
+    fn take_u32(data: &mut &[u8]) -> Option<usize> {
+        let b = take(data, 4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+    let mut data = payload;
+    let count = take_u32(&mut data)?;
+    let mut event = Event::default();
+    for _ in 0..count {
+        let n = take_u32(&mut data)?;
+        let name = std::str::from_utf8(take(&mut data, n)?).ok()?;
+        let n = take_u32(&mut data)?;
+        let value = std::str::from_utf8(take(&mut data, n)?).ok()?;
+        event.headers.set(name, value);
+    }
+    event.body = Bytes::copy_from_slice(data);
+    Some(event)
+}
+
+/// What one record at the front of a buffer is.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// A whole, intact record of `len` bytes.
+    Record {
+        kind: u8,
+        payload: &'a [u8],
+        len: usize,
+    },
+    /// The buffer ends inside a record (a torn write at the end of a segment).
+    Incomplete,
+    /// The record's checksum or kind is wrong.
+    Corrupt(&'static str),
+}
+
+/// Parses the record at the start of `data`.
+pub fn parse(data: &[u8]) -> Parsed<'_> {
+    if data.len() < RECORD_HEADER {
+        return Parsed::Incomplete;
+    }
+    let kind = data[0];
+    let len = u32::from_le_bytes([data[1], data[2], data[3], data[4]]) as usize;
+    let crc = u32::from_le_bytes([data[5], data[6], data[7], data[8]]);
+    if kind != EVENT && kind != COMMIT {
+        return Parsed::Corrupt("unknown record kind");
+    }
+    if len > MAX_PAYLOAD {
+        return Parsed::Corrupt("record length out of range");
+    }
+    let Some(payload) = data.get(RECORD_HEADER..RECORD_HEADER + len) else {
+        return Parsed::Incomplete;
+    };
+    if record_crc(kind, payload) != crc {
+        return Parsed::Corrupt("checksum mismatch");
+    }
+    Parsed::Record {
+        kind,
+        payload,
+        len: RECORD_HEADER + len,
+    }
+}
+
+/// The result of checking a segment from some offset on.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Events in committed transactions from the start offset on.
+    pub events: u64,
+    /// End of the last committed transaction: where the segment is cut if it is longer.
+    pub good_end: u64,
+    /// Records after `good_end` that are dropped (uncommitted or unreadable).
+    pub dropped_records: u64,
+    /// Why the scan stopped before the end of the data, if it did.
+    pub problem: Option<&'static str>,
+}
+
+/// Walks the records of a whole segment's bytes from `start`, counting committed events
+/// and finding where the last commit ends.
+pub fn scan(data: &[u8], start: u64) -> Scan {
+    let mut scan = Scan {
+        good_end: start,
+        ..Scan::default()
+    };
+    let mut at = start as usize;
+    let mut pending_events = 0;
+    let mut pending_records = 0;
+    while at < data.len() {
+        match parse(&data[at..]) {
+            Parsed::Record { kind, len, .. } => {
+                at += len;
+                pending_records += 1;
+                if kind == EVENT {
+                    pending_events += 1;
+                } else {
+                    scan.events += pending_events;
+                    scan.good_end = at as u64;
+                    pending_events = 0;
+                    pending_records = 0;
+                }
+            }
+            Parsed::Incomplete => {
+                scan.problem = Some("torn record at the end");
+                pending_records += 1;
+                break;
+            }
+            Parsed::Corrupt(why) => {
+                scan.problem = Some(why);
+                pending_records += 1;
+                break;
+            }
+        }
+    }
+    if scan.problem.is_none() && pending_records > 0 {
+        scan.problem = Some("transaction without a commit record at the end");
+    }
+    scan.dropped_records = pending_records;
+    scan
+}
+
+/// The checkpoint file's bytes for `pos`.
+pub fn encode_checkpoint(pos: Pos) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(28);
+    buf.extend_from_slice(CHECKPOINT_MAGIC);
+    buf.extend_from_slice(&pos.segment.to_le_bytes());
+    buf.extend_from_slice(&pos.offset.to_le_bytes());
+    let crc = crc32c::crc32c(&buf);
+    buf.extend_from_slice(&crc.to_le_bytes());
+    buf
+}
+
+/// Reads the checkpoint: `Ok(None)` when there is none, `Err` with a reason when it is
+/// unreadable or corrupt.
+pub fn read_checkpoint(dir: &Path) -> Result<Option<Pos>, String> {
+    let mut data = Vec::new();
+    match File::open(checkpoint_path(dir)) {
+        Ok(mut f) => f.read_to_end(&mut data).map_err(|e| e.to_string())?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    if data.len() != 28 || &data[..8] != CHECKPOINT_MAGIC {
+        return Err("not a checkpoint file".into());
+    }
+    let crc = u32::from_le_bytes([data[24], data[25], data[26], data[27]]);
+    if crc32c::crc32c(&data[..24]) != crc {
+        return Err("checksum mismatch".into());
+    }
+    let word = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&data[at..at + 8]);
+        u64::from_le_bytes(b)
+    };
+    Ok(Some(Pos {
+        segment: word(8),
+        offset: word(16),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(transactions: &[&[&str]]) -> Vec<u8> {
+        let mut buf = SEGMENT_MAGIC.to_vec();
+        for tx in transactions {
+            for body in *tx {
+                let mut e = Event::new(body.to_string());
+                e.headers.set("host", "web-1");
+                encode_event(&mut buf, &e);
+            }
+            encode_commit(&mut buf, tx.len() as u32);
+        }
+        buf
+    }
+
+    #[test]
+    fn events_round_trip_with_headers() {
+        let mut e = Event::new(&b"body \xff bytes"[..]);
+        e.headers.set("a", "1");
+        e.headers.set("ünï", "çødé");
+        let mut buf = Vec::new();
+        encode_event(&mut buf, &e);
+        let Parsed::Record { kind, payload, len } = parse(&buf) else {
+            panic!("not a record")
+        };
+        assert_eq!((kind, len), (EVENT, buf.len()));
+        assert_eq!(decode_event(payload), Some(e));
+    }
+
+    #[test]
+    fn a_clean_segment_scans_to_its_end() {
+        let data = segment(&[&["a", "b"], &["c"]]);
+        let scan = scan(&data, 8);
+        assert_eq!(scan.events, 3);
+        assert_eq!(scan.good_end, data.len() as u64);
+        assert_eq!((scan.dropped_records, scan.problem), (0, None));
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_at_the_last_commit() {
+        let whole = segment(&[&["a", "b"], &["c", "d"]]);
+        let first = segment(&[&["a", "b"]]).len() as u64;
+        for cut in first as usize + 1..whole.len() {
+            let scan = scan(&whole[..cut], 8);
+            assert_eq!(scan.events, 2, "cut at {cut}");
+            assert_eq!(scan.good_end, first);
+            assert!(scan.problem.is_some());
+        }
+    }
+
+    #[test]
+    fn a_flipped_byte_is_caught_by_the_checksum() {
+        let whole = segment(&[&["a", "b"], &["c", "d"]]);
+        let first = segment(&[&["a", "b"]]).len();
+        for at in first..whole.len() {
+            let mut bad = whole.clone();
+            bad[at] ^= 0x40;
+            let scan = scan(&bad, 8);
+            assert_eq!(scan.good_end, first as u64, "flip at {at}");
+            assert_eq!(scan.events, 2);
+        }
+    }
+
+    #[test]
+    fn checkpoints_round_trip_and_reject_damage() {
+        let dir = std::env::temp_dir().join(format!("sluice-wal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(read_checkpoint(&dir), Ok(None));
+        let pos = Pos {
+            segment: 7,
+            offset: 1234,
+        };
+        let mut bytes = encode_checkpoint(pos);
+        std::fs::write(checkpoint_path(&dir), &bytes).unwrap();
+        assert_eq!(read_checkpoint(&dir), Ok(Some(pos)));
+        bytes[12] ^= 1;
+        std::fs::write(checkpoint_path(&dir), &bytes).unwrap();
+        assert!(read_checkpoint(&dir).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
