@@ -48,7 +48,6 @@ mod imp {
 
     use super::FileChannelConfig;
     use crate::event::Batch;
-    use crate::file_lines::write_atomically;
     use crate::metrics::ChannelCounters;
     use crate::params::FsyncPolicy;
     use crate::pipeline::{Channel, Closed, Taken};
@@ -78,6 +77,8 @@ mod imp {
         space: Notify,
         data: Notify,
         counters: Arc<ChannelCounters>,
+        /// The checkpoint, rewritten in place after each commit that moves it.
+        checkpoint_file: Mutex<File>,
         /// Holds the exclusive lock on `dir/lock` while the channel lives.
         _lock: File,
     }
@@ -111,6 +112,8 @@ mod imp {
         next_ticket: u64,
         /// Everything before this is delivered: what the checkpoint records.
         acked: Pos,
+        /// Last position written to the checkpoint file, and last one synced.
+        written: Pos,
         checkpointed: Pos,
         closed: bool,
     }
@@ -183,6 +186,13 @@ mod imp {
         std::fs::create_dir_all(&dir).map_err(|e| other(e, &dir))?;
         let lock = lock_dir(&dir)?;
         let recovered = recover(&dir).map_err(|e| other(e, &dir))?;
+        let checkpoint_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(wal::checkpoint_path(&dir))
+            .map_err(|e| other(e, &dir))?;
         let next = recovered
             .segments
             .keys()
@@ -220,7 +230,8 @@ mod imp {
             outstanding: BTreeMap::new(),
             next_ticket: 1,
             acked: recovered.start,
-            checkpointed: recovered.start,
+            written: Pos::default(),
+            checkpointed: Pos::default(),
             closed: false,
         };
         let inner = Arc::new(Inner {
@@ -237,6 +248,7 @@ mod imp {
             space: Notify::new(),
             data: Notify::new(),
             counters,
+            checkpoint_file: Mutex::new(checkpoint_file),
             _lock: lock,
         });
         // Write the checkpoint of the recovered start, so consumed segments can go.
@@ -408,22 +420,52 @@ mod imp {
             }
         }
 
-        /// Records the delivered position and deletes the segments before it.
-        fn checkpoint(&self) {
+        /// Writes the delivered position into the checkpoint file, in place. No fsync:
+        /// the page cache survives a killed process, and after a power loss a stale or
+        /// torn checkpoint only means events are delivered again.
+        fn write_checkpoint(&self) {
+            let file = self
+                .checkpoint_file
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             let acked = {
                 let state = self.state();
-                if state.acked == state.checkpointed {
+                if state.acked == state.written {
                     return;
                 }
                 state.acked
             };
-            let path = wal::checkpoint_path(&self.dir);
-            if let Err(e) = write_atomically(&path, &wal::encode_checkpoint(acked)) {
+            use std::os::unix::fs::FileExt;
+            if let Err(e) = file.write_all_at(&wal::encode_checkpoint(acked), 0) {
                 tracing::error!(dir = %self.dir.display(), error = %e, "cannot write the checkpoint");
                 return;
             }
+            self.state().written = acked;
+            drop(file);
+        }
+
+        /// Makes the checkpoint durable, then deletes the segments before it.
+        fn checkpoint(&self) {
+            self.write_checkpoint();
+            let written = {
+                let state = self.state();
+                if state.written == state.checkpointed {
+                    return;
+                }
+                state.written
+            };
+            let synced = self
+                .checkpoint_file
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .sync_data();
+            if let Err(e) = synced {
+                tracing::error!(dir = %self.dir.display(), error = %e, "cannot sync the checkpoint");
+                return;
+            }
             let mut state = self.state();
-            state.checkpointed = acked;
+            state.checkpointed = written;
+            let acked = written;
             let consumed: Vec<u64> = state
                 .segments
                 .range(..acked.segment)
@@ -495,7 +537,6 @@ mod imp {
                 state.disk_bytes += size;
             }
             state.committed_end = end;
-            state.reserved -= count;
             state.queued += count;
             self.counters.size.set(state.held() as u64);
             drop(state);
@@ -503,8 +544,9 @@ mod imp {
             Ok(())
         }
 
-        /// Waits for room for `count` events of `bytes` encoded bytes, then claims it.
-        async fn reserve(&self, count: usize, bytes: u64) -> Result<(), Closed> {
+        /// Waits for room for `count` events of `bytes` encoded bytes, then claims it
+        /// until the returned guard is dropped (written, failed, or the put abandoned).
+        async fn reserve(&self, count: usize, bytes: u64) -> Result<Reservation<'_>, Closed> {
             loop {
                 let notified = self.space.notified();
                 tokio::pin!(notified);
@@ -519,7 +561,7 @@ mod imp {
                         && (state.disk_bytes + bytes <= self.max_bytes || empty);
                     if fits {
                         state.reserved += count;
-                        return Ok(());
+                        return Ok(Reservation { inner: self, count });
                     }
                 }
                 notified.await;
@@ -534,7 +576,7 @@ mod imp {
                 wal::encode_event(&mut encoded, event);
             }
             wal::encode_commit(&mut encoded, count as u32);
-            self.reserve(count, encoded.len() as u64).await?;
+            let _reservation = self.reserve(count, encoded.len() as u64).await?;
             let encoded = Arc::new(encoded);
             let mut backoff = Duration::from_millis(100);
             loop {
@@ -556,8 +598,6 @@ mod imp {
                              (nothing committed is lost)"
                         );
                         if self.state().closed {
-                            self.state().reserved -= count;
-                            self.space.notify_waiters();
                             return Err(Closed);
                         }
                         tokio::time::sleep(backoff).await;
@@ -565,6 +605,20 @@ mod imp {
                     }
                 }
             }
+        }
+    }
+
+    /// Room claimed by a put while it writes. Released on drop, also when the put's
+    /// future is dropped mid-way (a source giving up on a slow put).
+    struct Reservation<'a> {
+        inner: &'a Inner,
+        count: usize,
+    }
+
+    impl Drop for Reservation<'_> {
+        fn drop(&mut self) {
+            self.inner.state().reserved -= self.count;
+            self.inner.space.notify_waiters();
         }
     }
 
@@ -745,6 +799,7 @@ mod imp {
             drop(state);
             inner.counters.take_successes.add(n as u64);
             inner.space.notify_waiters();
+            inner.write_checkpoint();
             if drained {
                 inner.data.notify_waiters();
             }

@@ -1,0 +1,211 @@
+//! Helpers shared by the end-to-end and crash tests: building agents from flow files
+//! into one shared target directory, running them, and reading what they wrote.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
+
+use sluice_compiler::build::{build_crate, BuildOptions};
+use sluice_compiler::{check, codegen, SourceFile};
+
+/// A running agent, killed if the test fails before it exits (so a failed test never
+/// leaves agents behind).
+pub struct Running(pub Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Checks, generates and builds `path` (relative to the workspace) into a release agent.
+pub fn build_agent(path: &str) -> PathBuf {
+    let full = workspace().join(path);
+    let source = SourceFile::new(path, std::fs::read_to_string(&full).unwrap());
+    let checked = check(&source);
+    assert!(!checked.has_errors(), "{path}: {:#?}", checked.diagnostics);
+    let generated =
+        codegen::generate(&source, &checked).unwrap_or_else(|d| panic!("{path}: {d:#?}"));
+    let target = workspace().join("target");
+    let options = BuildOptions {
+        cache_dir: Some(target.join("sluice-cache")),
+        target_dir: Some(target.join("agents")),
+        ..Default::default()
+    };
+    build_crate(&generated, path, &options).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = workspace()
+        .join("target/e2e")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits for the agent to exit, killing it after `limit`.
+pub fn wait(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("agent did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn terminate(child: &Child) {
+    // SAFETY: sending a signal to a child process we started and still own.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+}
+
+/// Lines of every output file in `dir`, files in the order they were written.
+pub fn output_lines(dir: &Path) -> Vec<String> {
+    let mut files: Vec<(String, u64, PathBuf)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let (stamp, n) = name.rsplit_once('-').unwrap();
+            (stamp.to_owned(), n.parse().unwrap(), p)
+        })
+        .collect();
+    files.sort();
+    let mut lines = Vec::new();
+    for (_, _, path) in files {
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        lines.extend(text.lines().map(str::to_owned));
+    }
+    lines
+}
+
+/// Lines of the output files as bytes (bodies need not be UTF-8).
+pub fn output_lines_bytes(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| std::fs::read(f).unwrap())
+        .collect::<Vec<u8>>()
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "condition not reached within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn metric(metrics_port: u16, name: &str) -> u64 {
+    let mut s = TcpStream::connect(("127.0.0.1", metrics_port)).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in {text}"))
+}
+
+pub fn append_lines(path: &Path, prefix: &str, range: std::ops::Range<usize>) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    let mut text = String::new();
+    for i in range {
+        text.push_str(&format!("{prefix} {i}\n"));
+    }
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// A TCP server on `port` collecting every line it receives as a number.
+pub struct Collector {
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+}
+
+impl Collector {
+    pub fn start(listener: TcpListener) -> Collector {
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let sink = sink.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                        if let Ok(n) = line.parse() {
+                            sink.lock().unwrap().push(n);
+                        }
+                    }
+                });
+            }
+        });
+        Collector { received }
+    }
+
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+
+    pub fn numbers(&self) -> Vec<u64> {
+        self.received.lock().unwrap().clone()
+    }
+}
