@@ -255,3 +255,85 @@ fn damaged_segments_are_cut_back_to_the_last_good_commit_and_reported() {
         "recovery must say what it dropped:\n{stderr}"
     );
 }
+
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` at `at`; `None` when this machine does not allow it.
+    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(at).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| Tmpfs(at.to_owned()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_holds_sources_back_and_loses_nothing() {
+    let dir = temp_dir("full-disk");
+    let Some(_tmpfs) = Tmpfs::mount(&dir.join("wal"), "256k") else {
+        assert!(
+            std::env::var("SLUICE_REQUIRE_MOUNT").is_err(),
+            "SLUICE_REQUIRE_MOUNT is set but tmpfs cannot be mounted here"
+        );
+        eprintln!("skipped: this machine does not allow mounting a tmpfs (needs root)");
+        return;
+    };
+    let agent = build_agent("tests/e2e/durable_full.flow");
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    // About 700 KiB of records: more than the 256 KiB file system holds.
+    let total = 30_000u64;
+    let text: String = (0..total).map(|i| format!("{i}\n")).collect();
+    std::fs::write(dir.join("logs/n.log"), text).unwrap();
+    let (downstream, metrics) = (free_port(), free_port());
+    let mut child = Command::new(&agent)
+        .current_dir(&dir)
+        .env("DOWNSTREAM", format!("127.0.0.1:{downstream}"))
+        .env("METRICS", format!("127.0.0.1:{metrics}"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let log = log.clone();
+        let stderr = child.0.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                log.lock().unwrap().push_str(&(line + "\n"));
+            }
+        })
+    };
+    // The downstream is away, so the channel fills the disk and the source is held back.
+    wait_until(Duration::from_secs(30), || {
+        log.lock().unwrap().contains("No space left on device")
+    });
+    let put = metric(metrics, "sluice_channel_put_successes_total{component=\"wal\"");
+    assert!(put < total, "the disk cannot hold all {total} events");
+    // The downstream comes back: consumed segments are deleted, space returns, and the
+    // held-back input flows again.
+    let collector = Collector::start(TcpListener::bind(("127.0.0.1", downstream)).unwrap());
+    wait_until(Duration::from_secs(60), || collector.count() as u64 >= total);
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    reader.join().unwrap();
+    assert_eq!(collector.numbers(), (0..total).collect::<Vec<u64>>());
+    let log = log.lock().unwrap();
+    assert!(
+        log.contains("the source waits and retries"),
+        "the error must say what happens:\n{log}"
+    );
+}

@@ -352,9 +352,15 @@ mod imp {
             .write(true)
             .create_new(true)
             .open(&path)?;
-        file.write_all(wal::SEGMENT_MAGIC)?;
-        file.sync_all()?;
-        sync_dir(dir)?;
+        let ready = file
+            .write_all(wal::SEGMENT_MAGIC)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| sync_dir(dir));
+        if let Err(e) = ready {
+            // Leave no half-made segment behind to block the next attempt.
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
         Ok(Writer {
             file,
             segment: id,
@@ -515,16 +521,28 @@ mod imp {
             };
             let mut new_segment = None;
             if writer.offset >= self.segment_size {
-                // The old segment must be whole on disk before the next one starts.
-                writer.file.sync_data()?;
-                writer.dirty = false;
-                let next = new_segment_after(&self.dir, &writer)?;
-                new_segment = Some((next.segment, next.offset));
-                *writer = next;
-                end = Pos {
-                    segment: writer.segment,
-                    offset: writer.offset,
-                };
+                // The old segment must be whole on disk before the next one starts. If
+                // that fails (say, a full disk), the put still stands: it is written, and
+                // the segment simply grows until a later rotation succeeds.
+                let next = writer
+                    .file
+                    .sync_data()
+                    .and_then(|()| new_segment_after(&self.dir, &writer));
+                match next {
+                    Ok(next) => {
+                        new_segment = Some((next.segment, next.offset));
+                        *writer = next;
+                        end = Pos {
+                            segment: writer.segment,
+                            offset: writer.offset,
+                        };
+                    }
+                    Err(e) => tracing::warn!(
+                        dir = %self.dir.display(),
+                        error = %e,
+                        "cannot start a new segment; the current one keeps growing"
+                    ),
+                }
             }
             let mut state = self.state();
             let previous = state.committed_end;
