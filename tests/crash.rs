@@ -311,7 +311,10 @@ fn a_full_disk_holds_sources_back_and_loses_nothing() {
         let stderr = child.0.stderr.take().unwrap();
         std::thread::spawn(move || {
             use std::io::BufRead;
-            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
                 log.lock().unwrap().push_str(&(line + "\n"));
             }
         })
@@ -320,12 +323,17 @@ fn a_full_disk_holds_sources_back_and_loses_nothing() {
     wait_until(Duration::from_secs(30), || {
         log.lock().unwrap().contains("No space left on device")
     });
-    let put = metric(metrics, "sluice_channel_put_successes_total{component=\"wal\"");
+    let put = metric(
+        metrics,
+        "sluice_channel_put_successes_total{component=\"wal\"",
+    );
     assert!(put < total, "the disk cannot hold all {total} events");
     // The downstream comes back: consumed segments are deleted, space returns, and the
     // held-back input flows again.
     let collector = Collector::start(TcpListener::bind(("127.0.0.1", downstream)).unwrap());
-    wait_until(Duration::from_secs(60), || collector.count() as u64 >= total);
+    wait_until(Duration::from_secs(60), || {
+        collector.count() as u64 >= total
+    });
     std::thread::sleep(Duration::from_millis(300));
     terminate(&child);
     assert!(wait(&mut child, Duration::from_secs(30)).success());

@@ -76,7 +76,7 @@ fn record_crc(kind: u8, payload: &[u8]) -> u32 {
     crc32c::crc32c_append(crc32c::crc32c(&[kind]), payload)
 }
 
-fn push_record(buf: &mut Vec<u8>, kind: u8, payload_start: usize) {
+fn push_record(buf: &mut [u8], kind: u8, payload_start: usize) {
     let len = (buf.len() - payload_start - RECORD_HEADER) as u32;
     let crc = record_crc(kind, &buf[payload_start + RECORD_HEADER..]);
     buf[payload_start] = kind;
