@@ -1,0 +1,581 @@
+#!/usr/bin/env python3
+"""Sluice benchmark suite: each scenario against its physical ceiling and against rsyslog
+and syslog-ng, all in one run on one machine. Run it through `bench/run.sh`, which
+installs the tools; this script writes bench/RESULTS.md.
+
+Every run reports wall-clock throughput (MB/s, events/s), CPU-seconds (user+sys) per GiB
+of input and peak RSS, measured with /usr/bin/time around each process. Throughput is
+timed from the moment the input is offered until the last byte or event has arrived.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+GIB = 1 << 30
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, limit=30):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def file_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def dir_size(path):
+    return sum(file_size(p) for p in Path(path).glob("*") if p.is_file())
+
+
+def metric(port, name):
+    """A counter from a Sluice agent's Prometheus endpoint (0 until it is up)."""
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith(name):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
+class Timed:
+    """A process run under /usr/bin/time, for its CPU time and peak RSS."""
+
+    def __init__(self, cmd, env=None, cwd=None):
+        self.stats = Path(f"/tmp/sluice-bench-time-{os.getpid()}-{id(self)}")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(self.stats), *cmd],
+            env={**os.environ, **(env or {})}, cwd=cwd,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signals the measured process (the child of `time`) and returns
+        (cpu_seconds, peak_rss_kib)."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        try:
+            for pid in children.read_text().split():
+                os.kill(int(pid), sig)
+        except OSError:
+            pass
+        return self.wait()
+
+    def wait(self, limit=120):
+        self.proc.wait(timeout=limit)
+        _, user, system, rss = self.stats.read_text().split()[-4:]
+        self.stats.unlink()
+        return float(user) + float(system), int(rss)
+
+
+def until(done, limit, what):
+    deadline = time.time() + limit
+    while not done():
+        if time.time() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+class Suite:
+    def __init__(self, args):
+        self.args = args
+        self.work = Path(args.work)
+        self.rows = []
+        self.sluice = ROOT / "target/release/sluice"
+        self.agents = {}
+        self.rsyslogd = Path(args.rsyslog_root) / "usr/sbin/rsyslogd"
+        self.rsyslog_modules = Path(args.rsyslog_root) / "usr/lib/x86_64-linux-gnu/rsyslog"
+
+    # --- inputs -----------------------------------------------------------------------
+    def prepare_inputs(self):
+        self.work.mkdir(parents=True, exist_ok=True)
+        size = self.args.size_mib << 20
+        self.inputs = {}
+        for kind in ("access", "syslog"):
+            path = self.work / f"{kind}-{self.args.size_mib}MiB.log"
+            count_file = path.with_suffix(".count")
+            if not path.exists() or not count_file.exists():
+                log(f"generating {path.name} ...")
+                out = subprocess.run(
+                    [sys.executable, BENCH / "gen.py", "--kind", kind, "--size", str(size), "--out", path],
+                    check=True, capture_output=True, text=True)
+                count_file.write_text(out.stdout.strip())
+            self.inputs[kind] = (path, int(count_file.read_text()))
+        # The TCP senders each send one part, split on line boundaries.
+        path, _ = self.inputs["syslog"]
+        self.parts = []
+        senders = self.args.senders
+        data_len = file_size(path)
+        with open(path, "rb") as f:
+            start = 0
+            for i in range(senders):
+                end = data_len if i == senders - 1 else (data_len * (i + 1)) // senders
+                f.seek(end)
+                end += len(f.readline()) if end < data_len else 0
+                part = self.work / f"syslog.part{i}"
+                f.seek(start)
+                with open(part, "wb") as out:
+                    remaining = end - start
+                    while remaining:
+                        chunk = f.read(min(remaining, 1 << 22))
+                        out.write(chunk)
+                        remaining -= len(chunk)
+                self.parts.append(part)
+                start = end
+        # ndjson request bodies for the http scenario: ~1 MiB each.
+        path, _ = self.inputs["access"]
+        self.http_bodies = []
+        bodies = self.work / "http"
+        if bodies.exists():
+            shutil.rmtree(bodies)
+        bodies.mkdir()
+        import json
+        with open(path, encoding="utf-8") as f:
+            n, buf, size = 0, [], 0
+            for line in f:
+                buf.append(json.dumps({"line": line.rstrip("\n")}) + "\n")
+                size += len(buf[-1])
+                if size >= 1 << 20:
+                    p = bodies / f"{n:05}.ndjson"
+                    p.write_text("".join(buf))
+                    self.http_bodies.append(p)
+                    n, buf, size = n + 1, [], 0
+            if buf:
+                p = bodies / f"{n:05}.ndjson"
+                p.write_text("".join(buf))
+                self.http_bodies.append(p)
+
+    def fresh(self, name):
+        d = self.work / "run" / name
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        return d
+
+    def agent(self, name):
+        if name not in self.agents:
+            out = self.work / "agents" / name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            log(f"building bench/flows/{name}.flow ...")
+            subprocess.run([self.sluice, "build", BENCH / "flows" / f"{name}.flow", "-o", out],
+                           check=True, capture_output=True,
+                           env={**os.environ, "SLUICE_CACHE_DIR": str(ROOT / "target/sluice-cache"),
+                                "SLUICE_TARGET_DIR": str(ROOT / "target/agents")})
+            self.agents[name] = out
+        return self.agents[name]
+
+    def record(self, scenario, system, input_bytes, events, seconds, cpu, rss, note=""):
+        row = dict(scenario=scenario, system=system, bytes=input_bytes, events=events,
+                   seconds=seconds, cpu=cpu, rss=rss, note=note)
+        self.rows.append(row)
+        log(f"  {system:28} {input_bytes / seconds / 1e6:9.1f} MB/s {events / seconds:12.0f} ev/s "
+            f"cpu {cpu:6.2f}s rss {rss / 1024:7.1f} MiB")
+
+    # --- runners ----------------------------------------------------------------------
+    def run_file_pipeline(self, scenario, system, cmd, out_done, env=None, cwd=None, note=""):
+        """A process that reads the input file and writes output; done when out_done()."""
+        path, events = self.inputs["access"]
+        start = time.time()
+        proc = Timed(cmd, env=env, cwd=cwd)
+        until(out_done, self.args.timeout, f"{scenario}/{system}")
+        seconds = time.time() - start
+        cpu, rss = proc.stop()
+        self.record(scenario, system, file_size(path), events, seconds, cpu, rss, note)
+
+    def cat_baseline(self, scenario):
+        path, events = self.inputs["access"]
+        out = self.fresh(f"{scenario}-cat") / "out"
+        start = time.time()
+        p = Timed(["sh", "-c", f"cat '{path}' > '{out}'"])
+        cpu, rss = p.wait()
+        self.record(scenario, "ceiling: cat", file_size(path), events, time.time() - start, cpu, rss)
+
+    def rsyslog_conf(self, d, inputs, template="raw"):
+        conf = d / "rsyslog.conf"
+        conf.write_text(f'''global(workDirectory="{d}" maxMessageSize="64k")
+template(name="raw" type="string" string="%rawmsg%\\n")
+{inputs}
+ruleset(name="r") {{ action(type="omfile" file="{d}/out.log" template="{template}") }}
+''')
+        return [str(self.rsyslogd), "-n", "-f", str(conf), "-i", str(d / "pid"), "-M", str(self.rsyslog_modules)]
+
+    def syslog_ng_conf(self, d, source):
+        conf = d / "syslog-ng.conf"
+        conf.write_text(f'''@version: 3.38
+options {{ log-msg-size(65536); stats-freq(0); }};
+source s {{ {source} }};
+destination d {{ file("{d}/out.log" template("${{MESSAGE}}\\n")); }};
+log {{ source(s); destination(d); }};
+''')
+        return ["syslog-ng", "-F", "--no-caps", "-f", str(conf), "-R", str(d / "persist"),
+                "-p", str(d / "pid"), "-c", str(d / "ctl")]
+
+    def file_peers(self, scenario):
+        path, _ = self.inputs["access"]
+        want = file_size(path)
+        d = self.fresh(f"{scenario}-rsyslog")
+        cmd = self.rsyslog_conf(d, f'module(load="imfile")\ninput(type="imfile" File="{path}" Tag="b" ruleset="r")')
+        self.run_file_pipeline(scenario, "rsyslog (imfile→omfile)", cmd,
+                               lambda: file_size(d / "out.log") >= want)
+        d2 = self.fresh(f"{scenario}-syslog-ng")
+        cmd = self.syslog_ng_conf(d2, f'file("{path}" flags(no-parse) follow-freq(1) log-iw-size(10000) log-fetch-limit(1000));')
+        self.run_file_pipeline(scenario, "syslog-ng (file→file)", cmd,
+                               lambda: file_size(d2 / "out.log") >= want)
+
+    def sluice_file(self, scenario, flow, done_bytes=None, done_events=None, extra=None):
+        path, _ = self.inputs["access"]
+        d = self.fresh(f"{scenario}-sluice")
+        port = free_port()
+        env = {"INPUT": str(path), "POSITIONS": str(d / "positions.json"), "OUT_DIR": str(d / "out"),
+               "METRICS": f"127.0.0.1:{port}", "WAL": str(d / "wal"), **(extra or {})}
+        agent = self.agent(flow)
+        if done_bytes is not None:
+            done = lambda: dir_size(d / "out") >= done_bytes
+        else:
+            done = lambda: metric(port, 'sluice_sink_drain_successes_total{component="out"') >= done_events
+        self.run_file_pipeline(scenario, "sluice", [str(agent), "--log-level", "error"], done, env=env)
+
+    def scenario_file_to_file(self):
+        log("file_to_file")
+        path, _ = self.inputs["access"]
+        self.cat_baseline("file_to_file")
+        self.sluice_file("file_to_file", "file_to_file", done_bytes=file_size(path))
+        self.file_peers("file_to_file")
+
+    def scenario_durable(self):
+        log("durable")
+        path, _ = self.inputs["access"]
+        self.cat_baseline("durable")
+        self.sluice_file("durable", "durable", done_bytes=file_size(path))
+        # Peers with their own durable queues: rsyslog's disk queue on the action,
+        # syslog-ng's reliable disk buffer needs a network destination, so it is left out.
+        d = self.fresh("durable-rsyslog")
+        want = file_size(path)
+        conf = d / "rsyslog.conf"
+        conf.write_text(f'''global(workDirectory="{d}" maxMessageSize="64k")
+template(name="raw" type="string" string="%rawmsg%\\n")
+module(load="imfile")
+input(type="imfile" File="{path}" Tag="b" ruleset="r")
+ruleset(name="r") {{ action(type="omfile" file="{d}/out.log" template="raw"
+    queue.type="Disk" queue.filename="q" queue.syncqueuefiles="on" queue.maxdiskspace="8g") }}
+''')
+        cmd = [str(self.rsyslogd), "-n", "-f", str(conf), "-i", str(d / "pid"), "-M", str(self.rsyslog_modules)]
+        self.run_file_pipeline("durable", "rsyslog (disk queue, synced)", cmd,
+                               lambda: file_size(d / "out.log") >= want)
+
+    def scenario_regex_parse(self):
+        log("regex_parse")
+        path, _ = self.inputs["access"]
+        expected = sum(1 for line in open(path, encoding="utf-8")
+                       if re.match(r'^\S+ \S+ \S+ \[[^\]]+\] "\S+ \S+ [^"]*" ([45]\d\d) ', line))
+        self.cat_baseline("regex_parse")
+        self.sluice_file("regex_parse", "regex_parse", done_events=expected)
+        # The peers parse with a regex each and keep the same lines.
+        d = self.fresh("regex_parse-rsyslog")
+        conf = d / "rsyslog.conf"
+        conf.write_text(f'''global(workDirectory="{d}" maxMessageSize="64k")
+template(name="json" type="list") {{
+    constant(value="{{\\"client\\":\\"") property(name="$!client" format="json")
+    constant(value="\\",\\"status\\":\\"") property(name="$!status" format="json")
+    constant(value="\\",\\"line\\":\\"") property(name="rawmsg" format="json")
+    constant(value="\\"}}\\n")
+}}
+module(load="imfile")
+input(type="imfile" File="{path}" Tag="b" ruleset="r")
+ruleset(name="r") {{
+    set $!client = re_extract($rawmsg, '^([^ ]+) ', 0, 1, "");
+    set $!status = re_extract($rawmsg, '" ([0-9]{{3}}) [0-9]+ ', 0, 1, "");
+    if $!status >= "400" then {{
+        action(type="omfile" file="{d}/out.log" template="json")
+    }}
+}}
+''')
+        cmd = [str(self.rsyslogd), "-n", "-f", str(conf), "-i", str(d / "pid"), "-M", str(self.rsyslog_modules)]
+        lines_done = lambda p: (lambda: count_lines(p) >= expected)
+        self.run_file_pipeline("regex_parse", "rsyslog (re_extract)", cmd, lines_done(d / "out.log"),
+                               note="two re_extract calls")
+        d2 = self.fresh("regex_parse-syslog-ng")
+        conf = d2 / "syslog-ng.conf"
+        conf.write_text(f'''@version: 3.38
+options {{ log-msg-size(65536); stats-freq(0); }};
+source s {{ file("{path}" flags(no-parse) follow-freq(1) log-iw-size(10000) log-fetch-limit(1000)); }};
+parser p {{ regexp-parser(patterns('^(?<client>\\S+) \\S+ \\S+ \\[[^\\]]+\\] "(?<method>\\S+) (?<path>\\S+) [^"]*" (?<status>\\d{{3}}) (?<bytes>\\d+)') prefix(".a.")); }};
+filter f {{ "${{.a.status}}" ge "400" }};
+destination d {{ file("{d2}/out.log" template("$(format-json --scope nv-pairs --key .a.* line=$MESSAGE)\\n")); }};
+log {{ source(s); parser(p); filter(f); destination(d); }};
+''')
+        cmd = ["syslog-ng", "-F", "--no-caps", "-f", str(conf), "-R", str(d2 / "persist"),
+               "-p", str(d2 / "pid"), "-c", str(d2 / "ctl")]
+        self.run_file_pipeline("regex_parse", "syslog-ng (regexp-parser)", cmd, lines_done(d2 / "out.log"))
+
+    def tcp_send(self, port):
+        """Starts one socat sender per part; returns the processes."""
+        return [subprocess.Popen(["socat", "-u", f"FILE:{part}", f"TCP:127.0.0.1:{port}"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for part in self.parts]
+
+    def run_tcp(self, scenario, system, cmd, port, done, env=None, note=""):
+        path, events = self.inputs["syslog"]
+        proc = Timed(cmd, env=env)
+        wait_port(port)
+        start = time.time()
+        senders = self.tcp_send(port)
+        until(done, self.args.timeout, f"{scenario}/{system}")
+        seconds = time.time() - start
+        for s in senders:
+            s.wait()
+        cpu, rss = proc.stop()
+        self.record(scenario, system, file_size(path), events, seconds, cpu, rss, note)
+
+    def socat_ceiling(self, scenario, relay):
+        path, events = self.inputs["syslog"]
+        port = free_port()
+        sink_cmd = ["socat", "-u", f"TCP-LISTEN:{port},reuseaddr,fork,bind=127.0.0.1", "OPEN:/dev/null"]
+        procs = [Timed(sink_cmd)]
+        target = port
+        if relay:
+            relay_port = free_port()
+            procs.append(Timed(["socat", f"TCP-LISTEN:{relay_port},reuseaddr,fork,bind=127.0.0.1",
+                                f"TCP:127.0.0.1:{port}"]))
+            target = relay_port
+            wait_port(port)
+        wait_port(target)
+        start = time.time()
+        for s in self.tcp_send(target):
+            s.wait()
+        seconds = time.time() - start
+        cpu = rss = 0
+        for p in procs:
+            c, r = p.stop()
+            cpu, rss = cpu + c, max(rss, r)
+        label = "ceiling: socat relay" if relay else "ceiling: socat"
+        self.record(scenario, label, file_size(path), events, seconds, cpu, rss,
+                    note="socket copy to /dev/null")
+
+    def tcp_peers(self, scenario):
+        path, _ = self.inputs["syslog"]
+        want = file_size(path)
+        d = self.fresh(f"{scenario}-rsyslog")
+        port = free_port()
+        cmd = self.rsyslog_conf(d, f'module(load="imptcp")\ninput(type="imptcp" port="{port}" address="127.0.0.1" ruleset="r")')
+        self.run_tcp(scenario, "rsyslog (imptcp→omfile)", cmd, port,
+                     lambda: file_size(d / "out.log") >= want, note="writes a file")
+        d2 = self.fresh(f"{scenario}-syslog-ng")
+        port = free_port()
+        cmd = self.syslog_ng_conf(d2, f'network(ip(127.0.0.1) port({port}) transport(tcp) flags(no-parse) '
+                                      f'max-connections(64) log-iw-size(100000) log-fetch-limit(1000));')
+        self.run_tcp(scenario, "syslog-ng (network→file)", cmd, port,
+                     lambda: file_size(d2 / "out.log") >= want, note="writes a file")
+
+    def scenario_tcp_to_null(self):
+        log("tcp_to_null")
+        _, events = self.inputs["syslog"]
+        self.socat_ceiling("tcp_to_null", relay=False)
+        port, mport = free_port(), free_port()
+        env = {"BIND": f"127.0.0.1:{port}", "METRICS": f"127.0.0.1:{mport}"}
+        self.run_tcp("tcp_to_null", "sluice", [str(self.agent("tcp_to_null")), "--log-level", "error"], port,
+                     lambda: metric(mport, 'sluice_sink_drain_successes_total{component="discard"') >= events,
+                     env=env)
+        self.tcp_peers("tcp_to_null")
+
+    def scenario_tcp_to_tcp(self):
+        log("tcp_to_tcp")
+        path, _ = self.inputs["syslog"]
+        want = file_size(path)
+        self.socat_ceiling("tcp_to_tcp", relay=True)
+        d = self.fresh("tcp_to_tcp-sluice")
+        down = free_port()
+        receiver = subprocess.Popen(["socat", "-u", f"TCP-LISTEN:{down},reuseaddr,bind=127.0.0.1",
+                                     f"OPEN:{d}/out.log,creat"], stderr=subprocess.DEVNULL)
+        wait_port(down)
+        port = free_port()
+        env = {"BIND": f"127.0.0.1:{port}", "DOWNSTREAM": f"127.0.0.1:{down}",
+               "METRICS": f"127.0.0.1:{free_port()}"}
+        self.run_tcp("tcp_to_tcp", "sluice", [str(self.agent("tcp_to_tcp")), "--log-level", "error"], port,
+                     lambda: file_size(d / "out.log") >= want, env=env, note="downstream: socat to a file")
+        receiver.kill()
+        receiver.wait()
+        self.tcp_peers("tcp_to_tcp")
+
+    def scenario_http_to_file(self):
+        log("http_to_file")
+        path, events = self.inputs["access"]
+        d = self.fresh("http_to_file-sluice")
+        port, mport = free_port(), free_port()
+        env = {"BIND": f"127.0.0.1:{port}", "OUT_DIR": str(d / "out"), "METRICS": f"127.0.0.1:{mport}"}
+        proc = Timed([str(self.agent("http_to_file")), "--log-level", "error"], env=env)
+        wait_port(port)
+        config = d / "curl.conf"
+        with open(config, "w") as f:
+            for i, body in enumerate(self.http_bodies):
+                if i:
+                    f.write("next\n")
+                f.write(f'url = "http://127.0.0.1:{port}/"\ndata-binary = "@{body}"\n'
+                        'header = "Content-Type: application/x-ndjson"\noutput = "/dev/null"\n')
+        body_bytes = sum(file_size(b) for b in self.http_bodies)
+        start = time.time()
+        subprocess.run(["curl", "-s", "--parallel", "--parallel-max", str(self.args.senders), "-K", str(config)],
+                       check=True)
+        until(lambda: metric(mport, 'sluice_sink_drain_successes_total{component="out"') >= events,
+              self.args.timeout, "http_to_file")
+        seconds = time.time() - start
+        cpu, rss = proc.stop()
+        self.record("http_to_file", "sluice", body_bytes, events, seconds, cpu, rss,
+                    note=f"curl --parallel, {len(self.http_bodies)} ndjson bodies of ~1 MiB")
+        start = time.time()
+        c = Timed(["sh", "-c", f"cat {d.parent.parent}/http/*.ndjson > {d}/cat.out"])
+        cpu, rss = c.wait()
+        self.record("http_to_file", "ceiling: cat", body_bytes, events, time.time() - start, cpu, rss,
+                    note="no peer: neither rsyslog nor syslog-ng in Debian has an HTTP input")
+
+    # --- report -----------------------------------------------------------------------
+    def write_results(self):
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True).stdout.strip()
+        cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                          if l.startswith("model name")), platform.processor())
+        mem = next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+        versions = {
+            "rsyslog": first_line([str(self.rsyslogd), "-v"]),
+            "syslog-ng": first_line(["syslog-ng", "--version"]),
+            "socat": first_line(["socat", "-V"], pick="socat version"),
+        }
+        out = [
+            "# Benchmark results",
+            "",
+            f"Generated by `bash bench/run.sh` (input {self.args.size_mib} MiB per scenario, "
+            f"{self.args.senders} parallel senders) on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+            f"commit `{commit}`.",
+            "",
+            f"- Machine: {os.cpu_count()} CPUs ({cpu_model}), {int(mem) // 1024} MiB RAM, "
+            f"{platform.system()} {platform.release()}",
+            f"- Peers: {versions['rsyslog']}; {versions['syslog-ng']}; {versions['socat']}",
+            "- MB/s and events/s: input size / wall time, from offering the input to the last "
+            "event arriving. CPU s/GiB: user+sys of the measured processes per GiB of input. "
+            "RSS: peak resident set.",
+            "- Ratios: `vs ceiling` is throughput relative to the scenario's ceiling (higher is "
+            "better); `CPU vs X` is the peer's CPU-seconds divided by Sluice's (above 1 means Sluice "
+            "uses less CPU per GiB).",
+            "",
+        ]
+        for scenario in dict.fromkeys(r["scenario"] for r in self.rows):
+            rows = [r for r in self.rows if r["scenario"] == scenario]
+            ceiling = next((r for r in rows if r["system"].startswith("ceiling")), None)
+            sluice = next((r for r in rows if r["system"] == "sluice"), None)
+            out += [f"## {scenario}", "",
+                    "| system | MB/s | events/s | CPU s/GiB | peak RSS MiB | vs ceiling | Sluice CPU advantage | note |",
+                    "|---|---:|---:|---:|---:|---:|---:|---|"]
+            for r in rows:
+                mbs = r["bytes"] / r["seconds"] / 1e6
+                evs = r["events"] / r["seconds"]
+                cpu_gib = r["cpu"] / (r["bytes"] / GIB)
+                vs = f"{mbs / (ceiling['bytes'] / ceiling['seconds'] / 1e6):.2f}" if ceiling else "–"
+                adv = "–"
+                if sluice and r is not sluice and not r["system"].startswith("ceiling") and sluice["cpu"] > 0:
+                    adv = f"{(r['cpu'] / r['bytes']) / (sluice['cpu'] / sluice['bytes']):.2f}×"
+                out.append(f"| {r['system']} | {mbs:.1f} | {evs:,.0f} | {cpu_gib:.2f} | {r['rss'] / 1024:.1f} "
+                           f"| {vs} | {adv} | {r['note']} |")
+            out.append("")
+        out += self.extra_lines
+        (BENCH / "RESULTS.md").write_text("\n".join(out) + "\n")
+        log(f"wrote {BENCH / 'RESULTS.md'}")
+
+    def quickstart_footprint(self):
+        """Idle and loaded RSS of the quickstart agent, and its stripped size."""
+        agent = self.work / "agents" / "quickstart"
+        subprocess.run([self.sluice, "build", ROOT / "flows/quickstart.flow", "-o", agent], check=True,
+                       capture_output=True,
+                       env={**os.environ, "SLUICE_CACHE_DIR": str(ROOT / "target/sluice-cache"),
+                            "SLUICE_TARGET_DIR": str(ROOT / "target/agents")})
+        proc = subprocess.Popen([agent, "--log-level", "error"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, cwd=self.fresh("quickstart"))
+        time.sleep(1)
+        rss = lambda: int(next(l.split()[1] for l in open(f"/proc/{proc.pid}/status") if l.startswith("VmRSS")))
+        idle = rss() if proc.poll() is None else None
+        proc.terminate()
+        proc.wait()
+        # Loaded: the file_to_file agent's peak RSS is in the table; also the seq -> null
+        # agent's while moving events as fast as it can.
+        self.extra_lines = [
+            "## Footprint",
+            "",
+            f"- quickstart agent, stripped binary: {file_size(agent) / 1024:.0f} KiB",
+            f"- quickstart agent, RSS after start: {idle / 1024:.1f} MiB" if idle else "- quickstart agent exited before it could be measured",
+            "- loaded RSS: the `peak RSS` column of each scenario above",
+            "",
+        ]
+
+
+def count_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    except OSError:
+        return 0
+
+
+def first_line(cmd, pick=None):
+    try:
+        text = subprocess.run(cmd, capture_output=True, text=True).stdout + ""
+    except OSError:
+        return f"{cmd[0]} missing"
+    lines = [l for l in text.splitlines() if l.strip()]
+    if pick:
+        lines = [l for l in lines if pick in l] or lines
+    return lines[0].strip() if lines else cmd[0]
+
+
+SCENARIOS = ["file_to_file", "tcp_to_null", "tcp_to_tcp", "regex_parse", "http_to_file", "durable"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mib", type=int, default=1024, help="input size per scenario (default 1024)")
+    parser.add_argument("--senders", type=int, default=4, help="parallel TCP/HTTP senders (default 4)")
+    parser.add_argument("--only", nargs="*", choices=SCENARIOS, help="run only these scenarios")
+    parser.add_argument("--work", default=str(ROOT / "target/bench"), help="scratch directory")
+    parser.add_argument("--rsyslog-root", default=str(ROOT / "target/bench/rsyslog"),
+                        help="where run.sh unpacked rsyslog")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per run before giving up")
+    args = parser.parse_args()
+    suite = Suite(args)
+    suite.prepare_inputs()
+    for name in args.only or SCENARIOS:
+        getattr(suite, f"scenario_{name}")()
+    suite.quickstart_footprint()
+    suite.write_results()
+
+
+if __name__ == "__main__":
+    main()
