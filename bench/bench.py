@@ -288,11 +288,13 @@ template(name="raw" type="string" string="%rawmsg%\\n")
 module(load="imfile")
 input(type="imfile" File="{path}" Tag="b" ruleset="r")
 ruleset(name="r") {{ action(type="omfile" file="{d}/out.log" template="raw"
-    queue.type="Disk" queue.filename="q" queue.syncqueuefiles="on" queue.maxdiskspace="8g") }}
+    queue.type="Disk" queue.filename="q" queue.syncqueuefiles="off" queue.maxdiskspace="8g") }}
 ''')
         cmd = [str(self.rsyslogd), "-n", "-f", str(conf), "-i", str(d / "pid"), "-M", str(self.rsyslog_modules)]
-        self.run_file_pipeline("durable", "rsyslog (disk queue, synced)", cmd,
-                               lambda: file_size(d / "out.log") >= want)
+        self.run_file_pipeline("durable", "rsyslog (disk queue)", cmd,
+                               lambda: file_size(d / "out.log") >= want,
+                               note="queue files not synced: with queue.syncqueuefiles=on it "
+                                    "moved about 1 MB/s in a trial, too slow to include")
 
     def scenario_regex_parse(self):
         log("regex_parse")
@@ -416,8 +418,8 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         self.socat_ceiling("tcp_to_tcp", relay=True)
         d = self.fresh("tcp_to_tcp-sluice")
         down = free_port()
-        receiver = subprocess.Popen(["socat", "-u", f"TCP-LISTEN:{down},reuseaddr,bind=127.0.0.1",
-                                     f"OPEN:{d}/out.log,creat"], stderr=subprocess.DEVNULL)
+        receiver = subprocess.Popen(["socat", "-u", f"TCP-LISTEN:{down},reuseaddr,fork,bind=127.0.0.1",
+                                     f"OPEN:{d}/out.log,creat,append"], stderr=subprocess.DEVNULL)
         wait_port(down)
         port = free_port()
         env = {"BIND": f"127.0.0.1:{port}", "DOWNSTREAM": f"127.0.0.1:{down}",
@@ -446,7 +448,7 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         body_bytes = sum(file_size(b) for b in self.http_bodies)
         start = time.time()
         subprocess.run(["curl", "-s", "--parallel", "--parallel-max", str(self.args.senders), "-K", str(config)],
-                       check=True)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         until(lambda: metric(mport, 'sluice_sink_drain_successes_total{component="out"') >= events,
               self.args.timeout, "http_to_file")
         seconds = time.time() - start

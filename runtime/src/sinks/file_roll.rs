@@ -53,7 +53,7 @@ pub use imp::{build, FileRoll, Template};
 #[cfg(feature = "sink-file-roll")]
 mod imp {
     use std::fs::{File, OpenOptions};
-    use std::io::{self, BufWriter, Write};
+    use std::io::{self, Write};
     use std::path::PathBuf;
     use std::time::{Duration, Instant};
 
@@ -157,11 +157,28 @@ mod imp {
         }
     }
 
+    /// Bytes buffered per output file before a write.
+    const BUFFER: usize = 256 * 1024;
+
     struct OpenFile {
-        writer: BufWriter<File>,
+        file: File,
+        /// Lines formatted straight into this buffer, written out when it is full and
+        /// at the end of every batch.
+        buf: Vec<u8>,
         size: u64,
         opened: Instant,
+        /// Written to in the current batch.
         dirty: bool,
+    }
+
+    impl OpenFile {
+        fn flush(&mut self) -> io::Result<()> {
+            if !self.buf.is_empty() {
+                self.file.write_all(&self.buf)?;
+                self.buf.clear();
+            }
+            Ok(())
+        }
     }
 
     pub struct FileRoll {
@@ -176,7 +193,6 @@ mod imp {
         /// tried first, so the common case costs a string comparison, not a lookup.
         files: Vec<((String, String), OpenFile)>,
         last: usize,
-        line: Vec<u8>,
         key_dir: String,
         key_prefix: String,
     }
@@ -205,7 +221,6 @@ mod imp {
             },
             files: Vec::new(),
             last: 0,
-            line: Vec::with_capacity(4096),
             key_dir: String::new(),
             key_prefix: String::new(),
         })
@@ -234,7 +249,8 @@ mod imp {
                     Ok(file) => {
                         tracing::debug!(path = %path.display(), "opened output file");
                         return Ok(OpenFile {
-                            writer: BufWriter::with_capacity(256 * 1024, file),
+                            file,
+                            buf: Vec::with_capacity(BUFFER),
                             size: 0,
                             opened: Instant::now(),
                             dirty: false,
@@ -272,16 +288,14 @@ mod imp {
                 self.dir.render(event, &time, &mut self.key_dir);
                 self.prefix.render(event, &time, &mut self.key_prefix);
             }
-            self.line.clear();
-            write_line(&mut self.line, event, self.format);
             let index = match self.file_index() {
                 Some(i) if !self.needs_roll(&self.files[i].1) => i,
                 found => {
                     if let Some(i) = found {
                         let (_, mut old) = self.files.swap_remove(i);
-                        old.writer.flush()?;
+                        old.flush()?;
                         if self.fsync {
-                            old.writer.get_ref().sync_data()?;
+                            old.file.sync_data()?;
                         }
                     }
                     let file = self.open(&self.key_dir, &self.key_prefix)?;
@@ -292,9 +306,13 @@ mod imp {
             };
             self.last = index;
             let file = &mut self.files[index].1;
-            file.writer.write_all(&self.line)?;
-            file.size += self.line.len() as u64;
+            let before = file.buf.len();
+            write_line(&mut file.buf, event, self.format);
+            file.size += (file.buf.len() - before) as u64;
             file.dirty = true;
+            if file.buf.len() >= BUFFER {
+                file.flush()?;
+            }
             Ok(())
         }
     }
@@ -308,9 +326,9 @@ mod imp {
             // The batch is committed only once it has reached the file (and the disk,
             // with fsync).
             for (_, file) in self.files.iter_mut().filter(|(_, f)| f.dirty) {
-                file.writer.flush()?;
+                file.flush()?;
                 if self.fsync {
-                    file.writer.get_ref().sync_data()?;
+                    file.file.sync_data()?;
                 }
                 file.dirty = false;
             }
@@ -319,8 +337,8 @@ mod imp {
 
         async fn close(&mut self) -> io::Result<()> {
             for (_, mut file) in self.files.drain(..) {
-                file.writer.flush()?;
-                file.writer.get_ref().sync_data()?;
+                file.flush()?;
+                file.file.sync_data()?;
             }
             Ok(())
         }

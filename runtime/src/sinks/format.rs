@@ -38,25 +38,30 @@ pub fn write_line(out: &mut Vec<u8>, event: &Event, format: TextFormat) {
     out.push(b'\n');
 }
 
-/// A JSON string literal.
+/// A JSON string literal. Runs of characters that need no escape are copied whole.
 pub fn json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
         }
+        start = i + 1;
     }
+    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 
@@ -76,5 +81,15 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "{\"headers\":{\"k\":\"v\"},\"body\":\"a \\\"b\\\"\"}\n{k=v} a \"b\"\na \"b\"\n"
         );
+    }
+
+    #[test]
+    fn json_strings_escape_quotes_backslashes_and_controls_and_keep_unicode() {
+        let mut out = Vec::new();
+        json_string(&mut out, "tab\there \"q\" back\\slash\nnew \u{1} ünï €");
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, r#""tab\there \"q\" back\\slash\nnew \u0001 ünï €""#);
+        let parsed: String = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed, "tab\there \"q\" back\\slash\nnew \u{1} ünï €");
     }
 }

@@ -49,7 +49,7 @@ mod imp {
     use std::time::SystemTime;
 
     use super::SpooldirConfig;
-    use crate::file_lines::{read_lines, write_atomically};
+    use crate::file_lines::{write_atomically, LinesAt};
     use crate::pipeline::{Output, Source, SourceContext};
 
     /// Where the spooldir remembers how far into the current file it got.
@@ -197,6 +197,7 @@ mod imp {
                 let mut current = self.open(path)?;
                 tracing::info!(source = ctx.name, file = %current.path.display(), pos = current.pos, "reading spool file");
                 let mut broken = false;
+                let mut lines = LinesAt::new();
                 loop {
                     if Self::changed(&current) {
                         tracing::error!(
@@ -208,8 +209,8 @@ mod imp {
                         broken = true;
                         break;
                     }
-                    let (events, end) = read_lines(
-                        &mut current.file,
+                    let (events, end) = lines.read(
+                        &current.file,
                         current.pos,
                         true,
                         max_line,

@@ -33,6 +33,11 @@ pub struct TaildirConfig {
     /// Events put into the channel per transaction.
     #[param(default = "100", min = 1)]
     pub batch_size: u64,
+    /// Most time between writes of `positions` while reading; they are also written
+    /// whenever reading pauses and at shutdown. After a crash, at most this much
+    /// already-delivered input is read again (duplicates, never loss).
+    #[param(default = "1s", min = 1)]
+    pub positions_interval: Duration,
 }
 
 #[cfg(feature = "source-taildir")]
@@ -45,6 +50,7 @@ mod imp {
     use std::io;
     use std::os::unix::fs::MetadataExt;
     use std::path::{Path, PathBuf};
+    use std::time::Instant;
 
     use super::TaildirConfig;
     use crate::event::Event;
@@ -61,6 +67,7 @@ mod imp {
         pos: u64,
         /// The path no longer leads to this file (renamed or deleted): drain it, then drop it.
         rotated: bool,
+        lines: crate::file_lines::LinesAt,
     }
 
     pub struct Taildir {
@@ -205,8 +212,8 @@ mod imp {
             t.pos = 0;
         }
         let header = file_header.then_some(t.path.as_path());
-        crate::file_lines::read_lines(
-            &mut t.file,
+        t.lines.read(
+            &t.file,
             t.pos,
             t.rotated,
             max_line,
@@ -223,6 +230,10 @@ mod imp {
             let mut shutdown = ctx.shutdown.clone();
             let mut files: HashMap<FileId, Tracked> = HashMap::new();
             let mut first_scan = true;
+            // Positions of committed batches not yet written, and when they last were.
+            let (mut unsaved, mut last_save) = (false, Instant::now());
+            let positions = self.config.positions.clone();
+            let save = |files: &HashMap<FileId, Tracked>| write_positions(&positions, files);
             loop {
                 // Follow new files; notice renamed and deleted ones.
                 let found = self.discover();
@@ -253,6 +264,7 @@ mod imp {
                             file,
                             pos,
                             rotated: false,
+                            lines: crate::file_lines::LinesAt::new(),
                         },
                     );
                 }
@@ -273,15 +285,19 @@ mod imp {
                         }
                         let count = events.len() as u64;
                         if !events.is_empty() && out.send(events).await.is_err() {
-                            return Ok(());
+                            return save(&files);
                         }
                         ctx.counters.events_accepted.add(count);
                         let t = files.get_mut(&id).expect("listed above");
                         t.pos = end;
-                        write_positions(&self.config.positions, &files)?;
+                        unsaved = true;
+                        if last_save.elapsed() >= self.config.positions_interval {
+                            save(&files)?;
+                            (unsaved, last_save) = (false, Instant::now());
+                        }
                         progressed = true;
                         if shutdown.is_triggered() {
-                            return Ok(());
+                            return save(&files);
                         }
                     }
                 }
@@ -290,13 +306,14 @@ mod imp {
                 files.retain(|_, t| {
                     !(t.rotated && t.file.metadata().map(|m| m.len() <= t.pos).unwrap_or(true))
                 });
-                if files.len() != before {
-                    write_positions(&self.config.positions, &files)?;
+                if files.len() != before || (unsaved && !progressed) {
+                    save(&files)?;
+                    (unsaved, last_save) = (false, Instant::now());
                 }
                 if !progressed {
                     tokio::select! {
                         _ = tokio::time::sleep(self.config.poll_interval) => {}
-                        _ = shutdown.wait() => return Ok(()),
+                        _ = shutdown.wait() => return save(&files),
                     }
                 }
             }
