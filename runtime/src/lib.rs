@@ -29,7 +29,7 @@ pub mod agent;
 pub mod event;
 #[cfg(feature = "agent")]
 pub mod expr;
-#[cfg(feature = "agent")]
+#[cfg(any(feature = "source-taildir", feature = "source-spooldir"))]
 pub mod file_lines;
 #[cfg(feature = "agent")]
 pub mod lines;

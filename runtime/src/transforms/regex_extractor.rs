@@ -58,15 +58,13 @@ mod imp {
                 self.counters.parse_errors.inc();
                 return true;
             };
-            let values: Vec<(usize, String)> = (1..caps.len())
-                .zip(&self.names)
-                .filter_map(|(i, _)| {
-                    caps.get(i)
-                        .map(|m| (i, String::from_utf8_lossy(m.as_bytes()).into_owned()))
-                })
-                .collect();
-            for (i, value) in values {
-                event.headers.set(&self.names[i - 1], value);
+            // `caps` borrows the body; the headers are a separate field.
+            for (i, name) in (1..caps.len()).zip(&self.names) {
+                if let Some(m) = caps.get(i) {
+                    event
+                        .headers
+                        .set(name, String::from_utf8_lossy(m.as_bytes()).into_owned());
+                }
             }
             true
         }
