@@ -74,6 +74,11 @@ impl Headers {
         self.0.is_empty()
     }
 
+    /// Makes room for `additional` more headers.
+    pub fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional);
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

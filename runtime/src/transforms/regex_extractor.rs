@@ -59,11 +59,14 @@ mod imp {
                 return true;
             };
             // `caps` borrows the body; the headers are a separate field.
+            event.headers.reserve(self.names.len());
             for (i, name) in (1..caps.len()).zip(&self.names) {
                 if let Some(m) = caps.get(i) {
-                    event
-                        .headers
-                        .set(name, String::from_utf8_lossy(m.as_bytes()).into_owned());
+                    let value = match std::str::from_utf8(m.as_bytes()) {
+                        Ok(text) => text.to_owned(),
+                        Err(_) => String::from_utf8_lossy(m.as_bytes()).into_owned(),
+                    };
+                    event.headers.set(name, value);
                 }
             }
             true
