@@ -177,9 +177,13 @@ class Suite:
                 self.http_bodies.append(p)
 
     def fresh(self, name):
-        d = self.work / "run" / name
-        if d.exists():
-            shutil.rmtree(d)
+        """An empty directory for the next run. Earlier runs' output is deleted and the
+        disk synced first, so no run pays for writing back another's dirty pages."""
+        run = self.work / "run"
+        if run.exists():
+            shutil.rmtree(run)
+        os.sync()
+        d = run / name
         d.mkdir(parents=True)
         return d
 
@@ -363,7 +367,9 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
     def socat_ceiling(self, scenario, relay):
         path, events = self.inputs["syslog"]
         port = free_port()
-        sink_cmd = ["socat", "-u", f"TCP-LISTEN:{port},reuseaddr,fork,bind=127.0.0.1", "OPEN:/dev/null"]
+        # With a relay, the far end writes a file, as the downstream of the Sluice run does.
+        out = f"OPEN:{self.fresh(scenario + '-socat')}/out.log,creat,append" if relay else "OPEN:/dev/null"
+        sink_cmd = ["socat", "-u", "-b", "262144", f"TCP-LISTEN:{port},reuseaddr,fork,bind=127.0.0.1", out]
         procs = [Timed(sink_cmd)]
         target = port
         if relay:
@@ -383,7 +389,7 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
             cpu, rss = cpu + c, max(rss, r)
         label = "ceiling: socat relay" if relay else "ceiling: socat"
         self.record(scenario, label, file_size(path), events, seconds, cpu, rss,
-                    note="socket copy to /dev/null")
+                    note="relay, then socat to a file" if relay else "socket copy to /dev/null")
 
     def tcp_peers(self, scenario):
         path, _ = self.inputs["syslog"]
@@ -418,7 +424,7 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         self.socat_ceiling("tcp_to_tcp", relay=True)
         d = self.fresh("tcp_to_tcp-sluice")
         down = free_port()
-        receiver = subprocess.Popen(["socat", "-u", f"TCP-LISTEN:{down},reuseaddr,fork,bind=127.0.0.1",
+        receiver = subprocess.Popen(["socat", "-u", "-b", "262144", f"TCP-LISTEN:{down},reuseaddr,fork,bind=127.0.0.1",
                                      f"OPEN:{d}/out.log,creat,append"], stderr=subprocess.DEVNULL)
         wait_port(down)
         port = free_port()
@@ -572,6 +578,10 @@ def main():
     parser.add_argument("--timeout", type=int, default=600, help="seconds per run before giving up")
     args = parser.parse_args()
     suite = Suite(args)
+    # Build every agent before measuring anything, so no run shares the machine with
+    # a compiler.
+    for name in args.only or SCENARIOS:
+        suite.agent(name)
     suite.prepare_inputs()
     for name in args.only or SCENARIOS:
         getattr(suite, f"scenario_{name}")()

@@ -98,7 +98,7 @@ mod imp {
                     let end = start + line.len();
                     let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
                     if !trimmed.iter().all(u8::is_ascii_whitespace) {
-                        serde_json::from_slice::<serde_json::Value>(trimmed)
+                        serde_json::from_slice::<serde::de::IgnoredAny>(trimmed)
                             .map_err(|e| format!("line {}: not JSON: {e}", n + 1))?;
                         events.push(Event::new(body.slice(start..start + trimmed.len())));
                     }
