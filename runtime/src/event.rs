@@ -1,5 +1,7 @@
 //! The event model: string headers plus a byte body. Events move in batches.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 
 /// One event: headers (name → value) and a body.
@@ -33,8 +35,18 @@ impl Event {
 
 /// Event headers. Few per event, so a small vector beats a map: no hashing, one
 /// allocation, insertion order kept for output.
+///
+/// Names are `Cow<'static, str>`: the names a flow configures (and literals in the
+/// runtime) are borrowed for the whole run, so setting them allocates nothing; names
+/// that arrive with the data are owned.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
+pub struct Headers(Vec<(Cow<'static, str>, String)>);
+
+/// A header name from the flow's configuration, kept for the whole run so that events
+/// can borrow it. Call it once per name when a component is built, not per event.
+pub fn static_name(name: &str) -> &'static str {
+    Box::leak(name.to_owned().into_boxed_str())
+}
 
 impl Headers {
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -48,12 +60,13 @@ impl Headers {
         self.0.iter().any(|(k, _)| k == name)
     }
 
-    /// Sets `name`, replacing an existing value.
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        let value = value.into();
-        match self.0.iter_mut().find(|(k, _)| k == name) {
+    /// Sets `name`, replacing an existing value. A `&'static str` name is borrowed;
+    /// pass a `String` for a name known only at run time.
+    pub fn set(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+        let (name, value) = (name.into(), value.into());
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
             Some((_, v)) => *v = value,
-            None => self.0.push((name.to_owned(), value)),
+            None => self.0.push((name, value)),
         }
     }
 
@@ -62,12 +75,13 @@ impl Headers {
         Some(self.0.remove(i).1)
     }
 
-    pub fn retain(&mut self, keep: impl FnMut(&(String, String)) -> bool) {
-        self.0.retain(keep);
+    /// Keeps the headers for which `keep(name, value)` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
+        self.0.retain(|(k, v)| keep(k, v));
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -92,7 +106,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut h = Headers::default();
         for (k, v) in iter {
-            h.set(&k.into(), v);
+            h.set(k.into(), v);
         }
         h
     }

@@ -300,7 +300,7 @@ pub fn matches_literal(key: &Value, pattern: &Value) -> bool {
 }
 
 /// `set`: writes the value as text; `null` leaves the header alone.
-pub fn set_header(event: &mut Event, name: &str, value: Value) {
+pub fn set_header(event: &mut Event, name: &'static str, value: Value) {
     if let Some(text) = to_text(&value) {
         let text = text.into_owned();
         event.headers.set(name, text);
@@ -314,7 +314,7 @@ mod tests {
     fn ev(headers: &[(&str, &str)]) -> Event {
         let mut e = Event::new("hello");
         for (k, v) in headers {
-            e.headers.set(k, *v);
+            e.headers.set(k.to_string(), *v);
         }
         e
     }

@@ -93,7 +93,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn set_unless_nil(event: &mut Event, name: &str, value: &[u8]) {
+fn set_unless_nil(event: &mut Event, name: &'static str, value: &[u8]) {
     if value != b"-" {
         event.headers.set(name, text(value));
     }

@@ -130,7 +130,7 @@ pub fn decode_event(payload: &[u8]) -> Option<Event> {
         let name = std::str::from_utf8(take(&mut data, n)?).ok()?;
         let n = take_u32(&mut data)?;
         let value = std::str::from_utf8(take(&mut data, n)?).ok()?;
-        event.headers.set(name, value);
+        event.headers.set(name.to_owned(), value);
     }
     event.body = Bytes::copy_from_slice(data);
     Some(event)

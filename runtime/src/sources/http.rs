@@ -127,7 +127,7 @@ mod imp {
                             let v = v.as_str().ok_or_else(|| {
                                 format!("event {i}: header `{k}` must be a string")
                             })?;
-                            event.headers.set(k, v);
+                            event.headers.set(k.clone(), v);
                         }
                     }
                     events.push(event);

@@ -31,6 +31,7 @@ mod imp {
     /// Looked up once at start.
     pub struct Host {
         config: HostConfig,
+        header: &'static str,
         value: String,
     }
 
@@ -52,13 +53,18 @@ mod imp {
         } else {
             name
         };
-        Ok(Host { config, value })
+        let header = crate::event::static_name(&config.header);
+        Ok(Host {
+            config,
+            header,
+            value,
+        })
     }
 
     impl Transform for Host {
         fn apply(&self, event: &mut Event) -> bool {
-            if !(self.config.preserve && event.headers.contains(&self.config.header)) {
-                event.headers.set(&self.config.header, self.value.as_str());
+            if !(self.config.preserve && event.headers.contains(self.header)) {
+                event.headers.set(self.header, self.value.as_str());
             }
             true
         }

@@ -27,7 +27,7 @@ mod imp {
     use crate::pipeline::Transform;
 
     pub struct JsonExtract {
-        fields: Vec<(String, String)>,
+        fields: Vec<(&'static str, String)>,
         counters: Arc<TransformCounters>,
     }
 
@@ -36,7 +36,11 @@ mod imp {
         counters: Arc<TransformCounters>,
     ) -> io::Result<JsonExtract> {
         Ok(JsonExtract {
-            fields: config.fields.into_iter().collect(),
+            fields: config
+                .fields
+                .into_iter()
+                .map(|(header, pointer)| (crate::event::static_name(&header), pointer))
+                .collect(),
             counters,
         })
     }
@@ -53,7 +57,7 @@ mod imp {
                     Some(serde_json::Value::String(s)) => s.clone(),
                     Some(other) => other.to_string(),
                 };
-                event.headers.set(header, value);
+                event.headers.set(*header, value);
             }
             true
         }

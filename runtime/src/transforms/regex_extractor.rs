@@ -35,7 +35,7 @@ mod imp {
 
     pub struct RegexExtractor {
         regex: regex::bytes::Regex,
-        names: Vec<String>,
+        names: Vec<&'static str>,
         counters: Arc<TransformCounters>,
     }
 
@@ -47,7 +47,11 @@ mod imp {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         Ok(RegexExtractor {
             regex,
-            names: config.names,
+            names: config
+                .names
+                .iter()
+                .map(|n| crate::event::static_name(n))
+                .collect(),
             counters,
         })
     }
@@ -66,7 +70,7 @@ mod imp {
                         Ok(text) => text.to_owned(),
                         Err(_) => String::from_utf8_lossy(m.as_bytes()).into_owned(),
                     };
-                    event.headers.set(name, value);
+                    event.headers.set(*name, value);
                 }
             }
             true

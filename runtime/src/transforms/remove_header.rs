@@ -60,7 +60,7 @@ mod imp {
                 event.headers.remove(name);
             }
             if let Some(re) = &self.regex {
-                event.headers.retain(|(k, _)| !re.is_match(k));
+                event.headers.retain(|k, _| !re.is_match(k));
             }
             true
         }

@@ -26,19 +26,20 @@ mod imp {
     use crate::event::Event;
     use crate::pipeline::Transform;
 
-    pub struct Static(StaticConfig);
+    pub struct Static(StaticConfig, &'static str);
 
     pub async fn build(
         config: StaticConfig,
         _counters: std::sync::Arc<crate::metrics::TransformCounters>,
     ) -> io::Result<Static> {
-        Ok(Static(config))
+        let key = crate::event::static_name(&config.key);
+        Ok(Static(config, key))
     }
 
     impl Transform for Static {
         fn apply(&self, event: &mut Event) -> bool {
-            if !(self.0.preserve && event.headers.contains(&self.0.key)) {
-                event.headers.set(&self.0.key, self.0.value.as_str());
+            if !(self.0.preserve && event.headers.contains(self.1)) {
+                event.headers.set(self.1, self.0.value.as_str());
             }
             true
         }

@@ -25,21 +25,22 @@ mod imp {
     use crate::event::Event;
     use crate::pipeline::Transform;
 
-    pub struct Timestamp(TimestampConfig);
+    pub struct Timestamp(TimestampConfig, &'static str);
 
     pub async fn build(
         config: TimestampConfig,
         _counters: std::sync::Arc<crate::metrics::TransformCounters>,
     ) -> io::Result<Timestamp> {
-        Ok(Timestamp(config))
+        let header = crate::event::static_name(&config.header);
+        Ok(Timestamp(config, header))
     }
 
     impl Transform for Timestamp {
         fn apply(&self, event: &mut Event) -> bool {
-            if !(self.0.preserve && event.headers.contains(&self.0.header)) {
+            if !(self.0.preserve && event.headers.contains(self.1)) {
                 event
                     .headers
-                    .set(&self.0.header, crate::time::now_millis().to_string());
+                    .set(self.1, crate::time::now_millis().to_string());
             }
             true
         }

@@ -30,12 +30,14 @@ mod imp {
     /// Random (version 4) UUIDs from the kernel's generator, read 4 KiB at a time.
     pub struct Uuid {
         config: UuidConfig,
+        header: &'static str,
         random: Mutex<(std::fs::File, Vec<u8>, usize)>,
     }
 
     pub async fn build(config: UuidConfig, _counters: Arc<TransformCounters>) -> io::Result<Uuid> {
         let file = std::fs::File::open("/dev/urandom")?;
         Ok(Uuid {
+            header: crate::event::static_name(&config.header),
             config,
             random: Mutex::new((file, vec![0; 4096], 4096)),
         })
@@ -74,8 +76,8 @@ mod imp {
 
     impl Transform for Uuid {
         fn apply(&self, event: &mut Event) -> bool {
-            if !(self.config.preserve && event.headers.contains(&self.config.header)) {
-                event.headers.set(&self.config.header, self.next());
+            if !(self.config.preserve && event.headers.contains(self.header)) {
+                event.headers.set(self.header, self.next());
             }
             true
         }
