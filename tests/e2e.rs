@@ -222,6 +222,7 @@ fn agents_compile_only_the_components_their_flow_uses() {
         [
             "agent",
             "channel-memory",
+            "mimalloc",
             "sink-logger",
             "source-seq",
             "transform-filter",

@@ -23,6 +23,11 @@ pub mod sources;
 pub mod tls;
 pub mod transforms;
 
+/// Allocations in a generated agent go through mimalloc (see the `mimalloc` feature).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "agent")]
 pub mod agent;
 #[cfg(feature = "agent")]

@@ -82,7 +82,7 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
             env: Vec::new(),
         },
         exprs: ExprGen::default(),
-        features: BTreeSet::from(["agent".to_owned()]),
+        features: BTreeSet::from(["agent".to_owned(), "mimalloc".to_owned()]),
         diags: Vec::new(),
         comments: Vec::new(),
     };
