@@ -246,6 +246,8 @@ log {{ source(s); destination(d); }};
                 "-p", str(d / "pid"), "-c", str(d / "ctl")]
 
     def file_peers(self, scenario):
+        if self.args.skip_peers:
+            return
         path, _ = self.inputs["access"]
         want = file_size(path)
         d = self.fresh(f"{scenario}-rsyslog")
@@ -282,6 +284,8 @@ log {{ source(s); destination(d); }};
         path, _ = self.inputs["access"]
         self.cat_baseline("durable")
         self.sluice_file("durable", "durable", done_bytes=file_size(path))
+        if self.args.skip_peers:
+            return
         # Peers with their own durable queues: rsyslog's disk queue on the action,
         # syslog-ng's reliable disk buffer needs a network destination, so it is left out.
         d = self.fresh("durable-rsyslog")
@@ -307,6 +311,8 @@ ruleset(name="r") {{ action(type="omfile" file="{d}/out.log" template="raw"
                        if re.match(r'^\S+ \S+ \S+ \[[^\]]+\] "\S+ \S+ [^"]*" ([45]\d\d) ', line))
         self.cat_baseline("regex_parse")
         self.sluice_file("regex_parse", "regex_parse", done_events=expected)
+        if self.args.skip_peers:
+            return
         # The peers parse with a regex each and keep the same lines.
         d = self.fresh("regex_parse-rsyslog")
         conf = d / "rsyslog.conf"
@@ -392,6 +398,8 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
                     note="relay, then socat to a file" if relay else "socket copy to /dev/null")
 
     def tcp_peers(self, scenario):
+        if self.args.skip_peers:
+            return
         path, _ = self.inputs["syslog"]
         want = file_size(path)
         d = self.fresh(f"{scenario}-rsyslog")
@@ -516,8 +524,8 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
                            f"| {vs} | {adv} | {r['note']} |")
             out.append("")
         out += self.extra_lines
-        (BENCH / "RESULTS.md").write_text("\n".join(out) + "\n")
-        log(f"wrote {BENCH / 'RESULTS.md'}")
+        Path(self.args.results).write_text("\n".join(out) + "\n")
+        log(f"wrote {self.args.results}")
 
     def quickstart_footprint(self):
         """Idle and loaded RSS of the quickstart agent, and its stripped size."""
@@ -576,6 +584,8 @@ def main():
     parser.add_argument("--rsyslog-root", default=str(ROOT / "target/bench/rsyslog"),
                         help="where run.sh unpacked rsyslog")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per run before giving up")
+    parser.add_argument("--skip-peers", action="store_true", help="measure Sluice and the ceilings only")
+    parser.add_argument("--results", default=str(BENCH / "RESULTS.md"), help="where to write the table")
     args = parser.parse_args()
     suite = Suite(args)
     # Build every agent before measuring anything, so no run shares the machine with
