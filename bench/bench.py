@@ -458,8 +458,11 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
             for i, body in enumerate(self.http_bodies):
                 if i:
                     f.write("next\n")
+                # A full channel answers 503 with Retry-After, which curl's `retry` honours
+                # (retrying needs a real file to rewrite, not /dev/null).
                 f.write(f'url = "http://127.0.0.1:{port}/"\ndata-binary = "@{body}"\n'
-                        'header = "Content-Type: application/x-ndjson"\noutput = "/dev/null"\n')
+                        f'header = "Content-Type: application/x-ndjson"\noutput = "{d}/responses/{i}"\n'
+                        'create-dirs\nretry = 100\n')
         body_bytes = sum(file_size(b) for b in self.http_bodies)
         start = time.time()
         subprocess.run(["curl", "-s", "--parallel", "--parallel-max", str(self.args.senders), "-K", str(config)],
