@@ -487,7 +487,7 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
                           if l.startswith("model name")), platform.processor())
         mem = next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))
         versions = {
-            "rsyslog": first_line([str(self.rsyslogd), "-v"]),
+            "rsyslog": first_line([str(self.rsyslogd), "-v"]).split(" compiled")[0].rstrip(","),
             "syslog-ng": first_line(["syslog-ng", "--version"]),
             "socat": first_line(["socat", "-V"], pick="socat version"),
         }
@@ -505,9 +505,9 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
             "- MB/s and events/s: input size / wall time, from offering the input to the last "
             "event arriving. CPU s/GiB: user+sys of the measured processes per GiB of input. "
             "RSS: peak resident set.",
-            "- Ratios: `vs ceiling` is throughput relative to the scenario's ceiling (higher is "
-            "better); `CPU vs X` is the peer's CPU-seconds divided by Sluice's (above 1 means Sluice "
-            "uses less CPU per GiB).",
+            "- Ratios: `vs ceiling` is throughput relative to the scenario's ceiling, measured in the "
+            "same run (higher is better). `Sluice CPU advantage` is that peer's CPU-seconds per GiB "
+            "divided by Sluice's: 10× means Sluice needs a tenth of the CPU for the same work.",
             "",
         ]
         for scenario in dict.fromkeys(r["scenario"] for r in self.rows):
