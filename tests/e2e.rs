@@ -1378,3 +1378,24 @@ fn tls_for_http_in_and_out_netcat_and_tcp_with_real_clients() {
     assert!(wait(&mut child, Duration::from_secs(30)).success());
     assert_lines_exactly(&output_lines(&out_dir), &[("event", 50), ("direct", 50)]);
 }
+
+/// Every example in `flows/` compiles into a working agent binary (the code generation
+/// snapshots show what is generated; this shows it builds against the runtime).
+#[test]
+fn every_example_flow_builds_into_an_agent() {
+    let mut flows: Vec<PathBuf> = std::fs::read_dir(workspace().join("flows"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "flow"))
+        .collect();
+    flows.sort();
+    assert!(flows.len() >= 8);
+    for flow in flows {
+        let relative = format!("flows/{}", flow.file_name().unwrap().to_string_lossy());
+        let agent = build_agent(&relative);
+        let out = Command::new(&agent).arg("--version").output().unwrap();
+        assert!(out.status.success(), "{relative}: {out:?}");
+        let version = String::from_utf8_lossy(&out.stdout);
+        assert!(version.contains("(sluice "), "{relative}: {version}");
+    }
+}
