@@ -86,15 +86,6 @@ fn delivered(out: &Path) -> Delivered {
     d
 }
 
-fn start(agent: &Path, dir: &Path) -> Running {
-    Command::new(agent)
-        .current_dir(dir)
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap()
-}
-
 #[test]
 fn sigkill_at_random_moments_loses_no_committed_event() {
     let soak = std::env::var("SLUICE_SOAK").is_ok_and(|v| v == "1");
@@ -125,7 +116,7 @@ fn sigkill_at_random_moments_loses_no_committed_event() {
     let started = Instant::now();
     for k in 0..kills {
         append_ids(&log, k * chunk..(k + 1) * chunk);
-        let mut child = start(&agent, &dir);
+        let mut child = start_in(&agent, &dir);
         std::thread::sleep(Duration::from_millis(20 + rng.below(400)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -133,7 +124,7 @@ fn sigkill_at_random_moments_loses_no_committed_event() {
     append_ids(&log, kills * chunk..total);
 
     // A last, clean run delivers the rest.
-    let mut child = start(&agent, &dir);
+    let mut child = start_in(&agent, &dir);
     let out = dir.join("out");
     // Wait until every id is there, or nothing new has arrived for 10 seconds.
     let (mut last_count, mut last_change) = (0, Instant::now());
@@ -147,8 +138,7 @@ fn sigkill_at_random_moments_loses_no_committed_event() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
 
     let result = delivered(&out);
     let unique: HashSet<usize> = result.ids.iter().copied().collect();
@@ -335,8 +325,7 @@ fn a_full_disk_holds_sources_back_and_loses_nothing() {
         collector.count() as u64 >= total
     });
     std::thread::sleep(Duration::from_millis(300));
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     reader.join().unwrap();
     assert_eq!(collector.numbers(), (0..total).collect::<Vec<u64>>());
     let log = log.lock().unwrap();

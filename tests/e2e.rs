@@ -121,8 +121,7 @@ fn netcat_receives_100k_lines_over_several_connections_in_order() {
         "{json}"
     );
 
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     let lines = output_lines(&out);
     assert_eq!(lines.len(), total);
     let mut next = [0usize; CONNECTIONS];
@@ -287,17 +286,7 @@ fn stdin_lines_arrive_in_order_and_over_long_lines_are_skipped() {
         stdin.write_all(b"raw \xff\xfe bytes\n").unwrap();
     } // closing stdin ends the source; the agent drains and exits
     assert!(wait(&mut child, Duration::from_secs(60)).success());
-    let text: Vec<u8> = {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .flat_map(|f| std::fs::read(f).unwrap())
-            .collect()
-    };
+    let text = output_bytes(&out);
     let lines: Vec<&[u8]> = text
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -391,8 +380,7 @@ fn exec_restarts_the_command_when_it_exits() {
     while output_lines(&out).len() < 3 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     assert!(
         output_lines(&out).len() >= 3,
         "the command ran fewer than 3 times"
@@ -431,8 +419,7 @@ fn netcat_udp_turns_each_datagram_into_an_event() {
     while output_lines_bytes(&out).len() < 2_001 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     let lines = output_lines_bytes(&out);
     assert_eq!(lines.len(), 2_001);
     for (i, line) in lines[..2_000].iter().enumerate() {
@@ -470,8 +457,7 @@ fn failover_uses_the_standby_while_the_primary_is_down_and_returns_to_it() {
     wait_until(Duration::from_secs(20), || primary.count() >= 1_000);
     let standby_before = standby.count();
     std::thread::sleep(Duration::from_millis(500));
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     std::thread::sleep(Duration::from_millis(200));
     // After recovery the standby took (almost) nothing more.
     assert!(
@@ -503,8 +489,7 @@ fn load_balance_spreads_batches_and_backs_off_a_dead_member() {
     wait_until(Duration::from_secs(20), || {
         a.count() > a_then + 500 && b.count() > b_then + 500
     });
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     std::thread::sleep(Duration::from_millis(200));
     assert_complete(&[&a, &b]);
 }
@@ -624,8 +609,7 @@ fn syslog_over_tcp_and_udp_from_the_real_logger_client() {
         s.read_to_string(&mut text).unwrap();
         text
     };
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     let events: Vec<serde_json::Value> = output_lines(&out)
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -676,15 +660,6 @@ fn syslog_over_tcp_and_udp_from_the_real_logger_client() {
     );
 }
 
-fn start_taildir(agent: &Path, dir: &Path) -> Running {
-    Command::new(agent)
-        .current_dir(dir)
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap()
-}
-
 /// Each `prefix i` line must appear exactly once, and per prefix in increasing order.
 fn assert_lines_exactly(lines: &[String], expected: &[(&str, usize)]) {
     let mut next: std::collections::HashMap<&str, usize> =
@@ -714,7 +689,7 @@ fn taildir_follows_appends_renames_copytruncate_and_new_files() {
     std::fs::create_dir_all(&logs).unwrap();
     let a = logs.join("a.log");
     append_lines(&a, "a", 0..1_000);
-    let mut child = start_taildir(&agent, &dir);
+    let mut child = start_in(&agent, &dir);
     let lines_at_least = |n: usize| {
         wait_until(Duration::from_secs(30), || {
             out.exists() && output_lines(&out).len() >= n
@@ -742,8 +717,7 @@ fn taildir_follows_appends_renames_copytruncate_and_new_files() {
     // A new file matching the glob is picked up.
     append_lines(&logs.join("new.log"), "n", 0..100);
     lines_at_least(3_500);
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     assert_lines_exactly(
         &output_lines(&out),
         &[("a", 2_100), ("b", 1_000), ("c", 300), ("n", 100)],
@@ -761,21 +735,19 @@ fn taildir_restart_resumes_with_no_loss_and_no_duplicates() {
     std::fs::create_dir_all(&logs).unwrap();
     let a = logs.join("app.log");
     append_lines(&a, "x", 0..500);
-    let mut child = start_taildir(&agent, &dir);
+    let mut child = start_in(&agent, &dir);
     wait_until(Duration::from_secs(30), || {
         out.exists() && output_lines(&out).len() >= 500
     });
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     // Written while the agent is down, including a line cut in half by the stop.
     append_lines(&a, "x", 500..1_000);
-    let mut child = start_taildir(&agent, &dir);
+    let mut child = start_in(&agent, &dir);
     wait_until(Duration::from_secs(30), || {
         output_lines(&out).len() >= 1_000
     });
     std::thread::sleep(Duration::from_millis(300));
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     assert_lines_exactly(&output_lines(&out), &[("x", 1_000)]);
 }
 
@@ -796,17 +768,11 @@ fn spooldir_reads_files_oldest_first_and_marks_them_completed() {
         std::fs::rename(&staged, spool.join(name)).unwrap();
         std::thread::sleep(Duration::from_millis(20)); // distinct modification times
     }
-    let mut child = Command::new(&agent)
-        .current_dir(&dir)
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
+    let mut child = start_in(&agent, &dir);
     wait_until(Duration::from_secs(30), || {
         spool.join("second.log.COMPLETED").exists()
     });
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     let lines = output_lines(&out);
     assert_lines_exactly(&lines, &[("f", 1_000), ("s", 1_000)]);
     assert!(lines[0].starts_with("f "), "the oldest file comes first");
@@ -826,34 +792,22 @@ fn spooldir_resumes_inside_a_file_after_a_restart() {
     let staged = dir.join("big.log");
     append_lines(&staged, "b", 0..200_000);
     std::fs::rename(&staged, spool.join("big.log")).unwrap();
-    let mut child = Command::new(&agent)
-        .current_dir(&dir)
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
+    let mut child = start_in(&agent, &dir);
     wait_until(Duration::from_secs(30), || {
         out.exists() && output_lines(&out).len() >= 1_000
     });
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     // Stopped part-way: the rest must come from the saved position.
     assert!(
         !spool.join("big.log.COMPLETED").exists(),
         "the file finished before the stop; the test needs a bigger file"
     );
     assert!(dir.join("spool/.sluice-spool/position.json").exists());
-    let mut child = Command::new(&agent)
-        .current_dir(&dir)
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
+    let mut child = start_in(&agent, &dir);
     wait_until(Duration::from_secs(60), || {
         spool.join("big.log.COMPLETED").exists()
     });
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     assert_lines_exactly(&output_lines(&out), &[("b", 200_000)]);
 }
 
@@ -939,8 +893,7 @@ fn netcat_survives_bad_clients() {
         1
     );
     drop(idle);
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     let lines = output_lines_bytes(&out);
     assert_eq!(lines.len(), 1_004, "lines: {}", lines.len());
     assert!(lines.contains(&b"after the big line".to_vec()));
@@ -1148,8 +1101,7 @@ fn http_source_and_sink_against_curl_and_a_flaky_downstream() {
         downstream.bodies().last().map(String::as_str),
         Some("event 35")
     );
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
 }
 
 #[test]
@@ -1184,8 +1136,7 @@ fn syslog_sources_survive_bad_input() {
     udp.send_to(b"\xff\xfe\xfd", ("127.0.0.1", udp_port))
         .unwrap();
     wait_until(Duration::from_secs(30), || output_lines(&out).len() >= 6);
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     let bodies: Vec<String> = output_lines(&out)
         .iter()
         .map(|l| {
@@ -1273,8 +1224,7 @@ fn http_source_rejects_bad_requests_cleanly() {
     );
     wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 3);
     assert_eq!(downstream.bodies(), ["event 0", "event 1", "event 2"]);
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
 }
 
 /// A self-signed certificate for `localhost` and 127.0.0.1, made by the real `openssl`.
@@ -1374,8 +1324,7 @@ fn tls_for_http_in_and_out_netcat_and_tcp_with_real_clients() {
     wait_until(Duration::from_secs(30), || {
         output_lines(&out_dir).len() >= 100
     });
-    terminate(&child);
-    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    stop_cleanly(&mut child);
     assert_lines_exactly(&output_lines(&out_dir), &[("event", 50), ("direct", 50)]);
 }
 

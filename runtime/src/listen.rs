@@ -7,16 +7,16 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::event::Event;
 use crate::pipeline::{Output, SourceContext};
-use crate::tls::{Acceptor, NetStream};
+use crate::tls::{Acceptor, NetStream, TlsServerConfig};
 
 /// Binds a TCP listener, with the address in the error.
-pub async fn bind_tcp(addr: &str) -> io::Result<TcpListener> {
+async fn bind_tcp(addr: &str) -> io::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
@@ -29,75 +29,84 @@ pub async fn bind_udp(addr: &str) -> io::Result<UdpSocket> {
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on udp {addr}: {e}")))
 }
 
-/// An accepted connection whose TLS handshake, if any, has not run yet.
-pub struct Accepted {
-    stream: TcpStream,
+/// A listening TCP socket, serving TLS when the source has a `tls` block.
+pub struct TcpServer {
+    listener: TcpListener,
     tls: Option<Acceptor>,
 }
 
-impl Accepted {
-    /// Runs the TLS handshake (bounded in time) when the source serves TLS, so it
-    /// happens in the connection's own task and never holds up the accept loop.
-    pub async fn open(self) -> io::Result<NetStream> {
-        match self.tls {
-            Some(acceptor) => acceptor.accept(self.stream).await,
-            None => Ok(NetStream::Plain(self.stream)),
-        }
+impl TcpServer {
+    /// Reads the TLS files and binds now, so a bad certificate or a busy port fails the
+    /// agent at start.
+    pub async fn bind(addr: &str, tls: Option<&TlsServerConfig>) -> io::Result<TcpServer> {
+        let tls = crate::tls::acceptor(tls)?;
+        let listener = bind_tcp(addr).await?;
+        Ok(TcpServer { listener, tls })
     }
-}
 
-/// Accepts connections until shutdown, at most `max_connections` at a time (further
-/// clients wait in the listen backlog), and runs `serve` for each. Returns once every
-/// connection has finished.
-pub async fn serve_connections<F, Fut>(
-    listener: &TcpListener,
-    tls: Option<&Acceptor>,
-    max_connections: usize,
-    ctx: &SourceContext,
-    serve: F,
-) -> io::Result<()>
-where
-    F: Fn(Accepted, SocketAddr) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let limit = Arc::new(Semaphore::new(
-        max_connections.clamp(1, Semaphore::MAX_PERMITS),
-    ));
-    let mut connections = JoinSet::new();
-    let mut shutdown = ctx.shutdown.clone();
-    tracing::info!(source = ctx.name, addr = %listener.local_addr()?, "listening");
-    loop {
-        let permit = tokio::select! {
-            p = limit.clone().acquire_owned() => p.map_err(io::Error::other)?,
-            _ = shutdown.wait() => break,
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(source = ctx.name, error = %e, "accept failed");
-                    continue;
-                }
-            },
-            _ = shutdown.wait() => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let counters = ctx.counters.clone();
-        let accepted = Accepted {
-            stream,
-            tls: tls.cloned(),
-        };
-        let connection = serve(accepted, peer);
-        connections.spawn(async move {
-            counters.open_connections.inc();
-            connection.await;
-            counters.open_connections.dec();
-            drop(permit);
-        });
-        while connections.try_join_next().is_some() {}
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
     }
-    while connections.join_next().await.is_some() {}
-    Ok(())
+
+    /// Accepts connections until shutdown, at most `max_connections` at a time (further
+    /// clients wait in the listen backlog), and runs `serve` for each. The TLS handshake,
+    /// if any, runs in the connection's own task, so a slow client never holds up the
+    /// accept loop; a failed one is logged and the connection dropped. Returns once
+    /// every connection has finished.
+    pub async fn serve<F, Fut>(
+        &self,
+        max_connections: usize,
+        ctx: &SourceContext,
+        serve: F,
+    ) -> io::Result<()>
+    where
+        F: Fn(NetStream, SocketAddr) -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let limit = Arc::new(Semaphore::new(
+            max_connections.clamp(1, Semaphore::MAX_PERMITS),
+        ));
+        let mut connections = JoinSet::new();
+        let mut shutdown = ctx.shutdown.clone();
+        tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening");
+        loop {
+            let permit = tokio::select! {
+                p = limit.clone().acquire_owned() => p.map_err(io::Error::other)?,
+                _ = shutdown.wait() => break,
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(source = ctx.name, error = %e, "accept failed");
+                        continue;
+                    }
+                },
+                _ = shutdown.wait() => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let (counters, name) = (ctx.counters.clone(), ctx.name);
+            let (tls, serve) = (self.tls.clone(), serve.clone());
+            connections.spawn(async move {
+                counters.open_connections.inc();
+                let opened = match tls {
+                    Some(acceptor) => acceptor.accept(stream).await,
+                    None => Ok(NetStream::Plain(stream)),
+                };
+                match opened {
+                    Ok(stream) => serve(stream, peer).await,
+                    Err(e) => {
+                        tracing::debug!(source = name, %peer, error = %e, "TLS handshake failed")
+                    }
+                }
+                counters.open_connections.dec();
+                drop(permit);
+            });
+            while connections.try_join_next().is_some() {}
+        }
+        while connections.join_next().await.is_some() {}
+        Ok(())
+    }
 }
 
 /// Receives datagrams until shutdown, one event each; what is already queued when one

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use sluice_compiler::build::{build_crate, BuildOptions};
@@ -123,8 +123,8 @@ pub fn output_lines(dir: &Path) -> Vec<String> {
     lines
 }
 
-/// Lines of the output files as bytes (bodies need not be UTF-8).
-pub fn output_lines_bytes(dir: &Path) -> Vec<Vec<u8>> {
+/// The output files' bytes, concatenated in name order.
+pub fn output_bytes(dir: &Path) -> Vec<u8> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -133,7 +133,12 @@ pub fn output_lines_bytes(dir: &Path) -> Vec<Vec<u8>> {
     files
         .iter()
         .flat_map(|f| std::fs::read(f).unwrap())
-        .collect::<Vec<u8>>()
+        .collect()
+}
+
+/// Lines of the output files as bytes (bodies need not be UTF-8).
+pub fn output_lines_bytes(dir: &Path) -> Vec<Vec<u8>> {
+    output_bytes(dir)
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .map(<[u8]>::to_vec)
@@ -208,4 +213,21 @@ impl Collector {
     pub fn numbers(&self) -> Vec<u64> {
         self.received.lock().unwrap().clone()
     }
+}
+
+/// Starts `agent` in `dir` (flows with relative paths run in a scratch directory),
+/// its log discarded.
+pub fn start_in(agent: &Path, dir: &Path) -> Running {
+    Command::new(agent)
+        .current_dir(dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap()
+}
+
+/// Sends SIGTERM and expects a clean exit within 30 seconds.
+pub fn stop_cleanly(child: &mut Running) {
+    terminate(child);
+    assert!(wait(child, Duration::from_secs(30)).success());
 }

@@ -515,11 +515,7 @@ mod imp {
             }
             writer.offset += bytes.len() as u64;
             writer.dirty = matches!(self.fsync, FsyncPolicy::Interval(_));
-            let mut end = Pos {
-                segment: writer.segment,
-                offset: writer.offset,
-            };
-            let mut new_segment = None;
+            let mut rotated = false;
             if writer.offset >= self.segment_size {
                 // The old segment must be whole on disk before the next one starts. If
                 // that fails (say, a full disk), the put still stands: it is written, and
@@ -527,15 +523,11 @@ mod imp {
                 let next = writer
                     .file
                     .sync_data()
-                    .and_then(|()| new_segment_after(&self.dir, &writer));
+                    .and_then(|()| new_segment(&self.dir, writer.segment + 1));
                 match next {
                     Ok(next) => {
-                        new_segment = Some((next.segment, next.offset));
                         *writer = next;
-                        end = Pos {
-                            segment: writer.segment,
-                            offset: writer.offset,
-                        };
+                        rotated = true;
                     }
                     Err(e) => tracing::warn!(
                         dir = %self.dir.display(),
@@ -544,15 +536,19 @@ mod imp {
                     ),
                 }
             }
+            let end = Pos {
+                segment: writer.segment,
+                offset: writer.offset,
+            };
             let mut state = self.state();
             let previous = state.committed_end;
             if let Some(size) = state.segments.get_mut(&previous.segment) {
                 *size += bytes.len() as u64;
             }
             state.disk_bytes += bytes.len() as u64;
-            if let Some((id, size)) = new_segment {
-                state.segments.insert(id, size);
-                state.disk_bytes += size;
+            if rotated {
+                state.segments.insert(end.segment, end.offset);
+                state.disk_bytes += end.offset;
             }
             state.committed_end = end;
             state.queued += count;
@@ -638,10 +634,6 @@ mod imp {
             self.inner.state().reserved -= self.count;
             self.inner.space.notify_waiters();
         }
-    }
-
-    fn new_segment_after(dir: &Path, writer: &Writer) -> io::Result<Writer> {
-        new_segment(dir, writer.segment + 1)
     }
 
     impl Reader {

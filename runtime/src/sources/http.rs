@@ -50,11 +50,10 @@ mod imp {
     use hyper::body::Incoming;
     use hyper::{Request, Response, StatusCode};
     use hyper_util::rt::TokioIo;
-    use tokio::net::TcpListener;
 
     use super::{HttpSourceConfig, HttpSourceFormat};
     use crate::event::{Batch, Event};
-    use crate::listen::serve_connections;
+    use crate::listen::TcpServer;
     use crate::pipeline::{Output, Source, SourceContext};
 
     /// How long a request waits for room in a full channel before it gets 503.
@@ -62,18 +61,12 @@ mod imp {
 
     pub struct HttpSource {
         config: HttpSourceConfig,
-        listener: TcpListener,
-        tls: Option<crate::tls::Acceptor>,
+        server: TcpServer,
     }
 
     pub async fn build(config: HttpSourceConfig) -> io::Result<HttpSource> {
-        let tls = crate::tls::acceptor(config.tls.as_ref())?;
-        let listener = crate::listen::bind_tcp(&config.bind.0).await?;
-        Ok(HttpSource {
-            config,
-            listener,
-            tls,
-        })
+        let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
+        Ok(HttpSource { config, server })
     }
 
     fn reply(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
@@ -231,17 +224,11 @@ mod imp {
                     .as_ref()
                     .map(|t| format!("Bearer {t}")),
             });
-            serve_connections(&self.listener, self.tls.as_ref(), usize::MAX, &ctx, |accepted, peer| {
+            let shutdown = ctx.shutdown.clone();
+            self.server.serve(usize::MAX, &ctx, move |stream, _peer| {
                 let handler = handler.clone();
-                let mut stop = ctx.shutdown.clone();
+                let mut stop = shutdown.clone();
                 async move {
-                        let stream = match accepted.open().await {
-                            Ok(stream) => stream,
-                            Err(e) => {
-                                tracing::debug!(source = ctx.name, %peer, error = %e, "handshake failed");
-                                return;
-                            }
-                        };
                     let service = hyper::service::service_fn(move |request| {
                         let handler = handler.clone();
                         async move { Ok::<_, Infallible>(handler.handle(request).await) }

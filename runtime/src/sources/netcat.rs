@@ -38,34 +38,26 @@ mod imp {
     use std::io;
     use std::sync::Arc;
 
-    use tokio::net::TcpListener;
-
     use super::NetcatConfig;
     use crate::event::Event;
     use crate::lines::{forward_frames, LineReader};
-    use crate::listen::serve_connections;
+    use crate::listen::TcpServer;
     use crate::pipeline::{Output, Source, SourceContext};
 
     pub struct Netcat {
         config: NetcatConfig,
-        listener: TcpListener,
-        tls: Option<crate::tls::Acceptor>,
+        server: TcpServer,
     }
 
     /// Binds the listening socket now, so a busy port fails the agent at start.
     pub async fn build(config: NetcatConfig) -> io::Result<Netcat> {
-        let tls = crate::tls::acceptor(config.tls.as_ref())?;
-        let listener = crate::listen::bind_tcp(&config.bind.0).await?;
-        Ok(Netcat {
-            config,
-            listener,
-            tls,
-        })
+        let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
+        Ok(Netcat { config, server })
     }
 
     impl Netcat {
         pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
-            self.listener.local_addr()
+            self.server.local_addr()
         }
     }
 
@@ -77,16 +69,10 @@ mod imp {
             let idle = Some(self.config.idle_timeout).filter(|t| !t.is_zero());
             let max_connections =
                 usize::try_from(self.config.max_connections).unwrap_or(usize::MAX);
-            serve_connections(&self.listener, self.tls.as_ref(), max_connections, &ctx, |accepted, peer| {
-                let (out, ctx) = (out.clone(), ctx.clone());
+            let conn_ctx = ctx.clone();
+            self.server.serve(max_connections, &ctx, move |stream, peer| {
+                let (out, ctx) = (out.clone(), conn_ctx.clone());
                 async move {
-                        let stream = match accepted.open().await {
-                            Ok(stream) => stream,
-                            Err(e) => {
-                                tracing::debug!(source = ctx.name, %peer, error = %e, "handshake failed");
-                                return;
-                            }
-                        };
                     let mut reader = LineReader::new(stream, max_line);
                     if let Err(e) = forward_frames(&mut reader, &out, &ctx, batch_size, idle, Event::new).await {
                         tracing::debug!(source = ctx.name, %peer, error = %e, "connection ended with an error");

@@ -53,12 +53,11 @@ mod imp {
 
     use bytes::{Buf, Bytes, BytesMut};
     use tokio::io::{AsyncRead, AsyncReadExt};
-    use tokio::net::TcpListener;
 
     use super::{SyslogFormat, SyslogTcpConfig};
     use crate::event::Event;
     use crate::lines::{forward_frames, FrameReader, Line};
-    use crate::listen::serve_connections;
+    use crate::listen::TcpServer;
     use crate::pipeline::{Output, Source, SourceContext};
 
     /// RFC 6587 framing: each message is either `LEN SP MSG` (octet counting) or ends
@@ -178,18 +177,12 @@ mod imp {
 
     pub struct SyslogTcp {
         config: SyslogTcpConfig,
-        listener: TcpListener,
-        tls: Option<crate::tls::Acceptor>,
+        server: TcpServer,
     }
 
     pub async fn build(config: SyslogTcpConfig) -> io::Result<SyslogTcp> {
-        let tls = crate::tls::acceptor(config.tls.as_ref())?;
-        let listener = crate::listen::bind_tcp(&config.bind.0).await?;
-        Ok(SyslogTcp {
-            config,
-            listener,
-            tls,
-        })
+        let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
+        Ok(SyslogTcp { config, server })
     }
 
     /// A syslog message as an event; unparseable ones are kept whole and counted.
@@ -208,16 +201,10 @@ mod imp {
             let idle = Some(self.config.idle_timeout).filter(|t| !t.is_zero());
             let max_connections =
                 usize::try_from(self.config.max_connections).unwrap_or(usize::MAX);
-            serve_connections(&self.listener, self.tls.as_ref(), max_connections, &ctx, |accepted, peer| {
-                let (out, ctx) = (out.clone(), ctx.clone());
+            let conn_ctx = ctx.clone();
+            self.server.serve(max_connections, &ctx, move |stream, peer| {
+                let (out, ctx) = (out.clone(), conn_ctx.clone());
                 async move {
-                        let stream = match accepted.open().await {
-                            Ok(stream) => stream,
-                            Err(e) => {
-                                tracing::debug!(source = ctx.name, %peer, error = %e, "handshake failed");
-                                return;
-                            }
-                        };
                     let mut framer = OctetFramer::new(stream, max);
                     let convert = |m| to_event(m, format, &ctx);
                     if let Err(e) = forward_frames(&mut framer, &out, &ctx, batch_size, idle, convert).await {
