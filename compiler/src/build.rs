@@ -130,7 +130,7 @@ pub fn runtime_sources(cache: &Path) -> Result<PathBuf, BuildError> {
     Ok(root.join("runtime"))
 }
 
-/// The workspace manifest, reduced to the two crates that are extracted.
+/// The workspace manifest, reduced to the crates that are extracted (core, runtime, macros).
 fn standalone_workspace(manifest: &str) -> String {
     manifest
         .lines()
@@ -141,7 +141,7 @@ fn standalone_workspace(manifest: &str) -> String {
         })
         .map(|l| {
             if l.starts_with("members") {
-                "members = [\"runtime\", \"macros\"]"
+                "members = [\"core\", \"runtime\", \"macros\"]"
             } else {
                 l
             }

@@ -127,7 +127,7 @@ impl Builder<'_, '_, '_> {
             .iter()
             .flat_map(|r| self.symbols.names_of(*r))
             .collect();
-        let expected_words: Vec<&str> = expected.iter().map(|r| r.name()).collect();
+        let expected_words: Vec<&str> = expected.iter().map(|r| r.keyword()).collect();
         let help = did_you_mean(&name.name, candidates.iter().copied())
             .or_else(|| did_you_mean(&name.name, self.symbols.names()))
             .unwrap_or_else(|| {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sluice_dsl::{AgentDecl, ComponentDecl, File, Item, Role as DslRole};
+use sluice_dsl::{AgentDecl, ComponentDecl, File, Item};
 use sluice_runtime::catalogue::{self, ComponentSpec, Role};
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -18,7 +18,7 @@ pub struct Component<'a> {
 
 impl Component<'_> {
     pub fn role(&self) -> Role {
-        role_of(self.decl.role)
+        self.decl.role
     }
 
     pub fn name(&self) -> &str {
@@ -51,16 +51,6 @@ impl<'a> Symbols<'a> {
             .iter()
             .filter(move |c| c.role() == role)
             .map(|c| c.name())
-    }
-}
-
-pub fn role_of(role: DslRole) -> Role {
-    match role {
-        DslRole::Source => Role::Source,
-        DslRole::Channel => Role::Channel,
-        DslRole::Sink => Role::Sink,
-        DslRole::Transform => Role::Transform,
-        DslRole::Group => Role::Group,
     }
 }
 
@@ -118,7 +108,7 @@ pub fn resolve<'a>(file: &'a File, diags: &mut Vec<Diagnostic>) -> Symbols<'a> {
 }
 
 fn find_kind(decl: &ComponentDecl, diags: &mut Vec<Diagnostic>) -> Option<&'static ComponentSpec> {
-    let role = role_of(decl.role);
+    let role = decl.role;
     let kind = decl.kind.name.as_str();
     if let Some(spec) = catalogue::find(role, kind) {
         return Some(spec);

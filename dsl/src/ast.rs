@@ -1,7 +1,6 @@
 //! The typed syntax tree of a `.flow` file. Every node carries the byte [`Span`] it was
 //! parsed from, so later stages can point diagnostics at the exact text.
 
-use std::fmt;
 use std::time::Duration;
 
 /// A half-open byte range `start..end` into the source text.
@@ -77,42 +76,8 @@ pub struct AgentDecl {
     pub span: Span,
 }
 
-/// The role a component plays in the graph.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    Source,
-    Channel,
-    Sink,
-    Transform,
-    Group,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Source,
-        Role::Channel,
-        Role::Sink,
-        Role::Transform,
-        Role::Group,
-    ];
-
-    /// The keyword that declares this role.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Role::Source => "source",
-            Role::Channel => "channel",
-            Role::Sink => "sink",
-            Role::Transform => "transform",
-            Role::Group => "group",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.keyword())
-    }
-}
+/// The role a component plays in the graph (shared with the catalogue and the runtime).
+pub use sluice_core::Role;
 
 /// `source NAME = KIND { PARAMS }` and its siblings for the other roles.
 #[derive(Clone, Debug, PartialEq)]

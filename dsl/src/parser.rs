@@ -406,13 +406,8 @@ impl Builder<'_> {
                 let mut inner = pair.into_inner();
                 let amount = parse_digits(inner.next().expect("digits").as_str());
                 let unit = inner.next().expect("unit").as_str();
-                let millis_per_unit: u64 = match unit {
-                    "ms" => 1,
-                    "s" => 1_000,
-                    "m" => 60_000,
-                    "h" => 3_600_000,
-                    _ => 86_400_000,
-                };
+                // The grammar only admits units of the table.
+                let millis_per_unit = sluice_core::units::millis_per(unit).unwrap_or(0);
                 match amount.and_then(|n| (n as u64).checked_mul(millis_per_unit)) {
                     Some(ms) => Literal::Duration(Duration::from_millis(ms)),
                     None => {
@@ -425,17 +420,7 @@ impl Builder<'_> {
                 let mut inner = pair.into_inner();
                 let amount = parse_digits(inner.next().expect("digits").as_str());
                 let unit = inner.next().expect("unit").as_str();
-                let bytes_per_unit: u64 = match unit {
-                    "B" => 1,
-                    "KB" => 1_000,
-                    "MB" => 1_000_000,
-                    "GB" => 1_000_000_000,
-                    "TB" => 1_000_000_000_000,
-                    "KiB" => 1 << 10,
-                    "MiB" => 1 << 20,
-                    "GiB" => 1 << 30,
-                    _ => 1 << 40,
-                };
+                let bytes_per_unit = sluice_core::units::bytes_per(unit).unwrap_or(0);
                 match amount.and_then(|n| (n as u64).checked_mul(bytes_per_unit)) {
                     Some(bytes) => Literal::Size(bytes),
                     None => {

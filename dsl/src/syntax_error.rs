@@ -88,7 +88,11 @@ pub(crate) fn describe_pest_error(
         }
     }
     if expected.remove("a unit") {
-        expected.insert("a unit (ms, s, m, h, d, or B, KB, MB, GB, KiB, MiB, GiB)".to_owned());
+        expected.insert(format!(
+            "a unit ({}, or {})",
+            sluice_core::units::duration_unit_list(),
+            sluice_core::units::size_unit_list()
+        ));
     }
 
     let expected: Vec<String> = expected.into_iter().collect();
@@ -172,8 +176,11 @@ fn describe_token(token: &str) -> Option<String> {
         t if t.len() == 4 && t.is_char_boundary(1) && t[1..].starts_with("..") => return None,
         " " | "\t" | "#" | "//" | "_" | "\"" | "r" | "e" | "E" | "+" | "." => return None,
         "\n" | "\r\n" | "\r" => "end of line".into(),
-        "ms" | "s" | "m" | "h" | "d" | "B" | "KB" | "MB" | "GB" | "TB" | "KiB" | "MiB" | "GiB"
-        | "TiB" => "a unit".into(),
+        t if sluice_core::units::millis_per(t).is_some()
+            || sluice_core::units::bytes_per(t).is_some() =>
+        {
+            "a unit".into()
+        }
         "true" | "false" | "null" | "body" | "env" => return None,
         t if t.chars().all(|c| c.is_ascii_alphabetic()) => format!("`{t}`"),
         "||" | "&&" | "==" | "!=" | "=~" | "!~" | "<=" | ">=" | "<" | ">" | "-" | "*" | "/"

@@ -3,38 +3,9 @@
 //! config struct, so the struct is the one declaration that the checker, the code
 //! generator, `sluice explain` and the docs all read.
 
-use std::fmt;
 use std::sync::OnceLock;
 
-/// The role a component plays; `Agent` is the optional `agent { ... }` block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    Source,
-    Channel,
-    Sink,
-    Transform,
-    Group,
-    Agent,
-}
-
-impl Role {
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Source => "source",
-            Role::Channel => "channel",
-            Role::Sink => "sink",
-            Role::Transform => "transform",
-            Role::Group => "group",
-            Role::Agent => "agent",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use sluice_core::Role;
 
 /// One kind of component, as declared by its config struct.
 #[derive(Clone, Debug)]

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::event::Event;
+pub use sluice_core::functions::Function;
 
 /// A value during evaluation. Borrowed text avoids copying headers and bodies.
 #[derive(Clone, Debug, PartialEq)]
@@ -307,9 +308,48 @@ pub fn set_header(event: &mut Event, name: &'static str, value: Value) {
     }
 }
 
+/// Calls `function` on evaluated arguments (a missing argument is `null`).
+///
+/// Generated code calls the functions of this module directly, by the name the table in
+/// `sluice_core::functions` gives them; this exhaustive match is where rustc checks that
+/// every function of that table is implemented here under its name.
+pub fn call(function: Function, args: &[Value<'_>]) -> Value<'static> {
+    let arg = |i: usize| args.get(i).cloned().map_or(Value::Null, owned);
+    match function {
+        Function::Len => len(&arg(0)),
+        Function::Lower => lower(&arg(0)),
+        Function::Upper => upper(&arg(0)),
+        Function::Trim => trim(&arg(0)),
+        Function::Contains => contains(&arg(0), &arg(1)),
+        Function::StartsWith => starts_with(&arg(0), &arg(1)),
+        Function::EndsWith => ends_with(&arg(0), &arg(1)),
+        Function::Replace => replace(&arg(0), &arg(1), &arg(2)),
+        Function::Int => int(&arg(0)),
+        Function::Float => float(&arg(0)),
+        Function::Str => str(&arg(0)),
+        Function::Exists => exists(&arg(0)),
+        Function::Coalesce => owned(coalesce(args.iter().cloned())),
+        Function::Now => now(),
+        Function::Hostname => hostname(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_function_of_the_table_is_callable() {
+        let text = str_lit("Hello");
+        for f in Function::ALL {
+            let args = vec![text.clone(); f.signature().params.len()];
+            let result = call(f, &args);
+            if f.signature().returns == sluice_core::functions::ExprType::Bool {
+                assert!(matches!(result, Value::Bool(_)), "{}", f.name());
+            }
+        }
+        assert_eq!(call(Function::Len, &[text]), Value::Int(5));
+    }
 
     fn ev(headers: &[(&str, &str)]) -> Event {
         let mut e = Event::new("hello");

@@ -146,68 +146,30 @@ impl<T: ParamValue> ParamValue for BTreeMap<String, T> {
 
 /// Parses a duration as written in a flow: `250ms`, `30s`, `5m`, `1h`, `7d`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let digits_end = text
-        .find(|c: char| !c.is_ascii_digit() && c != '_')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits_end);
-    let amount = parse_count(number)?;
-    let millis: u64 = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => {
-            return Err(format!(
-                "`{text}` is not a duration (e.g. 250ms, 30s, 5m, 1h, 7d)"
-            ))
-        }
-    };
-    amount
-        .checked_mul(millis)
-        .map(Duration::from_millis)
-        .ok_or_else(|| format!("duration `{text}` is too large"))
+    use sluice_core::units::{self, UnitError};
+    units::parse_duration(text).map_err(|e| match e {
+        UnitError::TooLarge => format!("duration `{}` is too large", text.trim()),
+        UnitError::NoNumber | UnitError::UnknownUnit => format!(
+            "`{}` is not a duration (a number and one of {}, e.g. 250ms, 30s, 5m)",
+            text.trim(),
+            units::duration_unit_list()
+        ),
+    })
 }
 
 /// Parses a byte size as written in a flow: `512B`, `64KiB`, `10MB`...
 pub fn parse_byte_size(text: &str) -> Result<ByteSize, String> {
-    let text = text.trim();
-    let digits_end = text
-        .find(|c: char| !c.is_ascii_digit() && c != '_')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits_end);
-    let amount = parse_count(number)?;
-    let bytes: u64 = match unit {
-        "B" => 1,
-        "KB" => 1_000,
-        "MB" => 1_000_000,
-        "GB" => 1_000_000_000,
-        "TB" => 1_000_000_000_000,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        "TiB" => 1 << 40,
-        _ => {
-            return Err(format!(
-                "`{text}` is not a byte size (e.g. 512B, 64KiB, 16MiB, 10MB)"
-            ))
-        }
-    };
-    amount
-        .checked_mul(bytes)
+    use sluice_core::units::{self, UnitError};
+    units::parse_byte_size(text)
         .map(ByteSize)
-        .ok_or_else(|| format!("byte size `{text}` is too large"))
-}
-
-fn parse_count(number: &str) -> Result<u64, String> {
-    if number.is_empty() {
-        return Err("expected a number".into());
-    }
-    number
-        .replace('_', "")
-        .parse()
-        .map_err(|_| format!("`{number}` is too large"))
+        .map_err(|e| match e {
+            UnitError::TooLarge => format!("byte size `{}` is too large", text.trim()),
+            UnitError::NoNumber | UnitError::UnknownUnit => format!(
+                "`{}` is not a byte size (a number and one of {}, e.g. 512B, 64KiB, 10MB)",
+                text.trim(),
+                units::size_unit_list()
+            ),
+        })
 }
 
 #[cfg(test)]

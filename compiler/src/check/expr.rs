@@ -8,172 +8,12 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 
 /// The static type of an expression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ty {
-    Bool,
-    Int,
-    Float,
-    Str,
-    /// A header value: text that converts to a number where a number is needed.
-    Header,
-    Null,
-    /// Unknown (after an error, or `coalesce` of mixed types).
-    Any,
-}
-
-impl Ty {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Ty::Bool => "a boolean",
-            Ty::Int => "an integer",
-            Ty::Float => "a float",
-            Ty::Str => "a string",
-            Ty::Header => "a header value (text)",
-            Ty::Null => "null",
-            Ty::Any => "a value",
-        }
-    }
-
-    fn is_textual(self) -> bool {
-        matches!(self, Ty::Str | Ty::Header | Ty::Null | Ty::Any)
-    }
-
-    fn is_numeric(self) -> bool {
-        matches!(self, Ty::Int | Ty::Float | Ty::Header | Ty::Null | Ty::Any)
-    }
-
-    fn is_boolean(self) -> bool {
-        matches!(self, Ty::Bool | Ty::Null | Ty::Any)
-    }
-}
-
-/// What a function takes and gives.
-struct Signature {
-    name: &'static str,
-    params: &'static [Arg],
-    variadic: bool,
-    returns: Ty,
-    example: &'static str,
-}
-
-#[derive(Clone, Copy)]
-enum Arg {
-    Text,
-    Anything,
-    HeaderRef,
-}
-
-const FUNCTIONS: &[Signature] = &[
-    Signature {
-        name: "len",
-        params: &[Arg::Text],
-        variadic: false,
-        returns: Ty::Int,
-        example: "len(body)",
-    },
-    Signature {
-        name: "lower",
-        params: &[Arg::Text],
-        variadic: false,
-        returns: Ty::Str,
-        example: "lower(.level)",
-    },
-    Signature {
-        name: "upper",
-        params: &[Arg::Text],
-        variadic: false,
-        returns: Ty::Str,
-        example: "upper(.level)",
-    },
-    Signature {
-        name: "trim",
-        params: &[Arg::Text],
-        variadic: false,
-        returns: Ty::Str,
-        example: "trim(body)",
-    },
-    Signature {
-        name: "contains",
-        params: &[Arg::Text, Arg::Text],
-        variadic: false,
-        returns: Ty::Bool,
-        example: "contains(body, \"timeout\")",
-    },
-    Signature {
-        name: "starts_with",
-        params: &[Arg::Text, Arg::Text],
-        variadic: false,
-        returns: Ty::Bool,
-        example: "starts_with(.path, \"/api\")",
-    },
-    Signature {
-        name: "ends_with",
-        params: &[Arg::Text, Arg::Text],
-        variadic: false,
-        returns: Ty::Bool,
-        example: "ends_with(.file, \".gz\")",
-    },
-    Signature {
-        name: "replace",
-        params: &[Arg::Text, Arg::Text, Arg::Text],
-        variadic: false,
-        returns: Ty::Str,
-        example: "replace(body, \"\\t\", \" \")",
-    },
-    Signature {
-        name: "int",
-        params: &[Arg::Anything],
-        variadic: false,
-        returns: Ty::Int,
-        example: "int(.status)",
-    },
-    Signature {
-        name: "float",
-        params: &[Arg::Anything],
-        variadic: false,
-        returns: Ty::Float,
-        example: "float(.latency)",
-    },
-    Signature {
-        name: "str",
-        params: &[Arg::Anything],
-        variadic: false,
-        returns: Ty::Str,
-        example: "str(len(body))",
-    },
-    Signature {
-        name: "exists",
-        params: &[Arg::HeaderRef],
-        variadic: false,
-        returns: Ty::Bool,
-        example: "exists(.trace_id)",
-    },
-    Signature {
-        name: "coalesce",
-        params: &[Arg::Anything],
-        variadic: true,
-        returns: Ty::Any,
-        example: "coalesce(.user, \"anonymous\")",
-    },
-    Signature {
-        name: "now",
-        params: &[],
-        variadic: false,
-        returns: Ty::Int,
-        example: "now()",
-    },
-    Signature {
-        name: "hostname",
-        params: &[],
-        variadic: false,
-        returns: Ty::Str,
-        example: "hostname()",
-    },
-];
+pub use sluice_core::functions::ExprType as Ty;
+use sluice_core::functions::{Arg, Function};
 
 /// The names of every expression function.
 pub fn function_names() -> impl Iterator<Item = &'static str> {
-    FUNCTIONS.iter().map(|f| f.name)
+    Function::ALL.into_iter().map(Function::name)
 }
 
 /// Checks an expression and returns its type; problems go to `diags`.
@@ -334,7 +174,7 @@ fn check_call(
     diags: &mut Vec<Diagnostic>,
 ) -> Ty {
     let arg_types: Vec<Ty> = args.iter().map(|a| check(a, diags)).collect();
-    let Some(sig) = FUNCTIONS.iter().find(|f| f.name == func.name) else {
+    let Some(function) = Function::from_name(&func.name) else {
         let help = did_you_mean(&func.name, function_names()).unwrap_or_else(|| {
             format!(
                 "functions are: {}",
@@ -352,6 +192,7 @@ fn check_call(
         );
         return Ty::Any;
     };
+    let sig = function.signature();
     let arity_ok = if sig.variadic {
         args.len() >= sig.params.len()
     } else {
@@ -393,7 +234,7 @@ fn check_call(
             _ => {}
         }
     }
-    if sig.name == "coalesce" {
+    if function == Function::Coalesce {
         let first = arg_types
             .iter()
             .copied()

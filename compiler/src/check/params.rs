@@ -618,16 +618,14 @@ fn validate_string(
             )
             .map(|d| d.help("globs use `*`, `?`, `[abc]`, `{a,b}` and `**`"))
         }),
-        ParamType::Template => template_problem(s).and_then(|problem| {
+        ParamType::Template => sluice_core::template::parse(s).err().and_then(|problem| {
             invalid(
                 format!("invalid path template in `{}`", field.name),
-                problem,
+                problem.to_string(),
             )
-            .map(|d| {
-                d.help("templates use %Y %m %d %H %M %S, %% for a percent sign, and %{header}")
-            })
+            .map(|d| d.help(sluice_core::template::SYNTAX_HELP))
         }),
-        ParamType::Url => url_problem(s).and_then(|problem| {
+        ParamType::Url => sluice_core::url::parse_http(s).err().and_then(|problem| {
             invalid(format!("invalid URL in `{}`", field.name), problem)
                 .map(|d| d.help("for example \"http://127.0.0.1:8080/ingest\""))
         }),
@@ -640,52 +638,6 @@ fn validate_string(
         }),
         _ => None,
     }
-}
-
-fn template_problem(s: &str) -> Option<String> {
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            continue;
-        }
-        match chars.next() {
-            Some('Y' | 'm' | 'd' | 'H' | 'M' | 'S' | '%') => {}
-            Some('{') => {
-                let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
-                if name.is_empty() {
-                    return Some("`%{}` needs a header name".into());
-                }
-                if !s.contains(&format!("%{{{name}}}")) {
-                    return Some(format!("`%{{{name}` is not closed with `}}`"));
-                }
-            }
-            Some(other) => return Some(format!("unknown escape `%{other}`")),
-            None => return Some("a lone `%` ends the template (write `%%`)".into()),
-        }
-    }
-    None
-}
-
-fn url_problem(s: &str) -> Option<String> {
-    let Some(rest) = s
-        .strip_prefix("http://")
-        .or_else(|| s.strip_prefix("https://"))
-    else {
-        return Some("a URL starts with http:// or https://".into());
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() {
-        return Some("the URL has no host".into());
-    }
-    if let Some((_, port)) = authority
-        .rsplit_once(':')
-        .filter(|_| !authority.ends_with(']'))
-    {
-        if port.parse::<u16>().is_err() {
-            return Some(format!("`{port}` is not a port number"));
-        }
-    }
-    None
 }
 
 /// Why `s` is not a `host:port` address, if it is not.

@@ -62,64 +62,18 @@ mod imp {
     use crate::pipeline::Sink;
     use crate::sinks::format::write_line;
     use crate::time::{now_millis, Utc};
+    use sluice_core::template::Part;
 
     /// A parsed path template.
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct Template(Vec<Part>);
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
-    enum Part {
-        Text(String),
-        Year,
-        Month,
-        Day,
-        Hour,
-        Minute,
-        Second,
-        Header(String),
-    }
-
     impl Template {
+        /// Parses with the grammar `sluice check` validated the template with.
         pub fn parse(s: &str) -> io::Result<Template> {
-            let mut parts = Vec::new();
-            let mut text = String::new();
-            let mut chars = s.chars();
-            while let Some(c) = chars.next() {
-                if c != '%' {
-                    text.push(c);
-                    continue;
-                }
-                let part = match chars.next() {
-                    Some('%') => {
-                        text.push('%');
-                        continue;
-                    }
-                    Some('Y') => Part::Year,
-                    Some('m') => Part::Month,
-                    Some('d') => Part::Day,
-                    Some('H') => Part::Hour,
-                    Some('M') => Part::Minute,
-                    Some('S') => Part::Second,
-                    Some('{') => Part::Header(chars.by_ref().take_while(|&c| c != '}').collect()),
-                    other => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidInput,
-                            format!(
-                                "bad template escape %{}",
-                                other.map(String::from).unwrap_or_default()
-                            ),
-                        ))
-                    }
-                };
-                if !text.is_empty() {
-                    parts.push(Part::Text(std::mem::take(&mut text)));
-                }
-                parts.push(part);
-            }
-            if !text.is_empty() {
-                parts.push(Part::Text(text));
-            }
-            Ok(Template(parts))
+            sluice_core::template::parse(s)
+                .map(Template)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
         }
 
         /// Whether the template is the same for every event.

@@ -121,7 +121,8 @@ mod imp {
 
     #[cfg(not(feature = "tls"))]
     fn https(config: &HttpSinkConfig, plain: HttpConnector) -> io::Result<Connector> {
-        if config.url.0.starts_with("https://") || config.tls.is_some() {
+        let tls_url = sluice_core::url::parse_http(&config.url.0).is_ok_and(|u| u.tls);
+        if tls_url || config.tls.is_some() {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "this agent was built without TLS support, which https URLs need",
@@ -132,6 +133,8 @@ mod imp {
 
     pub async fn build(config: HttpSinkConfig) -> io::Result<HttpSink> {
         let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        sluice_core::url::parse_http(&config.url.0)
+            .map_err(|e| invalid(format!("url {}: {e}", config.url.0)))?;
         let uri: Uri = config
             .url
             .0
