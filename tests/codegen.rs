@@ -1,4 +1,5 @@
-//! The generated `main.rs` of every flow in `flows/` is snapshot: it is the product's
+//! The generated `main.rs` of every flow in `flows/` is snapshot, after the flow it was
+//! generated from: it is the product's
 //! assembly language and should read like code a person would write. Flows that use
 //! kinds the runtime cannot build yet snapshot the `unsupported` diagnostics instead.
 
@@ -19,7 +20,7 @@ fn generated_main_rs_of_every_example() {
     let mut generated = 0;
     for name in names {
         let text = std::fs::read_to_string(dir.join(&name)).unwrap();
-        let source = SourceFile::new(name.clone(), text);
+        let source = SourceFile::new(name.clone(), text.clone());
         let checked = check(&source);
         assert!(!checked.has_errors(), "{name} has errors");
         let snapshot = match codegen::generate(&source, &checked) {
@@ -37,7 +38,11 @@ fn generated_main_rs_of_every_example() {
             }
         };
         let stem = name.trim_end_matches(".flow").to_owned();
-        insta::assert_snapshot!(format!("generated_{stem}"), snapshot);
+        // The input beside the output, so a reviewer reads both in one place.
+        let snapshot = format!("==> flows/{name} <==\n{text}\n==> main.rs <==\n{snapshot}");
+        insta::with_settings!({ input_file => dir.join(&name) }, {
+            insta::assert_snapshot!(format!("generated_{stem}"), snapshot);
+        });
     }
     assert!(
         generated >= 3,

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use sluice_dsl::{ArmTarget, File, FlowStmt, Ident, Item, Patterns, Route, Span, Step};
-use sluice_runtime::catalogue::{ParamType, Role};
+use sluice_runtime::catalogue::{Purpose, Role};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::Symbols;
@@ -459,7 +459,7 @@ impl Builder<'_, '_, '_> {
             for param in group.decl.params() {
                 let is_member_list = spec
                     .param(&param.name.name)
-                    .is_some_and(|p| matches!(&p.ty, ParamType::List(inner) if **inner == ParamType::Ref(Role::Sink)));
+                    .is_some_and(|p| p.purpose == Some(Purpose::Members));
                 let sluice_dsl::ValueKind::List(items) = &param.value.kind else {
                     continue;
                 };

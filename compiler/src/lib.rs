@@ -1,8 +1,9 @@
 //! The Sluice compiler: checks `.flow` files against the component catalogue and the
 //! topology rules, and renders the problems it finds.
 //!
-//! Stages, each in its own module: [`sluice_dsl::parse`] → [`resolve`] → [`check`]
-//! (params, topology, conflicts, lints) → [`render`]. The [`graph`] module holds the
+//! Stages, each in its own module, data flowing one way: [`sluice_dsl::parse`] →
+//! [`resolve`] → [`check`] (params, topology, conflicts, lints; problems are rendered by
+//! [`render`]) → [`ir`] (the checked flow, resolved and typed) → [`codegen`] → [`build`]. The [`graph`] module holds the
 //! petgraph topology that checks and `sluice graph` share.
 
 pub mod build;
@@ -12,6 +13,7 @@ pub mod diagnostic;
 pub mod explain;
 pub mod graph;
 pub mod graph_render;
+pub mod ir;
 pub mod render;
 pub mod resolve;
 pub mod source;

@@ -18,12 +18,16 @@
 //!
 //! Field attributes (`#[param(...)]`): `default = "<flow literal>"`, `min = N`, `max = N`
 //! (integers; bytes for sizes, milliseconds for durations), `binds = "tcp" | "udp"`,
-//! `path_key`, `groups_of = "param"` (a list naming the capture groups of that regex). A field of type `Option<T>` is optional with no default; a field with a
-//! default is optional; any other field is required.
+//! `path_key`, `groups_of = "param"` (a list naming the capture groups of that regex),
+//! and one purpose word the checker and code generator ask for (`batch`, `members`,
+//! `capacity`, `transaction_capacity`, `tls`, `tls_by_scheme`: see
+//! `sluice_runtime::catalogue::Purpose`). A field of type `Option<T>` is optional with no
+//! default; a field with a default is optional; any other field is required.
 //!
 //! Component attributes (`#[component(...)]`): `role`, `kind`, `feature` (default
-//! `ROLE-KIND`), `runtime = "Type"` (the type `build` returns, in the same module),
-//! `replayable`, `durable`, `planned` (declared but not built yet), `requires_one_of`.
+//! `ROLE-KIND`), `replayable`, `durable`, `planned` (declared but not built yet),
+//! `inline` (a transform the code generator compiles into the agent), `requires_one_of`.
+//! Every other component implements its role's `Build*` trait (`sluice_runtime::build`).
 //!
 //! `#[derive(Params)]` does the same for a nested block type (`tls = { ... }`), and
 //! `#[derive(ParamEnum)]` turns a fieldless enum into a parameter taking one of its
@@ -69,7 +73,7 @@ struct ComponentAttrs {
     replayable: bool,
     durable: bool,
     planned: bool,
-    runtime: Option<String>,
+    inline: bool,
     requires_one_of: Vec<Vec<String>>,
 }
 
@@ -82,7 +86,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
         replayable: false,
         durable: false,
         planned: false,
-        runtime: None,
+        inline: false,
         requires_one_of: Vec::new(),
     };
     for attr in input
@@ -103,8 +107,8 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 attrs.durable = true;
             } else if meta.path.is_ident("planned") {
                 attrs.planned = true;
-            } else if meta.path.is_ident("runtime") {
-                attrs.runtime = Some(meta.value()?.parse::<LitStr>()?.value());
+            } else if meta.path.is_ident("inline") {
+                attrs.inline = true;
             } else if meta.path.is_ident("requires_one_of") {
                 let names = meta.value()?.parse::<LitStr>()?.value();
                 attrs
@@ -112,7 +116,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     .push(names.split(',').map(|n| n.trim().to_owned()).collect());
             } else {
                 return Err(meta.error(
-                    "expected role, kind, feature, replayable, durable, planned, runtime or requires_one_of",
+                    "expected role, kind, feature, replayable, durable, planned, inline or requires_one_of",
                 ));
             }
             Ok(())
@@ -148,11 +152,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let replayable = attrs.replayable;
     let durable = attrs.durable;
     let planned = attrs.planned;
-    let runtime_type = option_tokens(
-        attrs
-            .runtime
-            .map(|t| quote!(concat!(module_path!(), "::", #t))),
-    );
+    let inline = attrs.inline;
     let groups = attrs.requires_one_of.iter().map(|g| quote!(&[#(#g),*]));
     Ok(quote! {
         impl #cat::Component for #name {
@@ -167,7 +167,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     replayable: #replayable,
                     durable: #durable,
                     planned: #planned,
-                    runtime_type: #runtime_type,
+                    inline: #inline,
                     requires_one_of: &[#(#groups),*],
                 }
             }
@@ -219,6 +219,7 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
         let mut binds: Option<String> = None;
         let mut path_key = false;
         let mut groups_of: Option<String> = None;
+        let mut purpose: Option<syn::Ident> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("param")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("default") {
@@ -233,10 +234,22 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     path_key = true;
                 } else if meta.path.is_ident("groups_of") {
                     groups_of = Some(meta.value()?.parse::<LitStr>()?.value());
+                } else if let Some(word) = meta
+                    .path
+                    .get_ident()
+                    .filter(|_| meta.input.is_empty() || meta.input.peek(syn::Token![,]))
+                {
+                    // Any other bare word names a `catalogue::Purpose` variant
+                    // (`transaction_capacity` → `TransactionCapacity`); rustc rejects
+                    // one that does not exist.
+                    if purpose.is_some() {
+                        return Err(meta.error("a parameter has at most one purpose"));
+                    }
+                    purpose = Some(syn::Ident::new(&camel_case(&word.to_string()), word.span()));
                 } else {
-                    return Err(
-                        meta.error("expected default, min, max, binds, path_key or groups_of")
-                    );
+                    return Err(meta.error(
+                        "expected default, min, max, binds, path_key, groups_of or a purpose word",
+                    ));
                 }
                 Ok(())
             })?;
@@ -254,6 +267,7 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
         let max = option_tokens(max.map(|v| quote!(#v)));
         let binds = option_tokens(binds.map(|v| quote!(#v)));
         let groups_of = option_tokens(groups_of.map(|v| quote!(#v)));
+        let purpose = option_tokens(purpose.map(|v| quote!(#cat::Purpose::#v)));
         specs.push(quote! {
             #cat::ParamSpec {
                 name: #name,
@@ -266,6 +280,7 @@ fn param_specs(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 binds: #binds,
                 path_key: #path_key,
                 groups_of: #groups_of,
+                purpose: #purpose,
             }
         });
     }
@@ -296,7 +311,10 @@ fn expand_param_enum(input: &DeriveInput) -> syn::Result<TokenStream2> {
     Ok(quote! {
         impl #cat::ParamValue for #name {
             fn param_type() -> #cat::ParamType {
-                #cat::ParamType::Enum(&[#(#words),*])
+                #cat::ParamType::Enum(#cat::EnumWords {
+                    words: &[#(#words),*],
+                    rust_type: concat!(module_path!(), "::", stringify!(#name)),
+                })
             }
         }
 
@@ -367,6 +385,18 @@ fn doc_string(attrs: &[syn::Attribute]) -> String {
         .join("\n")
         .trim()
         .to_owned()
+}
+
+/// `transaction_capacity` → `TransactionCapacity`.
+fn camel_case(name: &str) -> String {
+    name.split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect()
 }
 
 /// `HeaderAndText` → `header_and_text`.

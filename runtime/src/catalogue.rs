@@ -25,8 +25,11 @@ pub struct ComponentSpec {
     pub durable: bool,
     /// Declared and checked, but its runtime is not built yet: `sluice build` refuses it.
     pub planned: bool,
-    /// Path of the type the kind's `build` function returns, for generated code.
-    pub runtime_type: Option<&'static str>,
+    /// A transform compiled into the agent instead of built at run time: each of its
+    /// boolean-expression params is a condition an event must meet to be kept, each of its
+    /// map-of-expressions params computes headers. Other components implement their
+    /// role's `Build*` trait (`sluice_runtime::build`).
+    pub inline: bool,
     /// Groups of params of which at least one must be given (e.g. `name` or `regex`).
     pub requires_one_of: &'static [&'static [&'static str]],
 }
@@ -34,6 +37,16 @@ pub struct ComponentSpec {
 impl ComponentSpec {
     pub fn param(&self, name: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|p| p.name == name)
+    }
+
+    /// The parameter that plays `purpose`, if the kind has one.
+    pub fn param_for(&self, purpose: Purpose) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.purpose == Some(purpose))
+    }
+
+    /// Whether `sluice build` can build this kind into an agent.
+    pub fn buildable(&self) -> bool {
+        !self.planned
     }
 
     /// The first sentence of the doc comment.
@@ -61,6 +74,43 @@ pub struct ParamSpec {
     pub path_key: bool,
     /// For a list of names: the regex param whose capture groups they name, one each.
     pub groups_of: Option<&'static str>,
+    /// What the checker and the code generator use the parameter for, beyond passing it
+    /// to the component (`#[param(batch)]`, `#[param(members)]`, ...).
+    pub purpose: Option<Purpose>,
+}
+
+/// A parameter's meaning to the checker and the code generator. A new question they need
+/// to ask a component becomes a new variant (and attribute), never a test of a kind's or
+/// a parameter's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// `#[param(batch)]`: events per transaction with the channel (a sink's take, a
+    /// source's put). Must fit the channel's transaction capacity.
+    Batch,
+    /// `#[param(members)]`: the sinks of a group, in order.
+    Members,
+    /// `#[param(capacity)]`: how many events a channel holds.
+    Capacity,
+    /// `#[param(transaction_capacity)]`: the most events one put or take may carry.
+    TransactionCapacity,
+    /// `#[param(tls)]`: a TLS settings block; when it is written the agent links TLS.
+    Tls,
+    /// `#[param(tls_by_scheme)]`: a URL whose `https://` scheme needs TLS. Unless it is
+    /// written as a plain `http://` literal (an `env(...)` may give either), the agent
+    /// links TLS.
+    TlsByScheme,
+}
+
+impl Purpose {
+    /// Every purpose, with the attribute word that declares it.
+    pub const ATTRIBUTES: [(&'static str, Purpose); 6] = [
+        ("batch", Purpose::Batch),
+        ("members", Purpose::Members),
+        ("capacity", Purpose::Capacity),
+        ("transaction_capacity", Purpose::TransactionCapacity),
+        ("tls", Purpose::Tls),
+        ("tls_by_scheme", Purpose::TlsByScheme),
+    ];
 }
 
 impl ParamSpec {
@@ -105,9 +155,9 @@ pub enum ParamType {
     /// `host:port`.
     Address,
     /// One of a fixed set of words, written as strings (`"gzip"`).
-    Enum(&'static [&'static str]),
+    Enum(EnumWords),
     /// One of a fixed set of words, or a duration (`"every_commit"` or `1s`).
-    EnumOrDuration(&'static [&'static str]),
+    EnumOrDuration(EnumWords),
     List(Box<ParamType>),
     /// A map from names to values of one type.
     Map(Box<ParamType>),
@@ -209,6 +259,37 @@ fn quoted_list(words: &[&str]) -> String {
     }
 }
 
+/// The words of an enum parameter and the Rust enum they name: word `header_and_text` is
+/// variant `HeaderAndText` of `rust_type` (what `#[derive(ParamEnum)]` declares).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnumWords {
+    pub words: &'static [&'static str],
+    /// Path of the enum, for generated code.
+    pub rust_type: &'static str,
+}
+
+impl EnumWords {
+    /// The Rust variant a word names: `header_and_text` → `HeaderAndText`.
+    pub fn variant(word: &str) -> String {
+        word.split('_')
+            .map(|part| {
+                let mut chars = part.chars();
+                chars.next().map_or(String::new(), |first| {
+                    first.to_uppercase().chain(chars).collect()
+                })
+            })
+            .collect()
+    }
+}
+
+impl std::ops::Deref for EnumWords {
+    type Target = [&'static str];
+
+    fn deref(&self) -> &Self::Target {
+        self.words
+    }
+}
+
 /// Implemented by `#[derive(Component)]`: the kind's entry in the catalogue.
 pub trait Component {
     fn spec() -> ComponentSpec;
@@ -258,6 +339,14 @@ pub fn all() -> &'static [ComponentSpec] {
             groups::load_balance::LoadBalanceConfig::spec(),
         ]
     })
+}
+
+/// The `agent { ... }` block's parameters.
+pub fn agent() -> &'static ComponentSpec {
+    all()
+        .iter()
+        .find(|c| c.role == Role::Agent)
+        .expect("the registry lists the agent block first")
 }
 
 /// The kind `kind` of role `role`, if the catalogue has it.

@@ -31,6 +31,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "agent")]
 pub mod agent;
 #[cfg(feature = "agent")]
+pub mod build;
+#[cfg(feature = "agent")]
 pub mod event;
 #[cfg(feature = "agent")]
 pub mod expr;
@@ -57,6 +59,10 @@ pub mod wal;
 #[cfg(feature = "agent")]
 pub mod prelude {
     pub use crate::agent::{AgentContext, AgentError, AgentInfo};
+    pub use crate::build::{
+        BuildChannel, BuildGroup, BuildSink, BuildSource, BuildTransform, ChannelOf, SinkOf,
+        TransformOf,
+    };
     pub use crate::env::EnvVar;
     pub use crate::event::{Batch, Event};
     pub use crate::expr::{self, Value};

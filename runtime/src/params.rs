@@ -82,7 +82,10 @@ param_types! {
     BoolExpr => ParamType::BoolExpr,
     ScalarExpr => ParamType::ScalarExpr,
     SinkRef => ParamType::Ref(Role::Sink),
-    FsyncPolicy => ParamType::EnumOrDuration(&["every_commit"]),
+    FsyncPolicy => ParamType::EnumOrDuration(crate::catalogue::EnumWords {
+        words: &["every_commit"],
+        rust_type: "sluice_runtime::params::FsyncPolicy",
+    }),
 }
 
 macro_rules! from_str_newtypes {

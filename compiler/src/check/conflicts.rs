@@ -2,7 +2,7 @@
 //! one set of files. Which params bind and which name files is asked of the catalogue.
 
 use sluice_dsl::Span;
-use sluice_runtime::catalogue::{self, ComponentSpec, Role};
+use sluice_runtime::catalogue::{self, ComponentSpec};
 
 use super::values::string_param;
 use crate::diagnostic::{Code, Diagnostic};
@@ -79,7 +79,7 @@ fn agent_binds(symbols: &Symbols) -> Vec<Bind> {
     let Some(agent) = symbols.agent else {
         return Vec::new();
     };
-    let Some(spec) = catalogue::find(Role::Agent, "agent") else {
+    let Some(spec) = Some(catalogue::agent()) else {
         return Vec::new();
     };
     let mut out = Vec::new();

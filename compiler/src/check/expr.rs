@@ -5,6 +5,7 @@
 use sluice_dsl::{BinaryOp, Expr, ExprKind, Literal, UnaryOp};
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::expr as ir;
 use crate::suggest::did_you_mean;
 
 /// The static type of an expression.
@@ -18,13 +19,22 @@ pub fn function_names() -> impl Iterator<Item = &'static str> {
 
 /// Checks an expression and returns its type; problems go to `diags`.
 pub fn check(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Ty {
+    typed(expr, diags).ty
+}
+
+/// Checks an expression and returns it typed, for the IR; problems go to `diags`.
+pub fn typed(expr: &Expr, diags: &mut Vec<Diagnostic>) -> ir::Expr {
     match &expr.kind {
         ExprKind::Lit(lit) => match lit {
-            Literal::Str(_) => Ty::Str,
-            Literal::Int(_) => Ty::Int,
-            Literal::Float(_) => Ty::Float,
-            Literal::Bool(_) => Ty::Bool,
-            Literal::Null => Ty::Null,
+            Literal::Str(s) => {
+                ir::Expr::new(Ty::Str, ir::ExprKind::Lit(ir::Literal::Str(s.clone())))
+            }
+            Literal::Int(n) => ir::Expr::new(Ty::Int, ir::ExprKind::Lit(ir::Literal::Int(*n))),
+            Literal::Float(f) => {
+                ir::Expr::new(Ty::Float, ir::ExprKind::Lit(ir::Literal::Float(*f)))
+            }
+            Literal::Bool(b) => ir::Expr::new(Ty::Bool, ir::ExprKind::Lit(ir::Literal::Bool(*b))),
+            Literal::Null => ir::Expr::new(Ty::Null, ir::ExprKind::Lit(ir::Literal::Null)),
             Literal::Duration(_) | Literal::Size(_) => {
                 diags.push(
                     Diagnostic::new(
@@ -35,11 +45,11 @@ pub fn check(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Ty {
                     .label("not an expression value")
                     .help("write durations and sizes as plain numbers (milliseconds, bytes)"),
                 );
-                Ty::Any
+                invalid()
             }
         },
-        ExprKind::Header(_) => Ty::Header,
-        ExprKind::Body => Ty::Str,
+        ExprKind::Header(name) => ir::Expr::new(Ty::Header, ir::ExprKind::Header(name.clone())),
+        ExprKind::Body => ir::Expr::new(Ty::Str, ir::ExprKind::Body),
         ExprKind::Ref(name) => {
             diags.push(
                 Diagnostic::new(
@@ -52,28 +62,26 @@ pub fn check(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Ty {
                     "a header is written `.{name}`, a string `\"{name}\"`, the body `body`"
                 )),
             );
-            Ty::Any
+            invalid()
         }
-        ExprKind::Paren(inner) => check(inner, diags),
+        ExprKind::Paren(inner) => typed(inner, diags),
         ExprKind::Call { func, args } => check_call(expr, func, args, diags),
         ExprKind::Unary { op, operand } => {
-            let ty = check(operand, diags);
+            let inner = typed(operand, diags);
+            let ty = inner.ty;
             match op {
                 UnaryOp::Not => {
                     if !ty.is_boolean() {
                         diags.push(operand_error(operand, "`!`", "a boolean", ty));
                     }
-                    Ty::Bool
+                    ir::Expr::new(Ty::Bool, ir::ExprKind::Not(Box::new(inner)))
                 }
                 UnaryOp::Neg => {
                     if !ty.is_numeric() {
                         diags.push(operand_error(operand, "`-`", "a number", ty));
                     }
-                    if ty == Ty::Int {
-                        Ty::Int
-                    } else {
-                        Ty::Float
-                    }
+                    let ty = if ty == Ty::Int { Ty::Int } else { Ty::Float };
+                    ir::Expr::new(ty, ir::ExprKind::Neg(Box::new(inner)))
                 }
             }
         }
@@ -90,8 +98,14 @@ fn operand_error(operand: &Expr, op: &str, needs: &str, found: Ty) -> Diagnostic
     .label(format!("this is {}", found.describe()))
 }
 
-fn check_binary(op: BinaryOp, lhs: &Expr, rhs: &Expr, diags: &mut Vec<Diagnostic>) -> Ty {
-    let l = check(lhs, diags);
+/// An expression the checker rejected.
+fn invalid() -> ir::Expr {
+    ir::Expr::new(Ty::Any, ir::ExprKind::Invalid)
+}
+
+fn check_binary(op: BinaryOp, lhs: &Expr, rhs: &Expr, diags: &mut Vec<Diagnostic>) -> ir::Expr {
+    let left = typed(lhs, diags);
+    let l = left.ty;
     if matches!(op, BinaryOp::Match | BinaryOp::NotMatch) {
         if !l.is_textual() && !l.is_numeric() {
             diags.push(operand_error(lhs, &format!("`{}`", op.symbol()), "text", l));
@@ -116,9 +130,39 @@ fn check_binary(op: BinaryOp, lhs: &Expr, rhs: &Expr, diags: &mut Vec<Diagnostic
                 .help("regexes are compiled once when the agent starts; write one, e.g. r\"^5\\d\\d$\""),
             ),
         }
-        return Ty::Bool;
+        let pattern = match rhs.literal() {
+            Some(Literal::Str(p)) => p.clone(),
+            _ => String::new(),
+        };
+        return ir::Expr::new(
+            Ty::Bool,
+            ir::ExprKind::Match {
+                subject: Box::new(left),
+                pattern,
+                negated: op == BinaryOp::NotMatch,
+            },
+        );
     }
-    let r = check(rhs, diags);
+    let right = typed(rhs, diags);
+    let r = right.ty;
+    let ty = binary_type(op, (lhs, l), (rhs, r), diags);
+    ir::Expr::new(
+        ty,
+        ir::ExprKind::Binary {
+            op,
+            lhs: Box::new(left),
+            rhs: Box::new(right),
+        },
+    )
+}
+
+/// The type of `lhs op rhs` (not a regex match); operand problems go to `diags`.
+fn binary_type(
+    op: BinaryOp,
+    (lhs, l): (&Expr, Ty),
+    (rhs, r): (&Expr, Ty),
+    diags: &mut Vec<Diagnostic>,
+) -> Ty {
     let sym = format!("`{}`", op.symbol());
     match op {
         BinaryOp::Or | BinaryOp::And => {
@@ -172,8 +216,9 @@ fn check_call(
     func: &sluice_dsl::Ident,
     args: &[Expr],
     diags: &mut Vec<Diagnostic>,
-) -> Ty {
-    let arg_types: Vec<Ty> = args.iter().map(|a| check(a, diags)).collect();
+) -> ir::Expr {
+    let typed_args: Vec<ir::Expr> = args.iter().map(|a| typed(a, diags)).collect();
+    let arg_types: Vec<Ty> = typed_args.iter().map(|a| a.ty).collect();
     let Some(function) = Function::from_name(&func.name) else {
         let help = did_you_mean(&func.name, function_names()).unwrap_or_else(|| {
             format!(
@@ -190,8 +235,26 @@ fn check_call(
             .label("not a function")
             .help(help),
         );
-        return Ty::Any;
+        return invalid();
     };
+    let ty = call_type(function, call, args, &arg_types, diags);
+    ir::Expr::new(
+        ty,
+        ir::ExprKind::Call {
+            function,
+            args: typed_args,
+        },
+    )
+}
+
+/// The type of a call of `function`; argument problems go to `diags`.
+fn call_type(
+    function: Function,
+    call: &Expr,
+    args: &[Expr],
+    arg_types: &[Ty],
+    diags: &mut Vec<Diagnostic>,
+) -> Ty {
     let sig = function.signature();
     let arity_ok = if sig.variadic {
         args.len() >= sig.params.len()
@@ -216,7 +279,7 @@ fn check_call(
         );
         return sig.returns;
     }
-    for (i, (arg, ty)) in args.iter().zip(&arg_types).enumerate() {
+    for (i, (arg, ty)) in args.iter().zip(arg_types).enumerate() {
         let expected = sig.params.get(i).or(sig.params.last()).copied();
         match expected {
             Some(Arg::Text) if !ty.is_textual() => diags.push(

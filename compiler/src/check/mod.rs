@@ -9,7 +9,7 @@ mod topology;
 mod values;
 
 use sluice_dsl::{Item, Span};
-use sluice_runtime::catalogue::{self, Role};
+use sluice_runtime::catalogue;
 
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::graph::{self, Topology};
@@ -49,7 +49,7 @@ pub fn check(source: &SourceFile) -> Checked {
     let topology = {
         let symbols = resolve::resolve(&file, &mut diags);
         if let Some(agent) = symbols.agent {
-            if let Some(spec) = catalogue::find(Role::Agent, "agent") {
+            if let Some(spec) = Some(catalogue::agent()) {
                 let params = agent.params.as_ref().map_or(&[][..], |b| &b.params);
                 let header = Span::new(agent.span.start, agent.name.span.end);
                 params::check_params(spec, "the agent", params, header, &symbols, &mut diags);

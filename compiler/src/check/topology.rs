@@ -7,7 +7,7 @@ use petgraph::stable_graph::NodeIndex;
 use petgraph::visit::{Dfs, EdgeRef, IntoEdgeReferences};
 use petgraph::Direction;
 use sluice_dsl::{Item, Patterns, Step};
-use sluice_runtime::catalogue::Role;
+use sluice_runtime::catalogue::{Purpose, Role};
 
 use super::values::int_param;
 use crate::diagnostic::{Code, Diagnostic};
@@ -303,8 +303,8 @@ fn capacity(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnostic>) {
         .filter(|c| c.role() == Role::Channel && c.spec.is_some())
     {
         let (Some((cap, _)), Some((tx, tx_span))) = (
-            int_param(channel, "capacity"),
-            int_param(channel, "transaction_capacity"),
+            int_param(channel, Purpose::Capacity),
+            int_param(channel, Purpose::TransactionCapacity),
         ) else {
             continue;
         };
@@ -353,7 +353,7 @@ fn capacity(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnostic>) {
             let Some(component) = symbols.get(&topo.graph[n].name) else {
                 continue;
             };
-            let Some((batch, batch_span)) = int_param(component, "batch_size") else {
+            let Some((batch, batch_span)) = int_param(component, Purpose::Batch) else {
                 continue;
             };
             if batch > tx {

@@ -2,11 +2,14 @@
 //! components (capacity, conflicts) read.
 
 use sluice_dsl::{Literal, Span};
+use sluice_runtime::catalogue::Purpose;
 
 use crate::resolve::Component;
 
-/// An integer parameter's value and, when it was written, where.
-pub fn int_param(component: &Component, name: &str) -> Option<(i64, Option<Span>)> {
+/// The value of the integer parameter that plays `purpose` (e.g. a sink's batch size)
+/// and, when it was written, where.
+pub fn int_param(component: &Component, purpose: Purpose) -> Option<(i64, Option<Span>)> {
+    let name = component.spec?.param_for(purpose)?.name;
     if let Some(param) = component.decl.params().iter().find(|p| p.name.name == name) {
         return match param.value.literal() {
             Some(Literal::Int(n)) => Some((*n, Some(param.value.span))),

@@ -1,13 +1,15 @@
-//! Expressions → Rust. Each expression becomes one Rust expression of type
-//! `sluice_runtime::expr::Value` built from calls to `sluice_runtime::expr`; regex
+//! Typed expressions → Rust. A value becomes one Rust expression of type
+//! `sluice_runtime::expr::Value` built from calls to `sluice_runtime::expr`; a condition
+//! whose type says it is never `null` becomes a plain `bool` (`a && b`, `!c`). Regex
 //! literals become statics compiled once at start.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Literal as Lit, TokenStream};
 use quote::quote;
-use sluice_dsl::{BinaryOp, Expr, ExprKind, Literal as Lit, UnaryOp};
+use sluice_core::functions::{ExprType, Function};
 
 use super::names;
-use crate::check::expr::{self as types, Ty};
+use crate::ir::expr::BinaryOp;
+use crate::ir::{Expr, ExprKind, Literal};
 
 /// Collects the regexes the expressions use.
 #[derive(Default)]
@@ -16,70 +18,54 @@ pub struct ExprGen {
 }
 
 impl ExprGen {
-    /// Compiles `expr`; `event` is a Rust expression of type `&Event`.
-    pub fn compile(&mut self, expr: &Expr, event: &TokenStream) -> TokenStream {
+    /// `expr` as a `Value`; `event` is a Rust expression of type `&Event`.
+    pub fn value(&mut self, expr: &Expr, event: &TokenStream) -> TokenStream {
         match &expr.kind {
             ExprKind::Lit(lit) => literal(lit),
             ExprKind::Header(name) => quote!(expr::header(#event, #name)),
             ExprKind::Body => quote!(expr::body(#event)),
-            ExprKind::Ref(_) => quote!(Value::Null),
-            ExprKind::Paren(inner) => self.compile(inner, event),
-            ExprKind::Unary { op, operand } => {
-                let x = self.compile(operand, event);
-                match op {
-                    UnaryOp::Not => quote!(expr::not(&#x)),
-                    UnaryOp::Neg => quote!(expr::neg(&#x)),
-                }
+            ExprKind::Invalid => quote!(Value::Null),
+            ExprKind::Not(x) => {
+                let x = self.value(x, event);
+                quote!(expr::not(&#x))
             }
-            ExprKind::Call { func, args } => {
-                let args: Vec<TokenStream> = args.iter().map(|a| self.compile(a, event)).collect();
-                let f = names::ident(&func.name);
-                match func.name.as_str() {
-                    "coalesce" => quote!(expr::coalesce([#(#args),*])),
-                    "now" | "hostname" => quote!(expr::#f()),
+            ExprKind::Neg(x) => {
+                let x = self.value(x, event);
+                quote!(expr::neg(&#x))
+            }
+            ExprKind::Call { function, args } => {
+                let args: Vec<TokenStream> = args.iter().map(|a| self.value(a, event)).collect();
+                let f = names::ident(function.name());
+                match function {
+                    Function::Coalesce => quote!(expr::coalesce([#(#args),*])),
                     _ => quote!(expr::#f(#(&#args),*)),
                 }
             }
-            ExprKind::Binary { op, lhs, rhs, .. } => self.binary(*op, lhs, rhs, event),
-        }
-    }
-
-    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, event: &TokenStream) -> TokenStream {
-        if matches!(op, BinaryOp::Match | BinaryOp::NotMatch) {
-            let l = self.compile(lhs, event);
-            let pattern = match rhs.literal() {
-                Some(Lit::Str(p)) => p.clone(),
-                _ => String::new(),
-            };
-            let index = match self.regexes.iter().position(|r| *r == pattern) {
-                Some(i) => i,
-                None => {
-                    self.regexes.push(pattern);
-                    self.regexes.len() - 1
-                }
-            };
-            let re = names::regex(index);
-            let matched = quote!(expr::matches(&#l, &#re));
-            return if op == BinaryOp::Match {
-                matched
-            } else {
-                quote!(expr::not(&#matched))
-            };
-        }
-        let l = self.compile(lhs, event);
-        let r = self.compile(rhs, event);
-        match op {
-            BinaryOp::And => quote!(Value::Bool(expr::truthy(&#l) && expr::truthy(&#r))),
-            BinaryOp::Or => quote!(Value::Bool(expr::truthy(&#l) || expr::truthy(&#r))),
-            BinaryOp::Add => {
-                let text = |e: &Expr| types::check(e, &mut Vec::new()) == Ty::Str;
-                if text(lhs) || text(rhs) {
-                    quote!(expr::concat(&#l, &#r))
+            ExprKind::Binary {
+                op: BinaryOp::And | BinaryOp::Or,
+                ..
+            } => {
+                let b = self.condition(expr, event);
+                quote!(Value::Bool(#b))
+            }
+            ExprKind::Match {
+                subject,
+                pattern,
+                negated,
+            } => {
+                let subject = self.value(subject, event);
+                let re = self.regex(pattern);
+                let matched = quote!(expr::matches(&#subject, &#re));
+                if *negated {
+                    quote!(expr::not(&#matched))
                 } else {
-                    quote!(expr::add(&#l, &#r))
+                    matched
                 }
             }
-            _ => {
+            ExprKind::Binary { op, lhs, rhs } => {
+                let text = lhs.ty == ExprType::Str || rhs.ty == ExprType::Str;
+                let l = self.value(lhs, event);
+                let r = self.value(rhs, event);
                 let f = names::ident(match op {
                     BinaryOp::Eq => "eq",
                     BinaryOp::Ne => "ne",
@@ -87,6 +73,8 @@ impl ExprGen {
                     BinaryOp::Le => "le",
                     BinaryOp::Gt => "gt",
                     BinaryOp::Ge => "ge",
+                    BinaryOp::Add if text => "concat",
+                    BinaryOp::Add => "add",
                     BinaryOp::Sub => "sub",
                     BinaryOp::Mul => "mul",
                     BinaryOp::Div => "div",
@@ -95,6 +83,41 @@ impl ExprGen {
                 quote!(expr::#f(&#l, &#r))
             }
         }
+    }
+
+    /// `expr` as a Rust `bool`: `true` only when it evaluates to `true` (`null` is false).
+    pub fn condition(&mut self, expr: &Expr, event: &TokenStream) -> TokenStream {
+        match &expr.kind {
+            ExprKind::Lit(Literal::Bool(b)) => quote!(#b),
+            ExprKind::Binary { op, lhs, rhs } if matches!(op, BinaryOp::And | BinaryOp::Or) => {
+                let l = self.condition(lhs, event);
+                let r = self.condition(rhs, event);
+                if *op == BinaryOp::And {
+                    quote!((#l && #r))
+                } else {
+                    quote!((#l || #r))
+                }
+            }
+            ExprKind::Not(inner) if inner.never_null_bool() => {
+                let inner = self.condition(inner, event);
+                quote!(!#inner)
+            }
+            _ => {
+                let v = self.value(expr, event);
+                quote!(expr::truthy(&#v))
+            }
+        }
+    }
+
+    fn regex(&mut self, pattern: &str) -> proc_macro2::Ident {
+        let index = match self.regexes.iter().position(|r| r == pattern) {
+            Some(i) => i,
+            None => {
+                self.regexes.push(pattern.to_owned());
+                self.regexes.len() - 1
+            }
+        };
+        names::regex(index)
     }
 
     /// `static RE_0: LazyLock<Regex> = ...;` for each regex, and the statements that
@@ -116,22 +139,22 @@ impl ExprGen {
 }
 
 /// A literal as a `Value`.
-pub fn literal(lit: &Lit) -> TokenStream {
+pub fn literal(lit: &Literal) -> TokenStream {
     match lit {
-        Lit::Str(s) => quote!(expr::str_lit(#s)),
-        Lit::Int(n) if *n < 0 => {
-            let n = Literal::u64_unsuffixed(n.unsigned_abs());
+        Literal::Str(s) => quote!(expr::str_lit(#s)),
+        Literal::Int(n) if *n < 0 => {
+            let n = Lit::u64_unsuffixed(n.unsigned_abs());
             quote!(Value::Int(-#n))
         }
-        Lit::Int(n) => {
-            let n = Literal::i64_unsuffixed(*n);
+        Literal::Int(n) => {
+            let n = Lit::i64_unsuffixed(*n);
             quote!(Value::Int(#n))
         }
-        Lit::Float(f) => {
-            let f = Literal::f64_unsuffixed(*f);
+        Literal::Float(f) => {
+            let f = Lit::f64_unsuffixed(*f);
             quote!(Value::Float(#f))
         }
-        Lit::Bool(b) => quote!(Value::Bool(#b)),
-        Lit::Null | Lit::Duration(_) | Lit::Size(_) => quote!(Value::Null),
+        Literal::Bool(b) => quote!(Value::Bool(#b)),
+        Literal::Null => quote!(Value::Null),
     }
 }

@@ -31,6 +31,11 @@ pub fn config(prefix: &str, name: &str) -> Ident {
     ident(&format!("{prefix}_{name}_config"))
 }
 
+/// The batch a route fills for channel `name`.
+pub fn route_batch(name: &str) -> Ident {
+    ident(&format!("to_{name}"))
+}
+
 pub fn regex(index: usize) -> Ident {
     ident(&format!("RE_{index}"))
 }

@@ -9,19 +9,19 @@ use crate::params::{ByteSize, FsyncPolicy};
 /// Buffers events in append-only, checksummed segment files under `dir`; committed events
 /// survive `kill -9` and restarts. Only one agent may use a directory at a time.
 #[derive(Clone, Debug, Component)]
-#[component(role = "channel", kind = "file", runtime = "FileChannel", durable)]
+#[component(role = "channel", kind = "file", durable)]
 pub struct FileChannelConfig {
     /// Directory for segments and the checkpoint.
     #[param(path_key)]
     pub dir: PathBuf,
     /// Most events held at once.
-    #[param(default = "1_000_000", min = 1)]
+    #[param(capacity, default = "1_000_000", min = 1)]
     pub capacity: u64,
     /// Most bytes of segments on disk; unlimited when unset.
     #[param(min = 1)]
     pub max_bytes: Option<ByteSize>,
     /// Most events in one put or take transaction.
-    #[param(default = "10_000", min = 1)]
+    #[param(transaction_capacity, default = "10_000", min = 1)]
     pub transaction_capacity: u64,
     /// `"every_commit"` syncs before each commit returns; a duration syncs at most that
     /// long after a commit (faster; a power loss can lose that interval).
@@ -33,10 +33,11 @@ pub struct FileChannelConfig {
 }
 
 #[cfg(feature = "channel-file")]
-pub use imp::{build, FileChannel};
+pub use imp::FileChannel;
 
 #[cfg(feature = "channel-file")]
 mod imp {
+    use crate::build::BuildChannel;
     use std::collections::{BTreeMap, VecDeque};
     use std::fs::{File, OpenOptions};
     use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
@@ -136,14 +137,16 @@ mod imp {
 
     /// Opens the channel: locks `dir`, recovers its segments from the checkpoint on, and
     /// starts a new segment for this run.
-    pub async fn build(
-        config: FileChannelConfig,
-        counters: Arc<ChannelCounters>,
-    ) -> io::Result<FileChannel> {
-        let dir = config.dir.clone();
-        tokio::task::spawn_blocking(move || open(config, counters))
-            .await
-            .map_err(|e| other(e, &dir))?
+    impl BuildChannel for FileChannelConfig {
+        type Channel = FileChannel;
+
+        async fn build(self, counters: Arc<ChannelCounters>) -> io::Result<FileChannel> {
+            let config = self;
+            let dir = config.dir.clone();
+            tokio::task::spawn_blocking(move || open(config, counters))
+                .await
+                .map_err(|e| other(e, &dir))?
+        }
     }
 
     fn lock_dir(dir: &Path) -> io::Result<File> {
@@ -868,7 +871,7 @@ mod imp {
         }
 
         async fn open_channel(config: FileChannelConfig) -> FileChannel {
-            build(config, Arc::default()).await.unwrap()
+            config.build(Arc::default()).await.unwrap()
         }
 
         fn events(range: std::ops::Range<u32>) -> Batch {
@@ -954,7 +957,7 @@ mod imp {
         async fn a_second_agent_on_the_same_dir_is_refused() {
             let dir = temp("lock");
             let _first = open_channel(config(&dir)).await;
-            let err = build(config(&dir), Arc::default()).await.err().unwrap();
+            let err = config(&dir).build(Arc::default()).await.err().unwrap();
             assert_eq!(err.kind(), io::ErrorKind::ResourceBusy);
             assert!(err.to_string().contains("in use by another agent"), "{err}");
             std::fs::remove_dir_all(&dir).unwrap();

@@ -7,24 +7,25 @@ use crate::params::ByteSize;
 /// Buffers events in memory, bounded by count (and optionally bytes); a full channel makes
 /// sources wait. Fast, but events buffered here are lost if the agent crashes.
 #[derive(Clone, Debug, Component)]
-#[component(role = "channel", kind = "memory", runtime = "MemoryChannel")]
+#[component(role = "channel", kind = "memory")]
 pub struct MemoryConfig {
     /// Most events held at once.
-    #[param(default = "10_000", min = 1)]
+    #[param(capacity, default = "10_000", min = 1)]
     pub capacity: u64,
     /// Most body bytes held at once; unlimited when unset.
     #[param(min = 1)]
     pub max_bytes: Option<ByteSize>,
     /// Most events in one put or take transaction.
-    #[param(default = "1_000", min = 1)]
+    #[param(transaction_capacity, default = "1_000", min = 1)]
     pub transaction_capacity: u64,
 }
 
 #[cfg(feature = "channel-memory")]
-pub use imp::{build, MemoryChannel};
+pub use imp::MemoryChannel;
 
 #[cfg(feature = "channel-memory")]
 mod imp {
+    use crate::build::BuildChannel;
     use std::collections::VecDeque;
     use std::io;
     use std::sync::{Arc, Mutex, MutexGuard};
@@ -68,25 +69,27 @@ mod imp {
     }
 
     /// Creates the channel from its config.
-    pub async fn build(
-        config: MemoryConfig,
-        counters: Arc<ChannelCounters>,
-    ) -> io::Result<MemoryChannel> {
-        let capacity = usize::try_from(config.capacity).unwrap_or(usize::MAX);
-        counters.capacity.set(config.capacity);
-        Ok(MemoryChannel {
-            state: Mutex::new(State::default()),
-            capacity,
-            max_bytes: config
-                .max_bytes
-                .map_or(usize::MAX, |b| usize::try_from(b.0).unwrap_or(usize::MAX)),
-            transaction_capacity: usize::try_from(config.transaction_capacity)
-                .unwrap_or(usize::MAX)
-                .max(1),
-            space: Notify::new(),
-            data: Notify::new(),
-            counters,
-        })
+    impl BuildChannel for MemoryConfig {
+        type Channel = MemoryChannel;
+
+        async fn build(self, counters: Arc<ChannelCounters>) -> io::Result<MemoryChannel> {
+            let config = self;
+            let capacity = usize::try_from(config.capacity).unwrap_or(usize::MAX);
+            counters.capacity.set(config.capacity);
+            Ok(MemoryChannel {
+                state: Mutex::new(State::default()),
+                capacity,
+                max_bytes: config
+                    .max_bytes
+                    .map_or(usize::MAX, |b| usize::try_from(b.0).unwrap_or(usize::MAX)),
+                transaction_capacity: usize::try_from(config.transaction_capacity)
+                    .unwrap_or(usize::MAX)
+                    .max(1),
+                space: Notify::new(),
+                data: Notify::new(),
+                counters,
+            })
+        }
     }
 
     impl MemoryChannel {
@@ -226,7 +229,7 @@ mod imp {
                 max_bytes: max_bytes.map(ByteSize),
                 transaction_capacity: tx,
             };
-            Arc::new(build(config, Arc::default()).await.unwrap())
+            Arc::new(config.build(Arc::default()).await.unwrap())
         }
 
         fn events(range: std::ops::Range<u32>) -> Batch {

@@ -10,9 +10,10 @@ use crate::params::SinkRef;
 /// Sends every batch to the highest-priority sink that is up; a failed sink is penalised
 /// with growing backoff and takes over again once it recovers.
 #[derive(Clone, Debug, Component)]
-#[component(role = "group", kind = "failover", runtime = "Failover")]
+#[component(role = "group", kind = "failover")]
 pub struct FailoverConfig {
     /// Member sinks; earlier sinks have higher priority unless `priorities` says otherwise.
+    #[param(members)]
     pub sinks: Vec<SinkRef>,
     /// Sink name → priority (higher wins).
     pub priorities: Option<BTreeMap<String, i64>>,
@@ -22,10 +23,11 @@ pub struct FailoverConfig {
 }
 
 #[cfg(feature = "group-failover")]
-pub use imp::{build, Failover};
+pub use imp::Failover;
 
 #[cfg(feature = "group-failover")]
 mod imp {
+    use crate::build::BuildGroup;
     use std::io;
     use std::sync::Arc;
 
@@ -47,28 +49,30 @@ mod imp {
         counters: Option<Arc<SinkCounters>>,
     }
 
-    pub async fn build<M: GroupMembers>(
-        config: FailoverConfig,
-        members: M,
-    ) -> io::Result<Failover<M>> {
-        let priority = |i: usize| {
-            let name = M::NAMES[i];
-            // Without priorities, earlier members come first.
-            config
-                .priorities
-                .as_ref()
-                .and_then(|p| p.get(name).copied())
-                .unwrap_or(-(i as i64))
-        };
-        let mut order: Vec<usize> = (0..M::NAMES.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(priority(i)));
-        Ok(Failover {
-            members,
-            order,
-            penalties: vec![Penalty::default(); M::NAMES.len()],
-            config,
-            counters: None,
-        })
+    impl BuildGroup for FailoverConfig {
+        type Group<M: GroupMembers> = Failover<M>;
+
+        async fn build<M: GroupMembers>(self, members: M) -> io::Result<Failover<M>> {
+            let config = self;
+            let priority = |i: usize| {
+                let name = M::NAMES[i];
+                // Without priorities, earlier members come first.
+                config
+                    .priorities
+                    .as_ref()
+                    .and_then(|p| p.get(name).copied())
+                    .unwrap_or(-(i as i64))
+            };
+            let mut order: Vec<usize> = (0..M::NAMES.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(priority(i)));
+            Ok(Failover {
+                members,
+                order,
+                penalties: vec![Penalty::default(); M::NAMES.len()],
+                config,
+                counters: None,
+            })
+        }
     }
 
     impl<M: GroupMembers> Sink for Failover<M> {

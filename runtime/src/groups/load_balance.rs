@@ -8,9 +8,10 @@ use crate::params::SinkRef;
 
 /// Spreads batches over the member sinks; a failing sink is backed off and retried later.
 #[derive(Clone, Debug, Component)]
-#[component(role = "group", kind = "load_balance", runtime = "LoadBalance")]
+#[component(role = "group", kind = "load_balance")]
 pub struct LoadBalanceConfig {
     /// Member sinks.
+    #[param(members)]
     pub sinks: Vec<SinkRef>,
     /// How the next sink is chosen.
     #[param(default = "\"round_robin\"")]
@@ -31,10 +32,11 @@ pub enum Selector {
 }
 
 #[cfg(feature = "group-load-balance")]
-pub use imp::{build, LoadBalance};
+pub use imp::LoadBalance;
 
 #[cfg(feature = "group-load-balance")]
 mod imp {
+    use crate::build::BuildGroup;
     use std::io;
     use std::sync::Arc;
 
@@ -55,18 +57,20 @@ mod imp {
         counters: Option<Arc<SinkCounters>>,
     }
 
-    pub async fn build<M: GroupMembers>(
-        config: LoadBalanceConfig,
-        members: M,
-    ) -> io::Result<LoadBalance<M>> {
-        Ok(LoadBalance {
-            members,
-            next: 0,
-            rng: crate::time::now_millis() | 1,
-            penalties: vec![Penalty::default(); M::NAMES.len()],
-            config,
-            counters: None,
-        })
+    impl BuildGroup for LoadBalanceConfig {
+        type Group<M: GroupMembers> = LoadBalance<M>;
+
+        async fn build<M: GroupMembers>(self, members: M) -> io::Result<LoadBalance<M>> {
+            let config = self;
+            Ok(LoadBalance {
+                members,
+                next: 0,
+                rng: crate::time::now_millis() | 1,
+                penalties: vec![Penalty::default(); M::NAMES.len()],
+                config,
+                counters: None,
+            })
+        }
     }
 
     impl<M: GroupMembers> LoadBalance<M> {

@@ -11,7 +11,7 @@ use crate::params::{ByteSize, PathTemplate};
 /// `roll_size`. `dir` and `prefix` may use `%Y %m %d %H %M` (event time, UTC) and
 /// `%{header}`.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "file_roll", runtime = "FileRoll")]
+#[component(role = "sink", kind = "file_roll")]
 pub struct FileRollConfig {
     /// Directory the files go in (a template).
     #[param(path_key)]
@@ -35,7 +35,7 @@ pub struct FileRollConfig {
     #[param(default = "false")]
     pub fsync: bool,
     /// Events taken from the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
@@ -48,10 +48,11 @@ pub enum Compression {
 }
 
 #[cfg(feature = "sink-file-roll")]
-pub use imp::{build, FileRoll, Template};
+pub use imp::{FileRoll, Template};
 
 #[cfg(feature = "sink-file-roll")]
 mod imp {
+    use crate::build::BuildSink;
     use std::fs::{File, OpenOptions};
     use std::io::{self, Write};
     use std::path::PathBuf;
@@ -151,33 +152,38 @@ mod imp {
         key_prefix: String,
     }
 
-    pub async fn build(config: FileRollConfig) -> io::Result<FileRoll> {
-        if config.compression != Compression::None {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!(
-                    "compression = {} is not available in this version",
-                    config.compression.as_str()
-                ),
-            ));
+    impl BuildSink for FileRollConfig {
+        type Sink = FileRoll;
+
+        async fn build(self) -> io::Result<FileRoll> {
+            let config = self;
+            if config.compression != Compression::None {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!(
+                        "compression = {} is not available in this version",
+                        config.compression.as_str()
+                    ),
+                ));
+            }
+            Ok(FileRoll {
+                dir: Template::parse(&config.dir.0)?,
+                prefix: Template::parse(&config.prefix.0)?,
+                format: config.format,
+                roll_interval: config.roll_interval,
+                roll_size: config.roll_size.map_or(u64::MAX, |s| s.0),
+                fsync: config.fsync,
+                extension: if config.format == TextFormat::Json {
+                    "ndjson"
+                } else {
+                    "log"
+                },
+                files: Vec::new(),
+                last: 0,
+                key_dir: String::new(),
+                key_prefix: String::new(),
+            })
         }
-        Ok(FileRoll {
-            dir: Template::parse(&config.dir.0)?,
-            prefix: Template::parse(&config.prefix.0)?,
-            format: config.format,
-            roll_interval: config.roll_interval,
-            roll_size: config.roll_size.map_or(u64::MAX, |s| s.0),
-            fsync: config.fsync,
-            extension: if config.format == TextFormat::Json {
-                "ndjson"
-            } else {
-                "log"
-            },
-            files: Vec::new(),
-            last: 0,
-            key_dir: String::new(),
-            key_prefix: String::new(),
-        })
     }
 
     /// The event's time: its `timestamp` header (Unix ms) if it has one, else now.

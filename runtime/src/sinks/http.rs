@@ -12,9 +12,10 @@ use crate::tls::TlsClientConfig;
 /// refused connections are retried with exponential backoff; other 4xx answers are
 /// permanent: the batch is logged, counted and dropped.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "http", runtime = "HttpSink")]
+#[component(role = "sink", kind = "http")]
 pub struct HttpSinkConfig {
     /// Endpoint, e.g. `"https://ingest.example.com/v1/events"`.
+    #[param(tls_by_scheme)]
     pub url: Url,
     /// Request method.
     #[param(default = "\"post\"")]
@@ -23,7 +24,7 @@ pub struct HttpSinkConfig {
     #[param(default = "\"ndjson\"")]
     pub format: HttpSinkFormat,
     /// Events per request (taken from the channel per transaction).
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
     /// Give up on a request after this long, and retry.
     #[param(default = "10s", min = 1)]
@@ -34,6 +35,7 @@ pub struct HttpSinkConfig {
     /// Extra request headers, e.g. `{ "X-Api-Key" = env("API_KEY") }`.
     pub headers: Option<BTreeMap<String, String>>,
     /// TLS settings for `https://` URLs.
+    #[param(tls)]
     pub tls: Option<TlsClientConfig>,
 }
 
@@ -52,10 +54,11 @@ pub enum HttpSinkFormat {
 }
 
 #[cfg(feature = "sink-http")]
-pub use imp::{build, HttpSink};
+pub use imp::HttpSink;
 
 #[cfg(feature = "sink-http")]
 mod imp {
+    use crate::build::BuildSink;
     use std::io;
     use std::sync::Arc;
     use std::time::Duration;
@@ -131,34 +134,39 @@ mod imp {
         Ok(plain)
     }
 
-    pub async fn build(config: HttpSinkConfig) -> io::Result<HttpSink> {
-        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
-        sluice_core::url::parse_http(&config.url.0)
-            .map_err(|e| invalid(format!("url {}: {e}", config.url.0)))?;
-        let uri: Uri = config
-            .url
-            .0
-            .parse()
-            .map_err(|e| invalid(format!("url {}: {e}", config.url.0)))?;
-        let mut headers = Vec::new();
-        for (name, value) in config.headers.iter().flatten() {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| invalid(format!("header name {name}: {e}")))?;
-            let value =
-                HeaderValue::from_str(value).map_err(|e| invalid(format!("header {name}: {e}")))?;
-            headers.push((name, value));
+    impl BuildSink for HttpSinkConfig {
+        type Sink = HttpSink;
+
+        async fn build(self) -> io::Result<HttpSink> {
+            let config = self;
+            let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+            sluice_core::url::parse_http(&config.url.0)
+                .map_err(|e| invalid(format!("url {}: {e}", config.url.0)))?;
+            let uri: Uri = config
+                .url
+                .0
+                .parse()
+                .map_err(|e| invalid(format!("url {}: {e}", config.url.0)))?;
+            let mut headers = Vec::new();
+            for (name, value) in config.headers.iter().flatten() {
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| invalid(format!("header name {name}: {e}")))?;
+                let value = HeaderValue::from_str(value)
+                    .map_err(|e| invalid(format!("header {name}: {e}")))?;
+                headers.push((name, value));
+            }
+            let mut connector = HttpConnector::new();
+            connector.set_connect_timeout(Some(config.timeout));
+            connector.set_nodelay(true);
+            let client = Client::builder(TokioExecutor::new()).build(https(&config, connector)?);
+            Ok(HttpSink {
+                config,
+                client,
+                uri,
+                headers,
+                counters: None,
+            })
         }
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(config.timeout));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(https(&config, connector)?);
-        Ok(HttpSink {
-            config,
-            client,
-            uri,
-            headers,
-            counters: None,
-        })
     }
 
     impl HttpSink {

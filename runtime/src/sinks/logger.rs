@@ -7,7 +7,7 @@ use crate::params::ByteSize;
 
 /// Prints events to standard output in a human-readable form.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "logger", runtime = "Logger")]
+#[component(role = "sink", kind = "logger")]
 pub struct LoggerConfig {
     /// How each event is printed.
     #[param(default = "\"header_and_text\"")]
@@ -16,15 +16,16 @@ pub struct LoggerConfig {
     #[param(default = "1KiB", min = 1)]
     pub max_body: ByteSize,
     /// Events taken from the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
 #[cfg(feature = "sink-logger")]
-pub use imp::{build, Logger};
+pub use imp::Logger;
 
 #[cfg(feature = "sink-logger")]
 mod imp {
+    use crate::build::BuildSink;
     use std::io::{self, Write};
 
     use super::LoggerConfig;
@@ -37,11 +38,16 @@ mod imp {
         buf: Vec<u8>,
     }
 
-    pub async fn build(config: LoggerConfig) -> io::Result<Logger> {
-        Ok(Logger {
-            config,
-            buf: Vec::new(),
-        })
+    impl BuildSink for LoggerConfig {
+        type Sink = Logger;
+
+        async fn build(self) -> io::Result<Logger> {
+            let config = self;
+            Ok(Logger {
+                config,
+                buf: Vec::new(),
+            })
+        }
     }
 
     impl Sink for Logger {

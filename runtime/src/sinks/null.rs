@@ -4,18 +4,19 @@ use sluice_macros::Component;
 
 /// Takes events from its channel and discards them.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "null", runtime = "Null")]
+#[component(role = "sink", kind = "null")]
 pub struct NullConfig {
     /// Events taken from the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
 #[cfg(feature = "sink-null")]
-pub use imp::{build, Null};
+pub use imp::Null;
 
 #[cfg(feature = "sink-null")]
 mod imp {
+    use crate::build::BuildSink;
     use std::io;
 
     use super::NullConfig;
@@ -24,8 +25,12 @@ mod imp {
 
     pub struct Null;
 
-    pub async fn build(_config: NullConfig) -> io::Result<Null> {
-        Ok(Null)
+    impl BuildSink for NullConfig {
+        type Sink = Null;
+
+        async fn build(self) -> io::Result<Null> {
+            Ok(Null)
+        }
     }
 
     impl Sink for Null {

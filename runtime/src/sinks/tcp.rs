@@ -10,7 +10,7 @@ use crate::tls::TlsClientConfig;
 
 /// Connects to `addr` and writes each event as a line; reconnects with backoff.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "tcp", runtime = "TcpSink")]
+#[component(role = "sink", kind = "tcp")]
 pub struct TcpSinkConfig {
     /// Where to connect, e.g. `"collector.internal:6000"`.
     pub addr: Address,
@@ -21,17 +21,19 @@ pub struct TcpSinkConfig {
     #[param(default = "10s", min = 1)]
     pub timeout: Duration,
     /// Events taken from the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
     /// Connect with TLS.
+    #[param(tls)]
     pub tls: Option<TlsClientConfig>,
 }
 
 #[cfg(feature = "sink-tcp")]
-pub use imp::{build, TcpSink};
+pub use imp::TcpSink;
 
 #[cfg(feature = "sink-tcp")]
 mod imp {
+    use crate::build::BuildSink;
     use std::io;
 
     use tokio::io::AsyncWriteExt;
@@ -50,14 +52,19 @@ mod imp {
         buf: Vec<u8>,
     }
 
-    pub async fn build(config: TcpSinkConfig) -> io::Result<TcpSink> {
-        let connector = crate::tls::connector(config.tls.as_ref())?;
-        Ok(TcpSink {
-            config,
-            connector,
-            stream: None,
-            buf: Vec::with_capacity(64 * 1024),
-        })
+    impl BuildSink for TcpSinkConfig {
+        type Sink = TcpSink;
+
+        async fn build(self) -> io::Result<TcpSink> {
+            let config = self;
+            let connector = crate::tls::connector(config.tls.as_ref())?;
+            Ok(TcpSink {
+                config,
+                connector,
+                stream: None,
+                buf: Vec::with_capacity(64 * 1024),
+            })
+        }
     }
 
     impl TcpSink {

@@ -8,7 +8,7 @@ use crate::params::ByteSize;
 
 /// Runs a command and turns each line it writes to stdout into an event; stderr is logged.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "exec", runtime = "Exec")]
+#[component(role = "source", kind = "exec")]
 pub struct ExecConfig {
     /// The command to run, e.g. `"tail -F /var/log/app.log"`.
     pub command: String,
@@ -25,15 +25,16 @@ pub struct ExecConfig {
     #[param(default = "64KiB", min = 1)]
     pub max_line: ByteSize,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
 #[cfg(feature = "source-exec")]
-pub use imp::{build, Exec};
+pub use imp::Exec;
 
 #[cfg(feature = "source-exec")]
 mod imp {
+    use crate::build::BuildSource;
     use std::io;
     use std::process::Stdio;
 
@@ -48,14 +49,19 @@ mod imp {
         config: ExecConfig,
     }
 
-    pub async fn build(config: ExecConfig) -> io::Result<Exec> {
-        if config.command.trim().is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "command is empty",
-            ));
+    impl BuildSource for ExecConfig {
+        type Source = Exec;
+
+        async fn build(self) -> io::Result<Exec> {
+            let config = self;
+            if config.command.trim().is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "command is empty",
+                ));
+            }
+            Ok(Exec { config })
         }
-        Ok(Exec { config })
     }
 
     impl Exec {

@@ -9,7 +9,7 @@ use crate::tls::TlsServerConfig;
 /// to the channel, 503 with `Retry-After` when the channel is full, 413 over `max_body`,
 /// 401 without the bearer token, 400 for a malformed body.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "http", runtime = "HttpSource", replayable)]
+#[component(role = "source", kind = "http", replayable)]
 pub struct HttpSourceConfig {
     /// Address to listen on, e.g. `"0.0.0.0:8080"`.
     #[param(binds = "tcp")]
@@ -24,6 +24,7 @@ pub struct HttpSourceConfig {
     /// When set, requests must carry `Authorization: Bearer <token>`.
     pub auth_token: Option<String>,
     /// Serve HTTPS.
+    #[param(tls)]
     pub tls: Option<TlsServerConfig>,
 }
 
@@ -36,10 +37,11 @@ pub enum HttpSourceFormat {
 }
 
 #[cfg(feature = "source-http")]
-pub use imp::{build, HttpSource};
+pub use imp::HttpSource;
 
 #[cfg(feature = "source-http")]
 mod imp {
+    use crate::build::BuildSource;
     use std::convert::Infallible;
     use std::io;
     use std::sync::Arc;
@@ -64,9 +66,14 @@ mod imp {
         server: TcpServer,
     }
 
-    pub async fn build(config: HttpSourceConfig) -> io::Result<HttpSource> {
-        let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
-        Ok(HttpSource { config, server })
+    impl BuildSource for HttpSourceConfig {
+        type Source = HttpSource;
+
+        async fn build(self) -> io::Result<HttpSource> {
+            let config = self;
+            let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
+            Ok(HttpSource { config, server })
+        }
     }
 
     fn reply(status: StatusCode, message: &str) -> Response<Full<Bytes>> {

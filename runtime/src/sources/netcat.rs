@@ -9,7 +9,7 @@ use crate::tls::TlsServerConfig;
 
 /// Listens on TCP; every line a client sends is an event.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "netcat", runtime = "Netcat")]
+#[component(role = "source", kind = "netcat")]
 pub struct NetcatConfig {
     /// Address to listen on, e.g. `"0.0.0.0:6000"`.
     #[param(binds = "tcp")]
@@ -24,17 +24,19 @@ pub struct NetcatConfig {
     #[param(default = "5m")]
     pub idle_timeout: Duration,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
     /// Serve TLS instead of plain TCP.
+    #[param(tls)]
     pub tls: Option<TlsServerConfig>,
 }
 
 #[cfg(feature = "source-netcat")]
-pub use imp::{build, Netcat};
+pub use imp::Netcat;
 
 #[cfg(feature = "source-netcat")]
 mod imp {
+    use crate::build::BuildSource;
     use std::io;
     use std::sync::Arc;
 
@@ -50,9 +52,14 @@ mod imp {
     }
 
     /// Binds the listening socket now, so a busy port fails the agent at start.
-    pub async fn build(config: NetcatConfig) -> io::Result<Netcat> {
-        let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
-        Ok(Netcat { config, server })
+    impl BuildSource for NetcatConfig {
+        type Source = Netcat;
+
+        async fn build(self) -> io::Result<Netcat> {
+            let config = self;
+            let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
+            Ok(Netcat { config, server })
+        }
     }
 
     impl Netcat {

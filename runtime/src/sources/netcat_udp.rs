@@ -6,21 +6,22 @@ use crate::params::Address;
 
 /// Listens on UDP; every datagram is an event (a trailing newline is removed).
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "netcat_udp", runtime = "NetcatUdp")]
+#[component(role = "source", kind = "netcat_udp")]
 pub struct NetcatUdpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:6001"`.
     #[param(binds = "udp")]
     pub bind: Address,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
 #[cfg(feature = "source-netcat-udp")]
-pub use imp::{build, NetcatUdp};
+pub use imp::NetcatUdp;
 
 #[cfg(feature = "source-netcat-udp")]
 mod imp {
+    use crate::build::BuildSource;
     use std::io;
 
     use bytes::Bytes;
@@ -37,9 +38,14 @@ mod imp {
     }
 
     /// Binds now, so a busy port fails the agent at start.
-    pub async fn build(config: NetcatUdpConfig) -> io::Result<NetcatUdp> {
-        let socket = crate::listen::bind_udp(&config.bind.0).await?;
-        Ok(NetcatUdp { config, socket })
+    impl BuildSource for NetcatUdpConfig {
+        type Source = NetcatUdp;
+
+        async fn build(self) -> io::Result<NetcatUdp> {
+            let config = self;
+            let socket = crate::listen::bind_udp(&config.bind.0).await?;
+            Ok(NetcatUdp { config, socket })
+        }
     }
 
     fn event(datagram: &[u8]) -> Event {

@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Generates events: bodies `0`, `1`, `2`, … (or `body` for every event), then stops.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "seq", runtime = "Seq")]
+#[component(role = "source", kind = "seq")]
 pub struct SeqConfig {
     /// How many events to generate; without it the source runs until the agent stops.
     #[param(min = 0)]
@@ -15,15 +15,16 @@ pub struct SeqConfig {
     /// A fixed body for every event instead of the sequence number.
     pub body: Option<String>,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
 #[cfg(feature = "source-seq")]
-pub use imp::{build, Seq};
+pub use imp::Seq;
 
 #[cfg(feature = "source-seq")]
 mod imp {
+    use crate::build::BuildSource;
     use std::io;
     use std::time::Duration;
 
@@ -37,8 +38,13 @@ mod imp {
         config: SeqConfig,
     }
 
-    pub async fn build(config: SeqConfig) -> io::Result<Seq> {
-        Ok(Seq { config })
+    impl BuildSource for SeqConfig {
+        type Source = Seq;
+
+        async fn build(self) -> io::Result<Seq> {
+            let config = self;
+            Ok(Seq { config })
+        }
     }
 
     impl Source for Seq {

@@ -10,7 +10,7 @@ use crate::params::{ByteSize, Glob};
 /// Reads each file placed in `dir`, line by line; when it is committed, renames it with
 /// `completed_suffix` (or deletes it). Files must not change after they are dropped in.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "spooldir", runtime = "Spooldir", replayable)]
+#[component(role = "source", kind = "spooldir", replayable)]
 pub struct SpooldirConfig {
     /// The spool directory.
     #[param(path_key)]
@@ -32,15 +32,16 @@ pub struct SpooldirConfig {
     #[param(default = "500ms", min = 1)]
     pub poll_interval: Duration,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
 #[cfg(feature = "source-spooldir")]
-pub use imp::{build, Spooldir};
+pub use imp::Spooldir;
 
 #[cfg(feature = "source-spooldir")]
 mod imp {
+    use crate::build::BuildSource;
     use std::collections::HashSet;
     use std::fs::File;
     use std::io;
@@ -62,35 +63,40 @@ mod imp {
         tracker: PathBuf,
     }
 
-    pub async fn build(config: SpooldirConfig) -> io::Result<Spooldir> {
-        let matcher =
-            |g: &Option<crate::params::Glob>| -> io::Result<Option<globset::GlobMatcher>> {
-                g.as_ref()
-                    .map(|g| {
-                        globset::Glob::new(&g.0)
-                            .map(|g| g.compile_matcher())
-                            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
-                    })
-                    .transpose()
-            };
-        let meta = std::fs::metadata(&config.dir).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("spool directory {}: {e}", config.dir.display()),
-            )
-        })?;
-        if !meta.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{} is not a directory", config.dir.display()),
-            ));
+    impl BuildSource for SpooldirConfig {
+        type Source = Spooldir;
+
+        async fn build(self) -> io::Result<Spooldir> {
+            let config = self;
+            let matcher =
+                |g: &Option<crate::params::Glob>| -> io::Result<Option<globset::GlobMatcher>> {
+                    g.as_ref()
+                        .map(|g| {
+                            globset::Glob::new(&g.0)
+                                .map(|g| g.compile_matcher())
+                                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+                        })
+                        .transpose()
+                };
+            let meta = std::fs::metadata(&config.dir).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("spool directory {}: {e}", config.dir.display()),
+                )
+            })?;
+            if !meta.is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} is not a directory", config.dir.display()),
+                ));
+            }
+            Ok(Spooldir {
+                include: matcher(&config.include)?,
+                ignore: matcher(&config.ignore)?,
+                tracker: config.dir.join(TRACKER_DIR).join("position.json"),
+                config,
+            })
         }
-        Ok(Spooldir {
-            include: matcher(&config.include)?,
-            ignore: matcher(&config.ignore)?,
-            tracker: config.dir.join(TRACKER_DIR).join("position.json"),
-            config,
-        })
     }
 
     /// The file being read: its identity and size when picked up, to notice changes.

@@ -6,21 +6,22 @@ use crate::params::ByteSize;
 
 /// Reads standard input, one event per line; stops at end of input.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "stdin", runtime = "Stdin")]
+#[component(role = "source", kind = "stdin")]
 pub struct StdinConfig {
     /// Longest line accepted; longer lines are counted as rejected and skipped.
     #[param(default = "64KiB", min = 1)]
     pub max_line: ByteSize,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
 #[cfg(feature = "source-stdin")]
-pub use imp::{build, Stdin};
+pub use imp::Stdin;
 
 #[cfg(feature = "source-stdin")]
 mod imp {
+    use crate::build::BuildSource;
     use std::io;
 
     use super::StdinConfig;
@@ -31,8 +32,13 @@ mod imp {
         config: StdinConfig,
     }
 
-    pub async fn build(config: StdinConfig) -> io::Result<Stdin> {
-        Ok(Stdin { config })
+    impl BuildSource for StdinConfig {
+        type Source = Stdin;
+
+        async fn build(self) -> io::Result<Stdin> {
+            let config = self;
+            Ok(Stdin { config })
+        }
     }
 
     impl Source for Stdin {

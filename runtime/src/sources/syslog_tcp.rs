@@ -11,7 +11,7 @@ use crate::tls::TlsServerConfig;
 /// become headers (`host`, `facility`, `severity`, `app_name`, `procid`, `msgid`,
 /// `timestamp`) and the message the body. Unparseable messages are kept whole as the body.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "syslog_tcp", runtime = "SyslogTcp")]
+#[component(role = "source", kind = "syslog_tcp")]
 pub struct SyslogTcpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:5514"`.
     #[param(binds = "tcp")]
@@ -29,9 +29,10 @@ pub struct SyslogTcpConfig {
     #[param(default = "5m")]
     pub idle_timeout: Duration,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
     /// Serve TLS instead of plain TCP.
+    #[param(tls)]
     pub tls: Option<TlsServerConfig>,
 }
 
@@ -44,10 +45,11 @@ pub enum SyslogFormat {
 }
 
 #[cfg(feature = "source-syslog-tcp")]
-pub use imp::{build, OctetFramer, SyslogTcp};
+pub use imp::{OctetFramer, SyslogTcp};
 
 #[cfg(feature = "source-syslog-tcp")]
 mod imp {
+    use crate::build::BuildSource;
     use std::io;
     use std::sync::Arc;
 
@@ -180,9 +182,14 @@ mod imp {
         server: TcpServer,
     }
 
-    pub async fn build(config: SyslogTcpConfig) -> io::Result<SyslogTcp> {
-        let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
-        Ok(SyslogTcp { config, server })
+    impl BuildSource for SyslogTcpConfig {
+        type Source = SyslogTcp;
+
+        async fn build(self) -> io::Result<SyslogTcp> {
+            let config = self;
+            let server = TcpServer::bind(&config.bind.0, config.tls.as_ref()).await?;
+            Ok(SyslogTcp { config, server })
+        }
     }
 
     /// A syslog message as an event; unparseable ones are kept whole and counted.

@@ -8,7 +8,7 @@ use crate::params::Address;
 /// Receives syslog datagrams (RFC 3164 and RFC 5424); fields become headers as for
 /// `syslog_tcp`.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "syslog_udp", runtime = "SyslogUdp")]
+#[component(role = "source", kind = "syslog_udp")]
 pub struct SyslogUdpConfig {
     /// Address to listen on, e.g. `"0.0.0.0:5514"`.
     #[param(binds = "udp")]
@@ -17,15 +17,16 @@ pub struct SyslogUdpConfig {
     #[param(default = "\"auto\"")]
     pub format: SyslogFormat,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
 }
 
 #[cfg(feature = "source-syslog-udp")]
-pub use imp::{build, SyslogUdp};
+pub use imp::SyslogUdp;
 
 #[cfg(feature = "source-syslog-udp")]
 mod imp {
+    use crate::build::BuildSource;
     use std::io;
 
     use bytes::Bytes;
@@ -41,9 +42,14 @@ mod imp {
         socket: UdpSocket,
     }
 
-    pub async fn build(config: SyslogUdpConfig) -> io::Result<SyslogUdp> {
-        let socket = crate::listen::bind_udp(&config.bind.0).await?;
-        Ok(SyslogUdp { config, socket })
+    impl BuildSource for SyslogUdpConfig {
+        type Source = SyslogUdp;
+
+        async fn build(self) -> io::Result<SyslogUdp> {
+            let config = self;
+            let socket = crate::listen::bind_udp(&config.bind.0).await?;
+            Ok(SyslogUdp { config, socket })
+        }
     }
 
     impl SyslogUdp {

@@ -11,7 +11,7 @@ use crate::params::{ByteSize, Glob};
 /// position file is written only after a batch is committed, so a restart neither loses
 /// nor repeats committed lines.
 #[derive(Clone, Debug, Component)]
-#[component(role = "source", kind = "taildir", runtime = "Taildir", replayable)]
+#[component(role = "source", kind = "taildir", replayable)]
 pub struct TaildirConfig {
     /// Globs of the files to follow, e.g. `["/var/log/nginx/*.log"]`.
     pub files: Vec<Glob>,
@@ -31,7 +31,7 @@ pub struct TaildirConfig {
     #[param(default = "250ms", min = 1)]
     pub poll_interval: Duration,
     /// Events put into the channel per transaction.
-    #[param(default = "100", min = 1)]
+    #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
     /// Most time between writes of `positions` while reading; they are also written
     /// whenever reading pauses and at shutdown. After a crash, at most this much
@@ -41,10 +41,11 @@ pub struct TaildirConfig {
 }
 
 #[cfg(feature = "source-taildir")]
-pub use imp::{build, Taildir};
+pub use imp::Taildir;
 
 #[cfg(feature = "source-taildir")]
 mod imp {
+    use crate::build::BuildSource;
     use std::collections::HashMap;
     use std::fs::File;
     use std::io;
@@ -77,27 +78,32 @@ mod imp {
         saved: HashMap<FileId, u64>,
     }
 
-    pub async fn build(config: TaildirConfig) -> io::Result<Taildir> {
-        let mut patterns = Vec::new();
-        for glob in &config.files {
-            let matcher = globset::Glob::new(&glob.0)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
-                .compile_matcher();
-            let prefix = static_prefix(&glob.0);
-            // How many directory levels below the prefix the glob reaches.
-            let depth = if glob.0.contains("**") {
-                usize::MAX
-            } else {
-                Path::new(&glob.0).components().count() - prefix.components().count()
-            };
-            patterns.push((prefix, matcher, depth));
+    impl BuildSource for TaildirConfig {
+        type Source = Taildir;
+
+        async fn build(self) -> io::Result<Taildir> {
+            let config = self;
+            let mut patterns = Vec::new();
+            for glob in &config.files {
+                let matcher = globset::Glob::new(&glob.0)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
+                    .compile_matcher();
+                let prefix = static_prefix(&glob.0);
+                // How many directory levels below the prefix the glob reaches.
+                let depth = if glob.0.contains("**") {
+                    usize::MAX
+                } else {
+                    Path::new(&glob.0).components().count() - prefix.components().count()
+                };
+                patterns.push((prefix, matcher, depth));
+            }
+            let saved = read_positions(&config.positions)?;
+            Ok(Taildir {
+                config,
+                patterns,
+                saved,
+            })
         }
-        let saved = read_positions(&config.positions)?;
-        Ok(Taildir {
-            config,
-            patterns,
-            saved,
-        })
     }
 
     /// The directory part of a glob before its first wildcard.

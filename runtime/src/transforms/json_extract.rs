@@ -7,17 +7,18 @@ use sluice_macros::Component;
 /// Parses the body as JSON and sets headers from JSON pointers. Bodies that are not JSON
 /// pass unchanged and are counted as parse errors.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "json_extract", runtime = "JsonExtract")]
+#[component(role = "transform", kind = "json_extract")]
 pub struct JsonExtractConfig {
     /// Header name → JSON pointer, e.g. `{ user = "/user/id", status = "/status" }`.
     pub fields: BTreeMap<String, String>,
 }
 
 #[cfg(feature = "transform-json-extract")]
-pub use imp::{build, JsonExtract};
+pub use imp::JsonExtract;
 
 #[cfg(feature = "transform-json-extract")]
 mod imp {
+    use crate::build::BuildTransform;
     use std::io;
     use std::sync::Arc;
 
@@ -31,18 +32,20 @@ mod imp {
         counters: Arc<TransformCounters>,
     }
 
-    pub async fn build(
-        config: JsonExtractConfig,
-        counters: Arc<TransformCounters>,
-    ) -> io::Result<JsonExtract> {
-        Ok(JsonExtract {
-            fields: config
-                .fields
-                .into_iter()
-                .map(|(header, pointer)| (crate::event::static_name(&header), pointer))
-                .collect(),
-            counters,
-        })
+    impl BuildTransform for JsonExtractConfig {
+        type Transform = JsonExtract;
+
+        async fn build(self, counters: Arc<TransformCounters>) -> io::Result<JsonExtract> {
+            let config = self;
+            Ok(JsonExtract {
+                fields: config
+                    .fields
+                    .into_iter()
+                    .map(|(header, pointer)| (crate::event::static_name(&header), pointer))
+                    .collect(),
+                counters,
+            })
+        }
     }
 
     impl Transform for JsonExtract {
@@ -73,12 +76,10 @@ mod imp {
                 ("status".to_owned(), "/http/status".to_owned()),
                 ("user".to_owned(), "/user".to_owned()),
             ];
-            let t = build(
-                JsonExtractConfig {
-                    fields: fields.into_iter().collect(),
-                },
-                Arc::default(),
-            )
+            let t = JsonExtractConfig {
+                fields: fields.into_iter().collect(),
+            }
+            .build(Arc::default())
             .await
             .unwrap();
             let mut e = Event::new(r#"{"http":{"status":503},"user":"ann"}"#);

@@ -7,11 +7,7 @@ use crate::params::RegexPattern;
 /// Matches the body against `regex` and sets one header per capture group, named by
 /// `names` in order. Events that do not match pass unchanged (and are counted).
 #[derive(Clone, Debug, Component)]
-#[component(
-    role = "transform",
-    kind = "regex_extractor",
-    runtime = "RegexExtractor"
-)]
+#[component(role = "transform", kind = "regex_extractor")]
 pub struct RegexExtractorConfig {
     /// Pattern with one capture group per name.
     pub regex: RegexPattern,
@@ -21,10 +17,11 @@ pub struct RegexExtractorConfig {
 }
 
 #[cfg(feature = "transform-regex-extractor")]
-pub use imp::{build, RegexExtractor};
+pub use imp::RegexExtractor;
 
 #[cfg(feature = "transform-regex-extractor")]
 mod imp {
+    use crate::build::BuildTransform;
     use std::io;
     use std::sync::Arc;
 
@@ -39,21 +36,23 @@ mod imp {
         counters: Arc<TransformCounters>,
     }
 
-    pub async fn build(
-        config: RegexExtractorConfig,
-        counters: Arc<TransformCounters>,
-    ) -> io::Result<RegexExtractor> {
-        let regex = regex::bytes::Regex::new(&config.regex.0)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        Ok(RegexExtractor {
-            regex,
-            names: config
-                .names
-                .iter()
-                .map(|n| crate::event::static_name(n))
-                .collect(),
-            counters,
-        })
+    impl BuildTransform for RegexExtractorConfig {
+        type Transform = RegexExtractor;
+
+        async fn build(self, counters: Arc<TransformCounters>) -> io::Result<RegexExtractor> {
+            let config = self;
+            let regex = regex::bytes::Regex::new(&config.regex.0)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            Ok(RegexExtractor {
+                regex,
+                names: config
+                    .names
+                    .iter()
+                    .map(|n| crate::event::static_name(n))
+                    .collect(),
+                counters,
+            })
+        }
     }
 
     impl Transform for RegexExtractor {
@@ -87,7 +86,7 @@ mod imp {
                 regex: r"^(\S+) (\d+)".into(),
                 names: vec!["method".into(), "status".into()],
             };
-            let t = build(config, Arc::default()).await.unwrap();
+            let t = config.build(Arc::default()).await.unwrap();
             let mut e = Event::new("GET 404 /x");
             t.apply(&mut e);
             assert_eq!(e.headers.get("method"), Some("GET"));

@@ -6,7 +6,7 @@ use crate::params::RegexPattern;
 
 /// Keeps only events whose body matches `regex` (or, with `exclude`, drops them).
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "regex_filter", runtime = "RegexFilter")]
+#[component(role = "transform", kind = "regex_filter")]
 pub struct RegexFilterConfig {
     /// Pattern searched for in the body.
     pub regex: RegexPattern,
@@ -16,10 +16,11 @@ pub struct RegexFilterConfig {
 }
 
 #[cfg(feature = "transform-regex-filter")]
-pub use imp::{build, RegexFilter};
+pub use imp::RegexFilter;
 
 #[cfg(feature = "transform-regex-filter")]
 mod imp {
+    use crate::build::BuildTransform;
     use std::io;
     use std::sync::Arc;
 
@@ -35,17 +36,19 @@ mod imp {
         counters: Arc<TransformCounters>,
     }
 
-    pub async fn build(
-        config: RegexFilterConfig,
-        counters: Arc<TransformCounters>,
-    ) -> io::Result<RegexFilter> {
-        let regex = regex::bytes::Regex::new(&config.regex.0)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        Ok(RegexFilter {
-            regex,
-            exclude: config.exclude,
-            counters,
-        })
+    impl BuildTransform for RegexFilterConfig {
+        type Transform = RegexFilter;
+
+        async fn build(self, counters: Arc<TransformCounters>) -> io::Result<RegexFilter> {
+            let config = self;
+            let regex = regex::bytes::Regex::new(&config.regex.0)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            Ok(RegexFilter {
+                regex,
+                exclude: config.exclude,
+                counters,
+            })
+        }
     }
 
     impl Transform for RegexFilter {
@@ -64,22 +67,18 @@ mod imp {
 
         #[tokio::test]
         async fn keeps_or_excludes_matches() {
-            let keep = build(
-                RegexFilterConfig {
-                    regex: "^ERR".into(),
-                    exclude: false,
-                },
-                Arc::default(),
-            )
+            let keep = RegexFilterConfig {
+                regex: "^ERR".into(),
+                exclude: false,
+            }
+            .build(Arc::default())
             .await
             .unwrap();
-            let drop = build(
-                RegexFilterConfig {
-                    regex: "^ERR".into(),
-                    exclude: true,
-                },
-                Arc::default(),
-            )
+            let drop = RegexFilterConfig {
+                regex: "^ERR".into(),
+                exclude: true,
+            }
+            .build(Arc::default())
             .await
             .unwrap();
             assert!(keep.apply(&mut Event::new("ERR x")));

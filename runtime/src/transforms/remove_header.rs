@@ -9,7 +9,6 @@ use crate::params::RegexPattern;
 #[component(
     role = "transform",
     kind = "remove_header",
-    runtime = "RemoveHeader",
     requires_one_of = "name, regex"
 )]
 pub struct RemoveHeaderConfig {
@@ -20,10 +19,11 @@ pub struct RemoveHeaderConfig {
 }
 
 #[cfg(feature = "transform-remove-header")]
-pub use imp::{build, RemoveHeader};
+pub use imp::RemoveHeader;
 
 #[cfg(feature = "transform-remove-header")]
 mod imp {
+    use crate::build::BuildTransform;
     use std::io;
     use std::sync::Arc;
 
@@ -37,21 +37,23 @@ mod imp {
         regex: Option<regex::Regex>,
     }
 
-    pub async fn build(
-        config: RemoveHeaderConfig,
-        _counters: Arc<TransformCounters>,
-    ) -> io::Result<RemoveHeader> {
-        let regex = match config.regex {
-            Some(r) => Some(
-                regex::Regex::new(&r.0)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
-            ),
-            None => None,
-        };
-        Ok(RemoveHeader {
-            name: config.name,
-            regex,
-        })
+    impl BuildTransform for RemoveHeaderConfig {
+        type Transform = RemoveHeader;
+
+        async fn build(self, _counters: Arc<TransformCounters>) -> io::Result<RemoveHeader> {
+            let config = self;
+            let regex = match config.regex {
+                Some(r) => Some(
+                    regex::Regex::new(&r.0)
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+                ),
+                None => None,
+            };
+            Ok(RemoveHeader {
+                name: config.name,
+                regex,
+            })
+        }
     }
 
     impl Transform for RemoveHeader {
@@ -76,7 +78,7 @@ mod imp {
                 name: Some("a".into()),
                 regex: Some("^x-".into()),
             };
-            let t = build(config, Arc::default()).await.unwrap();
+            let t = config.build(Arc::default()).await.unwrap();
             let mut e = Event::new("");
             for k in ["a", "b", "x-one", "x-two"] {
                 e.headers.set(k, "v");

@@ -6,7 +6,7 @@ use crate::params::RegexPattern;
 
 /// Replaces every match of `search` in the body with `replace` (`$1` refers to groups).
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "search_replace", runtime = "SearchReplace")]
+#[component(role = "transform", kind = "search_replace")]
 pub struct SearchReplaceConfig {
     /// Pattern to find.
     pub search: RegexPattern,
@@ -15,10 +15,11 @@ pub struct SearchReplaceConfig {
 }
 
 #[cfg(feature = "transform-search-replace")]
-pub use imp::{build, SearchReplace};
+pub use imp::SearchReplace;
 
 #[cfg(feature = "transform-search-replace")]
 mod imp {
+    use crate::build::BuildTransform;
     use std::borrow::Cow;
     use std::io;
     use std::sync::Arc;
@@ -33,16 +34,18 @@ mod imp {
         replace: Vec<u8>,
     }
 
-    pub async fn build(
-        config: SearchReplaceConfig,
-        _counters: Arc<TransformCounters>,
-    ) -> io::Result<SearchReplace> {
-        let regex = regex::bytes::Regex::new(&config.search.0)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        Ok(SearchReplace {
-            regex,
-            replace: config.replace.into_bytes(),
-        })
+    impl BuildTransform for SearchReplaceConfig {
+        type Transform = SearchReplace;
+
+        async fn build(self, _counters: Arc<TransformCounters>) -> io::Result<SearchReplace> {
+            let config = self;
+            let regex = regex::bytes::Regex::new(&config.search.0)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            Ok(SearchReplace {
+                regex,
+                replace: config.replace.into_bytes(),
+            })
+        }
     }
 
     impl Transform for SearchReplace {
@@ -65,7 +68,7 @@ mod imp {
                 search: r"password=(\S+)".into(),
                 replace: "password=*** (${1})".into(),
             };
-            let t = build(config, Arc::default()).await.unwrap();
+            let t = config.build(Arc::default()).await.unwrap();
             let mut e = Event::new("user=a password=secret");
             t.apply(&mut e);
             assert_eq!(&e.body[..], b"user=a password=*** (secret)");

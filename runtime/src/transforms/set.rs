@@ -9,7 +9,7 @@ use crate::params::ScalarExpr;
 /// Sets each header in `headers` to the value of its expression; numbers are written as
 /// decimal text and a `null` result leaves the header untouched.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "set")]
+#[component(role = "transform", kind = "set", inline)]
 pub struct SetConfig {
     /// Header name → expression, e.g. `{ level = upper(.level), size = len(body) }`.
     pub headers: BTreeMap<String, ScalarExpr>,

@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Sets header `key` to `value` on every event.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "static", runtime = "Static")]
+#[component(role = "transform", kind = "static")]
 pub struct StaticConfig {
     /// Header name.
     pub key: String,
@@ -16,10 +16,11 @@ pub struct StaticConfig {
 }
 
 #[cfg(feature = "transform-static")]
-pub use imp::{build, Static};
+pub use imp::Static;
 
 #[cfg(feature = "transform-static")]
 mod imp {
+    use crate::build::BuildTransform;
     use std::io;
 
     use super::StaticConfig;
@@ -28,12 +29,17 @@ mod imp {
 
     pub struct Static(StaticConfig, &'static str);
 
-    pub async fn build(
-        config: StaticConfig,
-        _counters: std::sync::Arc<crate::metrics::TransformCounters>,
-    ) -> io::Result<Static> {
-        let key = crate::event::static_name(&config.key);
-        Ok(Static(config, key))
+    impl BuildTransform for StaticConfig {
+        type Transform = Static;
+
+        async fn build(
+            self,
+            _counters: std::sync::Arc<crate::metrics::TransformCounters>,
+        ) -> io::Result<Static> {
+            let config = self;
+            let key = crate::event::static_name(&config.key);
+            Ok(Static(config, key))
+        }
     }
 
     impl Transform for Static {

@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Sets a header to the current time in milliseconds since the Unix epoch.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "timestamp", runtime = "Timestamp")]
+#[component(role = "transform", kind = "timestamp")]
 pub struct TimestampConfig {
     /// Header to set.
     #[param(default = "\"timestamp\"")]
@@ -15,10 +15,11 @@ pub struct TimestampConfig {
 }
 
 #[cfg(feature = "transform-timestamp")]
-pub use imp::{build, Timestamp};
+pub use imp::Timestamp;
 
 #[cfg(feature = "transform-timestamp")]
 mod imp {
+    use crate::build::BuildTransform;
     use std::io;
 
     use super::TimestampConfig;
@@ -27,12 +28,17 @@ mod imp {
 
     pub struct Timestamp(TimestampConfig, &'static str);
 
-    pub async fn build(
-        config: TimestampConfig,
-        _counters: std::sync::Arc<crate::metrics::TransformCounters>,
-    ) -> io::Result<Timestamp> {
-        let header = crate::event::static_name(&config.header);
-        Ok(Timestamp(config, header))
+    impl BuildTransform for TimestampConfig {
+        type Transform = Timestamp;
+
+        async fn build(
+            self,
+            _counters: std::sync::Arc<crate::metrics::TransformCounters>,
+        ) -> io::Result<Timestamp> {
+            let config = self;
+            let header = crate::event::static_name(&config.header);
+            Ok(Timestamp(config, header))
+        }
     }
 
     impl Transform for Timestamp {

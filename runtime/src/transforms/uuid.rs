@@ -4,7 +4,7 @@ use sluice_macros::Component;
 
 /// Sets a header to a random UUID (v4), for de-duplication downstream.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "uuid", runtime = "Uuid")]
+#[component(role = "transform", kind = "uuid")]
 pub struct UuidConfig {
     /// Header to set.
     #[param(default = "\"id\"")]
@@ -15,10 +15,11 @@ pub struct UuidConfig {
 }
 
 #[cfg(feature = "transform-uuid")]
-pub use imp::{build, Uuid};
+pub use imp::Uuid;
 
 #[cfg(feature = "transform-uuid")]
 mod imp {
+    use crate::build::BuildTransform;
     use std::io::{self, Read};
     use std::sync::{Arc, Mutex};
 
@@ -34,13 +35,18 @@ mod imp {
         random: Mutex<(std::fs::File, Vec<u8>, usize)>,
     }
 
-    pub async fn build(config: UuidConfig, _counters: Arc<TransformCounters>) -> io::Result<Uuid> {
-        let file = std::fs::File::open("/dev/urandom")?;
-        Ok(Uuid {
-            header: crate::event::static_name(&config.header),
-            config,
-            random: Mutex::new((file, vec![0; 4096], 4096)),
-        })
+    impl BuildTransform for UuidConfig {
+        type Transform = Uuid;
+
+        async fn build(self, _counters: Arc<TransformCounters>) -> io::Result<Uuid> {
+            let config = self;
+            let file = std::fs::File::open("/dev/urandom")?;
+            Ok(Uuid {
+                header: crate::event::static_name(&config.header),
+                config,
+                random: Mutex::new((file, vec![0; 4096], 4096)),
+            })
+        }
     }
 
     impl Uuid {
@@ -93,7 +99,7 @@ mod imp {
                 header: "id".into(),
                 preserve: true,
             };
-            let t = build(config, Arc::default()).await.unwrap();
+            let t = config.build(Arc::default()).await.unwrap();
             let mut seen = std::collections::HashSet::new();
             for _ in 0..1000 {
                 let mut e = Event::new("x");

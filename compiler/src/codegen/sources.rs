@@ -1,0 +1,245 @@
+//! Emits a source (built through `BuildSource`) and its `Output`: the struct whose
+//! `send` applies each of the source's paths — transforms in order, then the delivery
+//! into channels or through a route.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::{names, Gen};
+use crate::ir::{Delivery, Flow, Path, Route, Source, Step};
+
+/// The fields of an `Output` struct: name, type, initializer; each once.
+#[derive(Default)]
+struct Fields(Vec<(Ident, TokenStream, TokenStream)>);
+
+impl Fields {
+    fn add(&mut self, ident: Ident, ty: TokenStream, init: TokenStream) -> Ident {
+        if !self.0.iter().any(|(i, _, _)| *i == ident) {
+            self.0.push((ident.clone(), ty, init));
+        }
+        ident
+    }
+
+    /// The field holding channel `name`.
+    fn channel(&mut self, flow: &Flow, name: &str) -> Ident {
+        let ident = names::channel(name);
+        let ty = flow
+            .channels
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| {
+                let config = names::path(c.config.rust_type);
+                quote!(ChannelOf<#config>)
+            })
+            .unwrap_or_else(|| quote!(()));
+        self.add(ident.clone(), quote!(Arc<#ty>), quote!(#ident.clone()))
+    }
+}
+
+impl Gen {
+    /// The statements that build and spawn the source, and its `Output` definition.
+    pub(super) fn source(&mut self, flow: &Flow, source: &Source) -> (TokenStream, TokenStream) {
+        let c = &source.component;
+        let config = self.config_of(c);
+        let (name, kind) = (c.name.as_str(), c.spec.kind);
+        let var = names::source(name);
+        let cfg = names::config("source", name);
+        let output = names::output_struct(name);
+        let mut fields = Fields::default();
+        let mut sends = Vec::new();
+        for (i, path) in source.paths.iter().enumerate() {
+            let events = if i + 1 == source.paths.len() {
+                quote!(batch)
+            } else {
+                quote!(batch.clone())
+            };
+            let note = self.comment(&path.text);
+            let chain = self.chain(flow, path, &mut fields);
+            let deliver = self.deliver(flow, &path.delivery, &mut fields);
+            let binding = if chain.is_empty() {
+                quote!(let events: Batch = #events;)
+            } else {
+                quote!(let mut events: Batch = #events;)
+            };
+            sends.push(quote! {
+                #note
+                #binding
+                #chain
+                #deliver
+            });
+        }
+        let field_defs = fields.0.iter().map(|(i, t, _)| quote!(#i: #t));
+        let field_inits = fields.0.iter().map(|(i, _, init)| quote!(#i: #init));
+        let flows_doc = source
+            .paths
+            .iter()
+            .map(|p| format!("`{}`", p.text))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let doc = format!(" Where the events of source `{name}` go: {flows_doc}.");
+        let note = self.comment(&format!("source {name} = {kind}"));
+        let spawn = quote! {
+            #note
+            let #cfg = #config;
+            let #var = #cfg.build().await.map_err(AgentError::component(#name))?;
+            let output = #output { #(#field_inits),* };
+            ctx.spawn_source(#name, #kind, #var, output);
+        };
+        let definition = quote! {
+            #[doc = #doc]
+            struct #output {
+                #(#field_defs),*
+            }
+
+            impl Output for #output {
+                async fn send(&self, batch: Batch) -> Result<(), Closed> {
+                    #(#sends)*
+                    Ok(())
+                }
+            }
+        };
+        (spawn, definition)
+    }
+
+    /// `events.retain_mut(|event| { ... })` applying the path's transforms in order.
+    fn chain(&mut self, flow: &Flow, path: &Path, fields: &mut Fields) -> TokenStream {
+        if path.steps.is_empty() {
+            return quote!();
+        }
+        let event = quote!(&*event);
+        let mut steps = Vec::new();
+        for step in &path.steps {
+            match step {
+                Step::Runtime { name } => {
+                    let Some(t) = flow.transforms.iter().find(|t| t.name == *name) else {
+                        continue;
+                    };
+                    let config = names::path(t.config.rust_type);
+                    let ident = names::transform(name);
+                    let field = fields.add(
+                        ident.clone(),
+                        quote!(Arc<TransformOf<#config>>),
+                        quote!(#ident.clone()),
+                    );
+                    steps.push(quote! {
+                        if !self.#field.apply(event) {
+                            return false;
+                        }
+                    });
+                }
+                Step::Inline {
+                    name,
+                    kind,
+                    feature,
+                    conditions,
+                    headers,
+                } => {
+                    self.features.insert(feature);
+                    let note = self.comment(&format!("{name}: {kind}"));
+                    steps.push(note);
+                    if !conditions.is_empty() {
+                        let counters = fields.add(
+                            names::transform_counters(name),
+                            quote!(Arc<sluice_runtime::metrics::TransformCounters>),
+                            quote!(ctx.metrics().transform(#name, #kind)),
+                        );
+                        for condition in conditions {
+                            let keep = self.exprs.condition(condition, &event);
+                            steps.push(quote! {
+                                if !#keep {
+                                    self.#counters.dropped.inc();
+                                    return false;
+                                }
+                            });
+                        }
+                    }
+                    for (header, value) in headers {
+                        let value = self.exprs.value(value, &event);
+                        steps.push(quote! {
+                            let value = expr::owned(#value);
+                            expr::set_header(event, #header, value);
+                        });
+                    }
+                }
+            }
+        }
+        quote! {
+            events.retain_mut(|event| {
+                #(#steps)*
+                true
+            });
+        }
+    }
+
+    /// Puts `events` into the path's channels, or routes them.
+    fn deliver(&mut self, flow: &Flow, delivery: &Delivery, fields: &mut Fields) -> TokenStream {
+        match delivery {
+            Delivery::Channels(channels) => {
+                let puts = channels.iter().enumerate().map(|(i, channel)| {
+                    let ch = fields.channel(flow, channel);
+                    if i + 1 == channels.len() {
+                        quote! { self.#ch.put(events).await?; }
+                    } else {
+                        quote! { self.#ch.put(events.clone()).await?; }
+                    }
+                });
+                quote!(#(#puts)*)
+            }
+            Delivery::Route(route) => self.route(flow, route, fields),
+        }
+    }
+
+    /// One batch per target channel (`to_CHANNEL`), filled by the first arm that
+    /// matches each event's key (a `drop` arm's target is `None`), then put.
+    fn route(&mut self, flow: &Flow, route: &Route, fields: &mut Fields) -> TokenStream {
+        let key = self.exprs.value(&route.key, &quote!(&event));
+        let target = |channel: &Option<String>| match channel {
+            Some(c) => {
+                let batch = names::route_batch(c);
+                quote!(Some(&mut #batch))
+            }
+            None => quote!(None),
+        };
+        let mut branches = Vec::new();
+        let mut default = quote!(None);
+        for arm in &route.arms {
+            match &arm.patterns {
+                None => default = target(&arm.channel),
+                Some(patterns) => {
+                    let tests = patterns.iter().map(|p| {
+                        let lit = super::exprs::literal(p);
+                        quote!(expr::matches_literal(&key, &#lit))
+                    });
+                    let body = target(&arm.channel);
+                    branches.push(quote!(if #(#tests)||* { #body }));
+                }
+            }
+        }
+        let batches: Vec<Ident> = route
+            .channels
+            .iter()
+            .map(|c| names::route_batch(c))
+            .collect();
+        let puts = route.channels.iter().zip(&batches).map(|(c, batch)| {
+            let ch = fields.channel(flow, c);
+            quote! {
+                if !#batch.is_empty() {
+                    self.#ch.put(#batch).await?;
+                }
+            }
+        });
+        quote! {
+            #(let mut #batches: Batch = Vec::new();)*
+            for event in events {
+                let target: Option<&mut Batch> = {
+                    let key = #key;
+                    #(#branches else)* { #default }
+                };
+                if let Some(batch) = target {
+                    batch.push(event);
+                }
+            }
+            #(#puts)*
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! Checked AST → [`Flow`]. Runs only on a flow without errors; what the runtime cannot
+//! build yet becomes an `unsupported` diagnostic.
+
+use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+use sluice_dsl::{ArmTarget, FlowStmt, Item, Param, Patterns, ValueKind};
+use sluice_runtime::catalogue::{self, ComponentSpec, ParamSpec, ParamType, Purpose, Role};
+
+use super::value::{Config, EnvUse, Field, Text, Value};
+use super::{
+    Arm, Component, Delivery, Drain, DrainTarget, Expr, Flow, Literal, Path, Route, Source, Step,
+};
+use crate::check::{expr as types, Checked};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::resolve::{self, Symbols};
+use crate::source::SourceFile;
+
+/// Lowers a checked flow. `Err` holds the diagnostics when the flow has errors or uses
+/// what cannot be built yet.
+pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnostic>> {
+    let Some(topology) = checked.topology.as_ref().filter(|_| !checked.has_errors()) else {
+        return Err(checked.diagnostics.clone());
+    };
+    let symbols = resolve::resolve(&checked.file, &mut Vec::new());
+    let mut lower = Lower {
+        source,
+        symbols: &symbols,
+        env: Vec::new(),
+        diags: Vec::new(),
+    };
+    let used = |name: &str| topology.references.contains_key(name);
+    let of_role = |role: Role| {
+        symbols
+            .components
+            .iter()
+            .filter(move |c| c.role() == role && used(c.name()))
+    };
+
+    let channels: Vec<Component> = of_role(Role::Channel)
+        .filter_map(|c| lower.component(c))
+        .collect();
+
+    // Each (channel, sink or group) pair once, in the order the sinks are declared.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for e in (&topology.graph).edge_references() {
+        let is_drain = topology.role_of(e.source()) == Some(Role::Channel)
+            && matches!(topology.role_of(e.target()), Some(Role::Sink | Role::Group));
+        let pair = (
+            topology.graph[e.source()].name.clone(),
+            topology.graph[e.target()].name.clone(),
+        );
+        if is_drain && !pairs.contains(&pair) {
+            pairs.push(pair);
+        }
+    }
+    pairs.sort_by_key(|(_, sink)| symbols.get(sink).map_or(0, |c| c.decl.span.start));
+    let mut drains = Vec::new();
+    for (channel, target) in &pairs {
+        let Some(c) = symbols.get(target) else {
+            continue;
+        };
+        let target = if c.role() == Role::Group {
+            let Some(group) = lower.component(c) else {
+                continue;
+            };
+            let members = lower.members(c);
+            DrainTarget::Group { group, members }
+        } else {
+            let Some(sink) = lower.component(c) else {
+                continue;
+            };
+            let several = pairs.iter().filter(|(_, s)| s == target).count() > 1;
+            DrainTarget::Sink {
+                sink,
+                instance: several.then(|| channel.clone()),
+            }
+        };
+        drains.push(Drain {
+            channel: channel.clone(),
+            target,
+        });
+    }
+
+    let transforms: Vec<Component> = of_role(Role::Transform)
+        .filter(|c| c.spec.is_some_and(|s| !s.inline))
+        .filter_map(|c| lower.component(c))
+        .collect();
+
+    let flows: Vec<&FlowStmt> = checked
+        .file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Flow(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    let mut sources = Vec::new();
+    for c in of_role(Role::Source) {
+        let Some(component) = lower.component(c) else {
+            continue;
+        };
+        let paths = flows
+            .iter()
+            .filter(|f| f.head.name == c.name())
+            .map(|f| lower.path(f))
+            .collect();
+        sources.push(Source { component, paths });
+    }
+
+    let agent_decl = symbols.agent;
+    let agent_params = agent_decl
+        .and_then(|a| a.params.as_ref())
+        .map_or(&[][..], |b| b.params.as_slice());
+    let agent = lower.config(
+        catalogue::agent(),
+        agent_params,
+        sluice_dsl::Span::new(0, 0),
+    );
+    if !lower.diags.is_empty() {
+        return Err(lower.diags);
+    }
+    let file_name = std::path::Path::new(&source.name)
+        .file_name()
+        .map_or(source.name.clone(), |f| f.to_string_lossy().into_owned());
+    Ok(Flow {
+        agent_name: agent_decl.map_or_else(|| source.stem().to_owned(), |a| a.name.value.clone()),
+        file_name,
+        agent: agent.unwrap_or(Config {
+            rust_type: catalogue::agent().rust_type,
+            fields: Vec::new(),
+        }),
+        channels,
+        drains,
+        transforms,
+        sources,
+        env: lower.env,
+    })
+}
+
+struct Lower<'a> {
+    source: &'a SourceFile,
+    symbols: &'a Symbols<'a>,
+    env: Vec<EnvUse>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Lower<'_> {
+    /// A component the runtime can build, or an `unsupported` diagnostic.
+    fn component(&mut self, c: &resolve::Component) -> Option<Component> {
+        let spec = c.spec?;
+        if !spec.buildable() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    c.decl.kind.span,
+                    format!(
+                        "the {} kind `{}` cannot be built into an agent yet",
+                        spec.role, spec.kind
+                    ),
+                )
+                .label("checked, but not available in agents yet")
+                .help(format!(
+                    "available {} kinds: {}",
+                    spec.role,
+                    available(spec.role)
+                )),
+            );
+            return None;
+        }
+        let params = c.decl.params();
+        let config = self.config(spec, params, c.decl.name.span)?;
+        Some(Component {
+            name: c.name().to_owned(),
+            spec,
+            config,
+            needs_tls: needs_tls(spec, params),
+            batch_field: spec.param_for(Purpose::Batch).map(|p| p.name),
+            span: c.decl.span,
+        })
+    }
+
+    /// The member sinks of group `c`, in its member order.
+    fn members(&mut self, c: &resolve::Component) -> Vec<Component> {
+        let Some(list) = c.spec.and_then(|s| s.param_for(Purpose::Members)) else {
+            return Vec::new();
+        };
+        let names: Vec<String> = c
+            .decl
+            .params()
+            .iter()
+            .filter(|p| p.name.name == list.name)
+            .filter_map(|p| match &p.value.kind {
+                ValueKind::List(items) => Some(items),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|v| v.reference())
+            .map(|i| i.name)
+            .collect();
+        names
+            .iter()
+            .filter_map(|n| self.symbols.get(n).copied())
+            .filter_map(|m| self.component(&m))
+            .collect()
+    }
+
+    fn path(&mut self, flow: &FlowStmt) -> Path {
+        let text = self.source.text[flow.span.start..flow.span.end]
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('{')
+            .trim()
+            .to_owned();
+        let steps = flow
+            .transforms
+            .iter()
+            .filter_map(|t| self.symbols.get(&t.name).copied())
+            .filter_map(|c| Some((c, c.spec?)))
+            .map(|(c, spec)| {
+                if spec.inline {
+                    inline_step(c.name(), spec, c.decl.params())
+                } else {
+                    Step::Runtime {
+                        name: c.name().to_owned(),
+                    }
+                }
+            })
+            .collect();
+        let delivery = match flow.steps.first() {
+            Some(sluice_dsl::Step::Name(channel)) => Delivery::Channels(vec![channel.name.clone()]),
+            Some(sluice_dsl::Step::List { names, .. }) => {
+                Delivery::Channels(names.iter().map(|n| n.name.clone()).collect())
+            }
+            Some(sluice_dsl::Step::Route(route)) => Delivery::Route(lower_route(route)),
+            None => Delivery::Channels(Vec::new()),
+        };
+        Path {
+            text,
+            steps,
+            delivery,
+        }
+    }
+
+    /// The config struct value of `spec` from the written params; `span` is where to
+    /// point if it cannot be built.
+    fn config(
+        &mut self,
+        spec: &'static ComponentSpec,
+        written: &[Param],
+        span: sluice_dsl::Span,
+    ) -> Option<Config> {
+        let written: Vec<(&str, &sluice_dsl::Value)> = written
+            .iter()
+            .map(|w| (w.name.name.as_str(), &w.value))
+            .collect();
+        match self.record(spec.rust_type, &spec.params, &written) {
+            Ok(config) => Some(config),
+            Err(problem) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        span,
+                        format!("cannot build {} `{}`: {problem}", spec.role, spec.kind),
+                    )
+                    .label("not buildable yet"),
+                );
+                None
+            }
+        }
+    }
+
+    /// One field per parameter: the written value, else the default, else absent.
+    fn record(
+        &mut self,
+        rust_type: &'static str,
+        params: &[ParamSpec],
+        written: &[(&str, &sluice_dsl::Value)],
+    ) -> Result<Config, String> {
+        let mut fields = Vec::new();
+        for p in params {
+            let value = match written.iter().find(|(n, _)| *n == p.name) {
+                Some((_, w)) => Some(self.value(w, &p.ty)?),
+                None => match p.default {
+                    Some(d) => {
+                        let v = sluice_dsl::parse_value(d)
+                            .map_err(|e| format!("default of {}: {}", p.name, e.message))?;
+                        Some(self.value(&v, &p.ty)?)
+                    }
+                    None => None,
+                },
+            };
+            fields.push(Field {
+                name: p.name,
+                value,
+                optional: !p.required && p.default.is_none(),
+            });
+        }
+        Ok(Config { rust_type, fields })
+    }
+
+    fn value(&mut self, value: &sluice_dsl::Value, ty: &ParamType) -> Result<Value, String> {
+        use sluice_dsl::Literal as Lit;
+        if let ValueKind::Env(env) = &value.kind {
+            let at = self.source.line_col(value.span.start);
+            let file = std::path::Path::new(&self.source.name)
+                .file_name()
+                .map_or(self.source.name.clone(), |f| {
+                    f.to_string_lossy().into_owned()
+                });
+            let use_ = EnvUse {
+                name: env.name.value.clone(),
+                default: env.default.as_ref().map(|d| d.value.clone()),
+                location: format!("{file}:{}:{}", at.line, at.column),
+            };
+            self.env.push(use_.clone());
+            return Ok(Value::Env(use_));
+        }
+        let text = || match value.literal() {
+            Some(Lit::Str(s)) => Some(s.clone()),
+            _ => value.reference().map(|r| r.name),
+        };
+        Ok(match ty {
+            ParamType::Bool => match value.literal() {
+                Some(Lit::Bool(b)) => Value::Bool(*b),
+                _ => return Err("expected a boolean".into()),
+            },
+            ParamType::Int => match value.literal() {
+                Some(Lit::Int(n)) => Value::Int(*n),
+                _ => return Err("expected an integer".into()),
+            },
+            ParamType::Float => match value.literal() {
+                Some(Lit::Int(n)) => Value::Float(*n as f64),
+                Some(Lit::Float(f)) => Value::Float(*f),
+                _ => return Err("expected a number".into()),
+            },
+            ParamType::Duration => match value.literal() {
+                Some(Lit::Duration(d)) => Value::Duration(*d),
+                _ => return Err("expected a duration".into()),
+            },
+            ParamType::ByteSize => match value.literal() {
+                Some(Lit::Size(n)) => Value::Size(*n),
+                _ => return Err("expected a byte size".into()),
+            },
+            ParamType::String => Value::Text(Text::String, text().ok_or("expected a string")?),
+            ParamType::Path => Value::Text(Text::Path, text().ok_or("expected a path")?),
+            ParamType::Glob
+            | ParamType::Regex
+            | ParamType::Template
+            | ParamType::Url
+            | ParamType::Address
+            | ParamType::Ref(_) => Value::Text(Text::Newtype, text().ok_or("expected a string")?),
+            ParamType::Enum(words) => Value::Word {
+                words: *words,
+                word: text().ok_or("expected a word")?,
+            },
+            ParamType::EnumOrDuration(words) => match value.literal() {
+                Some(Lit::Duration(d)) => Value::Interval {
+                    words: *words,
+                    every: *d,
+                },
+                _ => Value::Word {
+                    words: *words,
+                    word: text().ok_or("expected a word or a duration")?,
+                },
+            },
+            ParamType::List(inner) => {
+                let ValueKind::List(items) = &value.kind else {
+                    return Err("expected a list".into());
+                };
+                Value::List(
+                    items
+                        .iter()
+                        .map(|v| self.value(v, inner))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            ParamType::Map(inner) => {
+                let ValueKind::Map(entries) = &value.kind else {
+                    return Err("expected a map".into());
+                };
+                let mut pairs = Vec::new();
+                for e in entries {
+                    pairs.push((e.key.name.clone(), self.value(&e.value, inner)?));
+                }
+                Value::Map(pairs)
+            }
+            ParamType::BoolExpr | ParamType::ScalarExpr => Value::Text(
+                Text::Newtype,
+                self.source.text[value.span.start..value.span.end].to_owned(),
+            ),
+            ParamType::Record { rust_type, fields } => {
+                let ValueKind::Map(entries) = &value.kind else {
+                    return Err("expected a block `{ ... }`".into());
+                };
+                let written: Vec<(&str, &sluice_dsl::Value)> = entries
+                    .iter()
+                    .map(|e| (e.key.name.as_str(), &e.value))
+                    .collect();
+                Value::Record(self.record(rust_type, fields, &written)?)
+            }
+        })
+    }
+}
+
+/// An inline transform: its boolean-expression params are conditions, its
+/// map-of-expressions params set headers.
+fn inline_step(name: &str, spec: &'static ComponentSpec, params: &[Param]) -> Step {
+    let mut conditions = Vec::new();
+    let mut headers = Vec::new();
+    for param in params {
+        let Some(declared) = spec.param(&param.name.name) else {
+            continue;
+        };
+        match (&declared.ty, &param.value.kind) {
+            (ParamType::BoolExpr, ValueKind::Expr(e)) => conditions.push(typed(e)),
+            (ParamType::Map(inner), ValueKind::Map(entries))
+                if **inner == ParamType::ScalarExpr =>
+            {
+                for entry in entries {
+                    if let ValueKind::Expr(e) = &entry.value.kind {
+                        headers.push((entry.key.name.clone(), typed(e)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Step::Inline {
+        name: name.to_owned(),
+        kind: spec.kind,
+        feature: spec.feature,
+        conditions,
+        headers,
+    }
+}
+
+fn lower_route(route: &sluice_dsl::Route) -> Route {
+    let mut channels: Vec<String> = Vec::new();
+    let mut arms = Vec::new();
+    for arm in &route.arms {
+        let channel = match &arm.target {
+            ArmTarget::Drop(_) => None,
+            ArmTarget::Name(n) => {
+                if !channels.contains(&n.name) {
+                    channels.push(n.name.clone());
+                }
+                Some(n.name.clone())
+            }
+        };
+        let patterns = match &arm.patterns {
+            Patterns::Wildcard(_) => None,
+            Patterns::Values(values) => Some(
+                values
+                    .iter()
+                    .map(|v| match v.literal() {
+                        Some(sluice_dsl::Literal::Str(s)) => Literal::Str(s.clone()),
+                        Some(sluice_dsl::Literal::Int(n)) => Literal::Int(*n),
+                        Some(sluice_dsl::Literal::Float(f)) => Literal::Float(*f),
+                        Some(sluice_dsl::Literal::Bool(b)) => Literal::Bool(*b),
+                        _ => Literal::Null,
+                    })
+                    .collect(),
+            ),
+        };
+        arms.push(Arm { patterns, channel });
+    }
+    Route {
+        key: typed(&route.key),
+        arms,
+        channels,
+    }
+}
+
+/// The expression typed by the checker (which accepted it: nothing to report).
+fn typed(e: &sluice_dsl::Expr) -> Expr {
+    types::typed(e, &mut Vec::new())
+}
+
+/// Whether a component needs TLS: it writes a `tls` block, or a URL that decides TLS by
+/// its scheme is not a plain `http://` literal (`env(...)` may give `https://`).
+fn needs_tls(spec: &ComponentSpec, params: &[Param]) -> bool {
+    params.iter().any(|p| {
+        let Some(purpose) = spec.param(&p.name.name).and_then(|d| d.purpose) else {
+            return false;
+        };
+        match purpose {
+            Purpose::Tls => true,
+            Purpose::TlsByScheme => !matches!(
+                p.value.literal(),
+                Some(sluice_dsl::Literal::Str(url))
+                    if url.starts_with(sluice_core::url::PLAIN_SCHEME)
+            ),
+            _ => false,
+        }
+    })
+}
+
+fn available(role: Role) -> String {
+    catalogue::all()
+        .iter()
+        .filter(|c| c.role == role && c.buildable())
+        .map(|c| c.kind)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
