@@ -4,7 +4,7 @@
 
 use sluice_compiler::check::params::example;
 use sluice_compiler::{check, Code, SourceFile};
-use sluice_runtime::catalogue::{self, Role};
+use sluice_runtime::catalogue::{self, Purpose, Role};
 
 #[test]
 fn every_default_and_example_passes_the_parameter_checks() {
@@ -55,20 +55,24 @@ fn every_default_and_example_passes_the_parameter_checks() {
 
 #[test]
 fn default_batch_sizes_fit_default_transaction_capacities() {
-    let default_of = |spec: &catalogue::ComponentSpec, name: &str| -> Option<i64> {
-        spec.param(name)?.default?.replace('_', "").parse().ok()
+    let default_of = |spec: &catalogue::ComponentSpec, purpose: Purpose| -> Option<i64> {
+        spec.param_for(purpose)?
+            .default?
+            .replace('_', "")
+            .parse()
+            .ok()
     };
     let smallest_tx = catalogue::all()
         .iter()
         .filter(|s| s.role == Role::Channel)
-        .filter_map(|s| default_of(s, "transaction_capacity"))
+        .filter_map(|s| default_of(s, Purpose::TransactionCapacity))
         .min()
         .expect("channels have transaction_capacity defaults");
     for spec in catalogue::all()
         .iter()
         .filter(|s| matches!(s.role, Role::Sink | Role::Source))
     {
-        if let Some(batch) = default_of(spec, "batch_size") {
+        if let Some(batch) = default_of(spec, Purpose::Batch) {
             assert!(
                 batch <= smallest_tx,
                 "{} {}: default batch_size {batch} > {smallest_tx}",
@@ -98,5 +102,100 @@ fn kinds_are_unique_per_role_and_documented() {
                 p.name
             );
         }
+    }
+}
+
+/// The cargo features of `runtime/Cargo.toml`: each name and what it enables.
+fn runtime_features() -> Vec<(String, String)> {
+    let manifest = include_str!("../../runtime/Cargo.toml");
+    let section = manifest
+        .split("[features]")
+        .nth(1)
+        .expect("runtime/Cargo.toml has [features]");
+    section
+        .lines()
+        .take_while(|l| !l.starts_with('['))
+        .filter_map(|l| l.split_once(" = "))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect()
+}
+
+/// A component is one file plus one registry line: its feature, the `full` list (which
+/// CI's per-feature check reads) and its docs page follow from its declaration. This test
+/// says what is missing when they do not.
+#[test]
+fn every_component_has_its_feature_in_the_runtime_manifest_and_in_full() {
+    let features = runtime_features();
+    let full = &features
+        .iter()
+        .find(|(name, _)| name == "full")
+        .expect("a `full` feature")
+        .1;
+    for spec in catalogue::all()
+        .iter()
+        .filter(|s| s.role != Role::Agent && s.buildable())
+    {
+        let declared = features.iter().find(|(name, _)| name == spec.feature);
+        let Some((_, enables)) = declared else {
+            panic!(
+                "{} {}: add `{} = [\"agent\", ...its dependencies]` to [features] in runtime/Cargo.toml",
+                spec.role, spec.kind, spec.feature
+            );
+        };
+        assert!(
+            enables.contains("\"agent\""),
+            "feature {} must enable \"agent\"",
+            spec.feature
+        );
+        assert!(
+            full.contains(&format!("\"{}\"", spec.feature)),
+            "{} {}: add \"{}\" to the `full` feature of runtime/Cargo.toml (CI checks each feature of `full` alone)",
+            spec.role,
+            spec.kind,
+            spec.feature
+        );
+    }
+}
+
+/// Every component file under `runtime/src/{sources,channels,sinks,transforms,groups}/`
+/// that derives `Component` is in the registry (`catalogue::all`).
+#[test]
+fn every_component_file_is_registered() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/src");
+    for role in [
+        Role::Source,
+        Role::Channel,
+        Role::Sink,
+        Role::Transform,
+        Role::Group,
+    ] {
+        let dir = root.join(format!("{}s", role.keyword()));
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for attribute in text.split("#[component(").skip(1) {
+                let kind = attribute
+                    .split("kind = \"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or_else(|| panic!("{}: #[component] without a kind", path.display()));
+                assert!(
+                    catalogue::find(role, kind).is_some(),
+                    "{} declares {role} `{kind}` but catalogue::all() does not list it: add its \
+                     line to runtime/src/catalogue.rs",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+/// Every purpose attribute word names the purpose the catalogue says it does (the derive
+/// turns the word into the variant).
+#[test]
+fn purpose_words_name_their_variants() {
+    for (word, purpose) in Purpose::ATTRIBUTES {
+        let variant = catalogue::EnumWords::variant(word);
+        assert_eq!(format!("{purpose:?}"), variant);
     }
 }

@@ -300,44 +300,35 @@ pub trait ParamValue {
     fn param_type() -> ParamType;
 }
 
-/// Every component kind, in registry order. Adding a kind is one line here.
+/// Declares a role's component modules and lists their catalogue entries: one line
+/// `module::ConfigStruct,` per kind is the whole registration of a component (its module
+/// is declared by the same line). Used once in each role's `mod.rs`.
+macro_rules! registry {
+    ($($module:ident :: $config:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// The catalogue entries of this role's kinds, in registry order.
+        pub(crate) fn specs() -> Vec<$crate::catalogue::ComponentSpec> {
+            use $crate::catalogue::Component as _;
+            vec![$($module::$config::spec()),*]
+        }
+    };
+}
+pub(crate) use registry;
+
+/// Every component kind: the agent block, then each role's registry (`sources/mod.rs`,
+/// `channels/mod.rs`, ...) in order.
 pub fn all() -> &'static [ComponentSpec] {
     use crate::{agent_config, channels, groups, sinks, sources, transforms};
     static ALL: OnceLock<Vec<ComponentSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        vec![
-            agent_config::AgentConfig::spec(),
-            sources::stdin::StdinConfig::spec(),
-            sources::exec::ExecConfig::spec(),
-            sources::seq::SeqConfig::spec(),
-            sources::taildir::TaildirConfig::spec(),
-            sources::spooldir::SpooldirConfig::spec(),
-            sources::netcat::NetcatConfig::spec(),
-            sources::netcat_udp::NetcatUdpConfig::spec(),
-            sources::syslog_tcp::SyslogTcpConfig::spec(),
-            sources::syslog_udp::SyslogUdpConfig::spec(),
-            sources::http::HttpSourceConfig::spec(),
-            channels::memory::MemoryConfig::spec(),
-            channels::file::FileChannelConfig::spec(),
-            sinks::logger::LoggerConfig::spec(),
-            sinks::null::NullConfig::spec(),
-            sinks::file_roll::FileRollConfig::spec(),
-            sinks::tcp::TcpSinkConfig::spec(),
-            sinks::http::HttpSinkConfig::spec(),
-            transforms::timestamp::TimestampConfig::spec(),
-            transforms::host::HostConfig::spec(),
-            transforms::static_header::StaticConfig::spec(),
-            transforms::remove_header::RemoveHeaderConfig::spec(),
-            transforms::uuid::UuidConfig::spec(),
-            transforms::regex_filter::RegexFilterConfig::spec(),
-            transforms::regex_extractor::RegexExtractorConfig::spec(),
-            transforms::search_replace::SearchReplaceConfig::spec(),
-            transforms::filter::FilterConfig::spec(),
-            transforms::set::SetConfig::spec(),
-            transforms::json_extract::JsonExtractConfig::spec(),
-            groups::failover::FailoverConfig::spec(),
-            groups::load_balance::LoadBalanceConfig::spec(),
-        ]
+        let mut all = vec![agent_config::AgentConfig::spec()];
+        all.extend(sources::specs());
+        all.extend(channels::specs());
+        all.extend(sinks::specs());
+        all.extend(transforms::specs());
+        all.extend(groups::specs());
+        all
     })
 }
 

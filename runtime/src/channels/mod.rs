@@ -1,4 +1,6 @@
 //! Channels: transactional buffers between sources and sinks. One file per kind.
 
-pub mod file;
-pub mod memory;
+crate::catalogue::registry! {
+    memory::MemoryConfig,
+    file::FileChannelConfig,
+}

@@ -1,7 +1,9 @@
 //! Sink groups: several sinks draining one channel together (Flume's sink processors).
 
-pub mod failover;
-pub mod load_balance;
+crate::catalogue::registry! {
+    failover::FailoverConfig,
+    load_balance::LoadBalanceConfig,
+}
 
 /// The member sinks of a group, generated per group because members may be of different
 /// kinds: `write` dispatches to member `index` with a `match`, no boxing.

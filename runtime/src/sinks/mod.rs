@@ -1,12 +1,14 @@
 //! Sinks: where events leave the agent. One file per kind.
 
-pub mod file_roll;
+crate::catalogue::registry! {
+    logger::LoggerConfig,
+    null::NullConfig,
+    file_roll::FileRollConfig,
+    tcp::TcpSinkConfig,
+    http::HttpSinkConfig,
+}
 #[cfg(feature = "agent")]
 pub mod format;
-pub mod http;
-pub mod logger;
-pub mod null;
-pub mod tcp;
 
 use sluice_macros::ParamEnum;
 
