@@ -157,6 +157,18 @@ fn every_component_has_its_feature_in_the_runtime_manifest_and_in_full() {
     }
 }
 
+/// The features the code generator adds besides the components' own exist.
+#[test]
+fn support_features_exist() {
+    let features = runtime_features();
+    for feature in catalogue::features::ALL {
+        assert!(
+            features.iter().any(|(name, _)| name == feature),
+            "runtime/Cargo.toml has no feature `{feature}`"
+        );
+    }
+}
+
 /// Every component file under `runtime/src/{sources,channels,sinks,transforms,groups}/`
 /// that derives `Component` is in the registry (`catalogue::all`).
 #[test]

@@ -300,6 +300,22 @@ pub trait ParamValue {
     fn param_type() -> ParamType;
 }
 
+/// The runtime's cargo features that belong to no one component: what the code generator
+/// adds besides each component's own feature.
+pub mod features {
+    /// The event model, channels, drivers and metrics: every agent.
+    pub const AGENT: &str = "agent";
+    /// mimalloc as the global allocator: every agent.
+    pub const ALLOCATOR: &str = "mimalloc";
+    /// TLS for the network components: agents whose flow needs it.
+    pub const TLS: &str = "tls";
+    /// Regex support in expressions (`=~`): agents whose expressions use it.
+    pub const EXPR_REGEX: &str = "expr-regex";
+
+    /// All of the above.
+    pub const ALL: [&str; 4] = [AGENT, ALLOCATOR, TLS, EXPR_REGEX];
+}
+
 /// Declares a role's component modules and lists their catalogue entries: one line
 /// `module::ConfigStruct,` per kind is the whole registration of a component (its module
 /// is declared by the same line). Used once in each role's `mod.rs`.

@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use sluice_runtime::catalogue::Role;
 
 use super::{names, Gen};
 use crate::ir::Component;
@@ -11,7 +12,7 @@ impl Gen {
         let config = self.config_of(c);
         let (name, kind) = (c.name.as_str(), c.spec.kind);
         let var = names::channel(name);
-        let cfg = names::config("channel", name);
+        let cfg = names::config(Role::Channel, name);
         let note = self.comment(&format!("channel {name} = {kind}"));
         quote! {
             #note

@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use sluice_runtime::catalogue::features;
 
 pub use names::crate_name;
 
@@ -67,7 +68,7 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
 /// Generates the agent of a lowered flow.
 pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
     let mut gen = Gen::default();
-    gen.features.extend(["agent", "mimalloc"]);
+    gen.features.extend([features::AGENT, features::ALLOCATOR]);
     let mut body = Vec::new();
     for channel in &flow.channels {
         body.push(gen.channel(channel));
@@ -88,7 +89,7 @@ pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
         outputs.push(output);
     }
     if !gen.exprs.regexes.is_empty() {
-        gen.features.insert("expr-regex");
+        gen.features.insert(features::EXPR_REGEX);
     }
     let agent_config = config::config(&flow.agent);
     let (regex_statics, regex_forces) = gen.exprs.statics();
@@ -211,7 +212,7 @@ impl Gen {
     fn config_of(&mut self, component: &ir::Component) -> TokenStream {
         self.features.insert(component.spec.feature);
         if component.needs_tls {
-            self.features.insert("tls");
+            self.features.insert(features::TLS);
         }
         config::config(&component.config)
     }

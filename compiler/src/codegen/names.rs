@@ -2,6 +2,7 @@
 //! so every generated identifier gets a role prefix or a suffix.
 
 use proc_macro2::{Ident, Span, TokenStream};
+use sluice_runtime::catalogue::Role;
 
 pub fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
@@ -27,8 +28,9 @@ pub fn transform_counters(name: &str) -> Ident {
     ident(&format!("{name}_counters"))
 }
 
-pub fn config(prefix: &str, name: &str) -> Ident {
-    ident(&format!("{prefix}_{name}_config"))
+/// `sink_out_config`: the config struct value of component `name` of `role`.
+pub fn config(role: Role, name: &str) -> Ident {
+    ident(&format!("{}_{name}_config", role.keyword()))
 }
 
 /// The batch a route fills for channel `name`.

@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use sluice_runtime::catalogue::Role;
 
 use super::{names, Gen};
 use crate::ir::{Component, Drain, DrainTarget};
@@ -32,7 +33,7 @@ impl Gen {
             Some(from) => names::sink(&format!("{name}_from_{from}")),
             None => names::sink(name),
         };
-        let cfg = names::config("sink", name);
+        let cfg = names::config(Role::Sink, name);
         let ch = names::channel(channel);
         let batch = batch_of(c, &cfg);
         let note = self.comment(&format!("sink {name} = {kind}, drains {channel}"));
@@ -62,7 +63,7 @@ impl Gen {
         let mut arms = Vec::new();
         for (index, member) in members.iter().enumerate() {
             let member_config = self.config_of(member);
-            let cfg = names::config("sink", &member.name);
+            let cfg = names::config(Role::Sink, &member.name);
             let var = names::sink(&member.name);
             let config_ty = names::path(member.config.rust_type);
             let member_name = &member.name;
@@ -78,7 +79,7 @@ impl Gen {
             fields.push((var, quote!(SinkOf<#config_ty>)));
         }
         let members_struct = names::members_struct(name);
-        let cfg = names::config("group", name);
+        let cfg = names::config(Role::Group, name);
         let var = names::sink(name);
         let ch = names::channel(channel);
         let batch = match batches.split_first() {

@@ -4,6 +4,7 @@
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
+use sluice_runtime::catalogue::Role;
 
 use super::{names, Gen};
 use crate::ir::{Delivery, Flow, Path, Route, Source, Step};
@@ -43,7 +44,7 @@ impl Gen {
         let config = self.config_of(c);
         let (name, kind) = (c.name.as_str(), c.spec.kind);
         let var = names::source(name);
-        let cfg = names::config("source", name);
+        let cfg = names::config(Role::Source, name);
         let output = names::output_struct(name);
         let mut fields = Fields::default();
         let mut sends = Vec::new();

@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use sluice_runtime::catalogue::Role;
 
 use super::{names, Gen};
 use crate::ir::Component;
@@ -12,7 +13,7 @@ impl Gen {
         let config = self.config_of(c);
         let (name, kind) = (c.name.as_str(), c.spec.kind);
         let var = names::transform(name);
-        let cfg = names::config("transform", name);
+        let cfg = names::config(Role::Transform, name);
         let note = self.comment(&format!("transform {name} = {kind}"));
         quote! {
             #note
