@@ -1,0 +1,573 @@
+//! The channel itself: puts append transactions, takes read them back, commits move
+//! the checkpoint.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::reader::Reader;
+use super::recovery::{lock_dir, recover};
+use super::segment::{new_segment, Writer};
+use super::FileChannelConfig;
+use crate::build::BuildChannel;
+use crate::event::Batch;
+use crate::metrics::ChannelCounters;
+use crate::params::FsyncPolicy;
+use crate::pipeline::{Channel, Closed, Taken};
+use crate::wal::{self, Pos};
+
+/// How often consumed progress is checkpointed (and consumed segments deleted).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// Longest wait between retries of a put that failed to write (e.g. a full disk).
+const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The durable channel. Puts append to the current segment and return once their
+/// commit record is written (and synced, with `fsync = "every_commit"`); takes read
+/// the segments back in order. See `docs/durability.md`.
+pub struct FileChannel {
+    pub(super) inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    dir: PathBuf,
+    capacity: usize,
+    max_bytes: u64,
+    transaction_capacity: usize,
+    segment_size: u64,
+    fsync: FsyncPolicy,
+    writer: Mutex<Writer>,
+    state: Mutex<State>,
+    space: Notify,
+    data: Notify,
+    counters: Arc<ChannelCounters>,
+    /// The checkpoint, rewritten in place after each commit that moves it.
+    checkpoint_file: Mutex<File>,
+    /// Holds the exclusive lock on `dir/lock` while the channel lives.
+    _lock: File,
+}
+
+struct State {
+    /// Committed events not yet taken (on disk past the reader, or in `redo`).
+    queued: usize,
+    /// Taken, not yet committed or rolled back.
+    in_flight: usize,
+    /// Room claimed by puts that are writing now.
+    reserved: usize,
+    /// Bytes of the live segment files.
+    disk_bytes: u64,
+    /// Live segments and their sizes.
+    segments: BTreeMap<u64, u64>,
+    /// End of the last committed put: the reader never passes it.
+    committed_end: Pos,
+    reader: Reader,
+    /// Rolled-back takes, handed out again before anything new.
+    redo: VecDeque<Taken>,
+    /// Takes in read order: where each ends, and whether it is committed.
+    outstanding: BTreeMap<u64, (Pos, bool)>,
+    next_ticket: u64,
+    /// Everything before this is delivered: what the checkpoint records.
+    acked: Pos,
+    /// Last position written to the checkpoint file, and last one synced.
+    written: Pos,
+    checkpointed: Pos,
+    closed: bool,
+}
+
+impl State {
+    fn held(&self) -> usize {
+        self.queued + self.in_flight + self.reserved
+    }
+}
+
+pub(super) fn other(e: impl std::fmt::Display, dir: &Path) -> io::Error {
+    io::Error::other(format!("file channel {}: {e}", dir.display()))
+}
+
+/// Opens the channel: locks `dir`, recovers its segments from the checkpoint on, and
+/// starts a new segment for this run.
+impl BuildChannel for FileChannelConfig {
+    type Channel = FileChannel;
+
+    async fn build(self, counters: Arc<ChannelCounters>) -> io::Result<FileChannel> {
+        let config = self;
+        let dir = config.dir.clone();
+        tokio::task::spawn_blocking(move || open(config, counters))
+            .await
+            .map_err(|e| other(e, &dir))?
+    }
+}
+
+fn open(config: FileChannelConfig, counters: Arc<ChannelCounters>) -> io::Result<FileChannel> {
+    let dir = config.dir.clone();
+    std::fs::create_dir_all(&dir).map_err(|e| other(e, &dir))?;
+    let lock = lock_dir(&dir)?;
+    let recovered = recover(&dir).map_err(|e| other(e, &dir))?;
+    let checkpoint_file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(wal::checkpoint_path(&dir))
+        .map_err(|e| other(e, &dir))?;
+    let next = recovered
+        .segments
+        .keys()
+        .next_back()
+        .map_or(1, |last| last + 1);
+    let writer = new_segment(&dir, next).map_err(|e| other(e, &dir))?;
+    let mut segments = recovered.segments;
+    segments.insert(next, writer.offset);
+    let disk_bytes = segments.values().sum();
+    let end = Pos {
+        segment: next,
+        offset: writer.offset,
+    };
+    tracing::info!(
+        dir = %dir.display(),
+        events = recovered.events,
+        segments = segments.len(),
+        "file channel opened"
+    );
+    counters.capacity.set(config.capacity);
+    counters.size.set(recovered.events);
+    let state = State {
+        queued: recovered.events as usize,
+        in_flight: 0,
+        reserved: 0,
+        disk_bytes,
+        segments,
+        committed_end: end,
+        reader: Reader {
+            pos: recovered.start,
+            file: None,
+            record: Vec::new(),
+        },
+        redo: VecDeque::new(),
+        outstanding: BTreeMap::new(),
+        next_ticket: 1,
+        acked: recovered.start,
+        written: Pos::default(),
+        checkpointed: Pos::default(),
+        closed: false,
+    };
+    let inner = Arc::new(Inner {
+        dir,
+        capacity: usize::try_from(config.capacity).unwrap_or(usize::MAX),
+        max_bytes: config.max_bytes.map_or(u64::MAX, |b| b.0),
+        transaction_capacity: usize::try_from(config.transaction_capacity)
+            .unwrap_or(usize::MAX)
+            .max(1),
+        segment_size: config.segment_size.0,
+        fsync: config.fsync,
+        writer: Mutex::new(writer),
+        state: Mutex::new(state),
+        space: Notify::new(),
+        data: Notify::new(),
+        counters,
+        checkpoint_file: Mutex::new(checkpoint_file),
+        _lock: lock,
+    });
+    // Write the checkpoint of the recovered start, so consumed segments can go.
+    inner.checkpoint();
+    tokio::spawn(housekeeping(Arc::downgrade(&inner)));
+    Ok(FileChannel { inner })
+}
+
+/// Syncs, checkpoints and deletes consumed segments until the channel is dropped.
+async fn housekeeping(inner: Weak<Inner>) {
+    let tick = match inner.upgrade().map(|i| i.fsync) {
+        Some(FsyncPolicy::Interval(d)) => d.clamp(Duration::from_millis(1), CHECKPOINT_EVERY),
+        Some(_) => CHECKPOINT_EVERY,
+        None => return,
+    };
+    let mut since_checkpoint = Duration::ZERO;
+    loop {
+        tokio::time::sleep(tick).await;
+        let Some(inner) = inner.upgrade() else { return };
+        since_checkpoint += tick;
+        let checkpoint_due = since_checkpoint >= CHECKPOINT_EVERY;
+        let work = inner.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            work.sync_if_dirty();
+            if checkpoint_due {
+                work.checkpoint();
+            }
+        })
+        .await;
+        if checkpoint_due {
+            since_checkpoint = Duration::ZERO;
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.sync_if_dirty();
+        self.checkpoint();
+    }
+}
+
+impl Inner {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Updates under the lock are a few field writes; a panic cannot leave them
+        // half-done in a way later code trips over.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn sync_if_dirty(&self) {
+        let mut writer = self.writer();
+        if writer.dirty {
+            match writer.file.sync_data() {
+                Ok(()) => writer.dirty = false,
+                Err(e) => {
+                    tracing::error!(dir = %self.dir.display(), error = %e, "fsync failed")
+                }
+            }
+        }
+    }
+
+    /// Writes the delivered position into the checkpoint file, in place. No fsync:
+    /// the page cache survives a killed process, and after a power loss a stale or
+    /// torn checkpoint only means events are delivered again.
+    fn write_checkpoint(&self) {
+        let file = self
+            .checkpoint_file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let acked = {
+            let state = self.state();
+            if state.acked == state.written {
+                return;
+            }
+            state.acked
+        };
+        use std::os::unix::fs::FileExt;
+        if let Err(e) = file.write_all_at(&wal::encode_checkpoint(acked), 0) {
+            tracing::error!(dir = %self.dir.display(), error = %e, "cannot write the checkpoint");
+            return;
+        }
+        self.state().written = acked;
+        drop(file);
+    }
+
+    /// Makes the checkpoint durable, then deletes the segments before it.
+    pub(super) fn checkpoint(&self) {
+        self.write_checkpoint();
+        let written = {
+            let state = self.state();
+            if state.written == state.checkpointed {
+                return;
+            }
+            state.written
+        };
+        let synced = self
+            .checkpoint_file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .sync_data();
+        if let Err(e) = synced {
+            tracing::error!(dir = %self.dir.display(), error = %e, "cannot sync the checkpoint");
+            return;
+        }
+        let mut state = self.state();
+        state.checkpointed = written;
+        let acked = written;
+        let consumed: Vec<u64> = state
+            .segments
+            .range(..acked.segment)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in consumed {
+            match std::fs::remove_file(wal::segment_path(&self.dir, id)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(dir = %self.dir.display(), error = %e, "cannot delete a consumed segment");
+                    break;
+                }
+            }
+            if let Some(size) = state.segments.remove(&id) {
+                state.disk_bytes -= size;
+            }
+        }
+        drop(state);
+        self.space.notify_waiters();
+    }
+
+    /// Appends one encoded transaction and makes it visible to takers. On failure the
+    /// segment is cut back to where the transaction began.
+    fn append(&self, bytes: &[u8], count: usize) -> io::Result<()> {
+        let mut writer = self.writer();
+        let before = writer.offset;
+        let written = writer
+            .file
+            .write_all(bytes)
+            .and_then(|()| match self.fsync {
+                FsyncPolicy::EveryCommit => writer.file.sync_data(),
+                FsyncPolicy::Interval(_) => Ok(()),
+            });
+        if let Err(e) = written {
+            if let Err(cut) = writer.file.set_len(before) {
+                tracing::error!(error = %cut, "cannot cut back a failed write");
+            }
+            let _ = writer.file.seek(SeekFrom::Start(before));
+            return Err(e);
+        }
+        writer.offset += bytes.len() as u64;
+        writer.dirty = matches!(self.fsync, FsyncPolicy::Interval(_));
+        let mut rotated = false;
+        if writer.offset >= self.segment_size {
+            // The old segment must be whole on disk before the next one starts. If
+            // that fails (say, a full disk), the put still stands: it is written, and
+            // the segment simply grows until a later rotation succeeds.
+            let next = writer
+                .file
+                .sync_data()
+                .and_then(|()| new_segment(&self.dir, writer.segment + 1));
+            match next {
+                Ok(next) => {
+                    *writer = next;
+                    rotated = true;
+                }
+                Err(e) => tracing::warn!(
+                    dir = %self.dir.display(),
+                    error = %e,
+                    "cannot start a new segment; the current one keeps growing"
+                ),
+            }
+        }
+        let end = Pos {
+            segment: writer.segment,
+            offset: writer.offset,
+        };
+        let mut state = self.state();
+        let previous = state.committed_end;
+        if let Some(size) = state.segments.get_mut(&previous.segment) {
+            *size += bytes.len() as u64;
+        }
+        state.disk_bytes += bytes.len() as u64;
+        if rotated {
+            state.segments.insert(end.segment, end.offset);
+            state.disk_bytes += end.offset;
+        }
+        state.committed_end = end;
+        state.queued += count;
+        self.counters.size.set(state.held() as u64);
+        drop(state);
+        self.data.notify_waiters();
+        Ok(())
+    }
+
+    /// Waits for room for `count` events of `bytes` encoded bytes, then claims it
+    /// until the returned guard is dropped (written, failed, or the put abandoned).
+    async fn reserve(&self, count: usize, bytes: u64) -> Result<Reservation<'_>, Closed> {
+        loop {
+            let notified = self.space.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.state();
+                if state.closed {
+                    return Err(Closed);
+                }
+                let empty = state.held() == 0;
+                let fits = state.held() + count <= self.capacity
+                    && (state.disk_bytes + bytes <= self.max_bytes || empty);
+                if fits {
+                    state.reserved += count;
+                    return Ok(Reservation { inner: self, count });
+                }
+            }
+            notified.await;
+        }
+    }
+
+    async fn put_transaction(self: &Arc<Self>, batch: Batch) -> Result<(), Closed> {
+        let count = batch.len();
+        self.counters.put_attempts.add(count as u64);
+        let mut encoded = Vec::with_capacity(batch.iter().map(|e| e.size() + 64).sum());
+        for event in &batch {
+            wal::encode_event(&mut encoded, event);
+        }
+        wal::encode_commit(&mut encoded, count as u32);
+        let _reservation = self.reserve(count, encoded.len() as u64).await?;
+        let encoded = Arc::new(encoded);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let (inner, bytes) = (self.clone(), encoded.clone());
+            let result = tokio::task::spawn_blocking(move || inner.append(&bytes, count))
+                .await
+                .unwrap_or_else(|e| Err(io::Error::other(e)));
+            match result {
+                Ok(()) => {
+                    self.counters.put_successes.add(count as u64);
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::error!(
+                        dir = %self.dir.display(),
+                        error = %e,
+                        retry_in_ms = backoff.as_millis() as u64,
+                        "cannot write to the file channel; the source waits and retries \
+                         (nothing committed is lost)"
+                    );
+                    if self.state().closed {
+                        return Err(Closed);
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_WRITE_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// Room claimed by a put while it writes. Released on drop, also when the put's
+/// future is dropped mid-way (a source giving up on a slow put).
+struct Reservation<'a> {
+    inner: &'a Inner,
+    count: usize,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.inner.state().reserved -= self.count;
+        self.inner.space.notify_waiters();
+    }
+}
+
+impl Channel for FileChannel {
+    async fn put(&self, mut batch: Batch) -> Result<(), Closed> {
+        let tx = self.inner.transaction_capacity;
+        while batch.len() > tx {
+            let rest = batch.split_off(tx);
+            self.inner.put_transaction(batch).await?;
+            batch = rest;
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.inner.put_transaction(batch).await
+    }
+
+    async fn take(&self, max: usize) -> Option<Taken> {
+        let inner = &self.inner;
+        let max = max.clamp(1, inner.transaction_capacity);
+        loop {
+            let notified = inner.data.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = inner.state();
+                let state = &mut *state;
+                if let Some(taken) = state.redo.pop_front() {
+                    let n = taken.events.len();
+                    state.queued = state.queued.saturating_sub(n);
+                    state.in_flight += n;
+                    inner.counters.take_attempts.add(n as u64);
+                    return Some(taken);
+                }
+                if state.reader.pos < state.committed_end {
+                    let end = state.committed_end;
+                    let events = match state.reader.read(&inner.dir, &state.segments, end, max)
+                    {
+                        Ok(events) => events,
+                        Err(e) => {
+                            tracing::error!(
+                                dir = %inner.dir.display(),
+                                segment = state.reader.pos.segment,
+                                offset = state.reader.pos.offset,
+                                error = %e,
+                                "damaged record in the file channel; skipping the rest of its segment"
+                            );
+                            state.reader.skip_segment(&state.segments, end);
+                            Vec::new()
+                        }
+                    };
+                    if state.reader.pos >= state.committed_end && state.redo.is_empty() {
+                        // Whatever a skipped segment held is gone from the count too.
+                        state.queued = events.len();
+                    }
+                    if !events.is_empty() {
+                        let n = events.len();
+                        let ticket = state.next_ticket;
+                        state.next_ticket += 1;
+                        state.outstanding.insert(ticket, (state.reader.pos, false));
+                        state.queued = state.queued.saturating_sub(n);
+                        state.in_flight += n;
+                        inner.counters.take_attempts.add(n as u64);
+                        return Some(Taken { events, ticket });
+                    }
+                    continue;
+                }
+                if state.closed && state.in_flight == 0 && state.redo.is_empty() {
+                    return None;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    fn commit(&self, taken: Taken) {
+        let inner = &self.inner;
+        let n = taken.events.len();
+        let mut state = inner.state();
+        if let Some(entry) = state.outstanding.get_mut(&taken.ticket) {
+            entry.1 = true;
+        }
+        while let Some(entry) = state.outstanding.first_entry() {
+            if !entry.get().1 {
+                break;
+            }
+            let (end, _) = entry.remove();
+            state.acked = state.acked.max(end);
+        }
+        state.in_flight = state.in_flight.saturating_sub(n);
+        inner.counters.size.set(state.held() as u64);
+        let drained = state.closed && state.held() == 0;
+        drop(state);
+        inner.counters.take_successes.add(n as u64);
+        inner.space.notify_waiters();
+        inner.write_checkpoint();
+        if drained {
+            inner.data.notify_waiters();
+        }
+    }
+
+    fn rollback(&self, taken: Taken) {
+        let inner = &self.inner;
+        let mut state = inner.state();
+        let n = taken.events.len();
+        state.in_flight = state.in_flight.saturating_sub(n);
+        state.queued += n;
+        state.redo.push_front(taken);
+        drop(state);
+        inner.data.notify_waiters();
+    }
+
+    fn close(&self) {
+        self.inner.state().closed = true;
+        self.inner.data.notify_waiters();
+        self.inner.space.notify_waiters();
+    }
+
+    fn len(&self) -> usize {
+        self.inner.state().held()
+    }
+}
+
+impl FileChannel {
+    /// Bytes of segment files on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.inner.state().disk_bytes
+    }
+}

@@ -1,0 +1,131 @@
+//! What a restart finds on disk: the directory lock, and the segments from the
+//! checkpoint on, with torn or corrupt tails cut back.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use super::channel::other;
+use crate::wal::{self, Pos};
+
+/// Takes the exclusive lock on `dir/lock`, writing this process id into it.
+pub(super) fn lock_dir(dir: &Path) -> io::Result<File> {
+    let path = dir.join("lock");
+    let mut lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = lock.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(io::Error::new(
+                io::ErrorKind::ResourceBusy,
+                format!(
+                    "file channel {}: the directory is in use by another agent{}; \
+                     each file channel needs its own `dir`",
+                    dir.display(),
+                    if holder.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (pid {holder})")
+                    }
+                ),
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(other(e, dir)),
+    }
+    lock.set_len(0)?;
+    lock.write_all(std::process::id().to_string().as_bytes())?;
+    Ok(lock)
+}
+
+/// What recovery found: live segments (id → size after repair), where consumers
+/// resume, and how many committed events lie ahead of them.
+pub(super) struct Recovered {
+    pub(super) segments: BTreeMap<u64, u64>,
+    pub(super) start: Pos,
+    pub(super) events: u64,
+}
+
+pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
+    let ids = wal::list_segments(dir)?;
+    let checkpoint = match wal::read_checkpoint(dir) {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::warn!(
+                dir = %dir.display(),
+                problem = %why,
+                "checkpoint is unreadable; rebuilding it from the segments \
+                 (events in them may be delivered again)"
+            );
+            None
+        }
+    };
+    if checkpoint.is_none() && !ids.is_empty() {
+        tracing::info!(dir = %dir.display(), "no checkpoint; replaying every segment");
+    }
+    let mut start =
+        checkpoint.unwrap_or_else(|| Pos::start_of(ids.first().copied().unwrap_or(1)));
+    // A checkpoint that points into a deleted segment resumes at the next one.
+    if !ids.contains(&start.segment) {
+        if let Some(&next) = ids.iter().find(|&&id| id > start.segment) {
+            start = Pos::start_of(next);
+        }
+    }
+    let mut segments = BTreeMap::new();
+    let mut events = 0;
+    for id in ids {
+        let path = wal::segment_path(dir, id);
+        if id < start.segment {
+            std::fs::remove_file(&path)?;
+            continue;
+        }
+        let data = std::fs::read(&path)?;
+        if data.len() < wal::SEGMENT_MAGIC.len() || &data[..8] != wal::SEGMENT_MAGIC {
+            let aside = path.with_extension("corrupt");
+            tracing::error!(
+                segment = %path.display(),
+                moved_to = %aside.display(),
+                bytes = data.len(),
+                "segment has no valid header; moved aside, its events are lost"
+            );
+            std::fs::rename(&path, &aside)?;
+            continue;
+        }
+        let from = if id == start.segment {
+            start.offset.max(8).min(data.len() as u64)
+        } else {
+            8
+        };
+        let scan = wal::scan(&data, from);
+        if scan.good_end < data.len() as u64 {
+            tracing::warn!(
+                segment = %path.display(),
+                problem = scan.problem.unwrap_or("trailing bytes"),
+                dropped_bytes = data.len() as u64 - scan.good_end,
+                dropped_records = scan.dropped_records,
+                "cut the segment back to its last committed transaction; \
+                 the dropped records were never acknowledged"
+            );
+            let file = OpenOptions::new().write(true).open(&path)?;
+            file.set_len(scan.good_end)?;
+            file.sync_all()?;
+        }
+        events += scan.events;
+        segments.insert(id, scan.good_end);
+    }
+    if segments.is_empty() {
+        start = Pos::start_of(start.segment);
+    }
+    Ok(Recovered {
+        segments,
+        start,
+        events,
+    })
+}

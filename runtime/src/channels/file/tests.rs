@@ -1,0 +1,223 @@
+//! The file channel against real files in a temporary directory; kill -9 and full-disk
+//! runs of whole agents are in `tests/crash.rs`.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::channel::FileChannel;
+use super::FileChannelConfig;
+use crate::build::BuildChannel;
+use crate::event::{Batch, Event};
+use crate::params::{ByteSize, FsyncPolicy};
+use crate::pipeline::{Channel, Taken};
+use crate::wal;
+
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sluice-fc-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn config(dir: &Path) -> FileChannelConfig {
+    FileChannelConfig {
+        dir: dir.to_owned(),
+        capacity: 1_000,
+        max_bytes: None,
+        transaction_capacity: 100,
+        fsync: FsyncPolicy::EveryCommit,
+        segment_size: ByteSize(4096),
+    }
+}
+
+async fn open_channel(config: FileChannelConfig) -> FileChannel {
+    config.build(Arc::default()).await.unwrap()
+}
+
+fn events(range: std::ops::Range<u32>) -> Batch {
+    range
+        .map(|i| {
+            let mut e = Event::new(format!("event {i}"));
+            e.headers.set("n", i.to_string());
+            e
+        })
+        .collect()
+}
+
+fn bodies(taken: &Taken) -> Vec<String> {
+    taken
+        .events
+        .iter()
+        .map(|e| e.body_text().into_owned())
+        .collect()
+}
+
+fn numbered(range: std::ops::Range<u32>) -> Vec<String> {
+    range.map(|i| format!("event {i}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn committed_events_survive_a_reopen_and_delivered_ones_do_not_return() {
+    let dir = temp("reopen");
+    let ch = open_channel(config(&dir)).await;
+    ch.put(events(0..250)).await.unwrap();
+    let first = ch.take(100).await.unwrap();
+    assert_eq!(bodies(&first), numbered(0..100));
+    assert_eq!(first.events[7].headers.get("n"), Some("7"));
+    ch.commit(first);
+    let second = ch.take(100).await.unwrap(); // taken, never committed
+    assert_eq!(bodies(&second), numbered(100..200));
+    drop(second);
+    drop(ch);
+    let ch = open_channel(config(&dir)).await;
+    assert_eq!(ch.len(), 150);
+    let mut seen = Vec::new();
+    while seen.len() < 150 {
+        let t = ch.take(100).await.unwrap();
+        seen.extend(bodies(&t));
+        ch.commit(t);
+    }
+    assert_eq!(seen, numbered(100..250));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_hands_the_same_events_out_again_first() {
+    let dir = temp("rollback");
+    let ch = open_channel(config(&dir)).await;
+    ch.put(events(0..10)).await.unwrap();
+    let t = ch.take(4).await.unwrap();
+    ch.rollback(t);
+    let again = ch.take(4).await.unwrap();
+    assert_eq!(bodies(&again), numbered(0..4));
+    ch.commit(again);
+    let rest = ch.take(100).await.unwrap();
+    assert_eq!(bodies(&rest), numbered(4..10));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_order_commits_checkpoint_only_the_delivered_prefix() {
+    let dir = temp("order");
+    let ch = open_channel(config(&dir)).await;
+    ch.put(events(0..30)).await.unwrap();
+    let a = ch.take(10).await.unwrap();
+    let b = ch.take(10).await.unwrap();
+    ch.commit(b); // a (0..10) is still out
+    ch.inner.checkpoint();
+    drop(a);
+    drop(ch);
+    let ch = open_channel(config(&dir)).await;
+    let t = ch.take(100).await.unwrap();
+    assert_eq!(bodies(&t), numbered(0..30), "0..10 were never delivered");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_agent_on_the_same_dir_is_refused() {
+    let dir = temp("lock");
+    let _first = open_channel(config(&dir)).await;
+    let err = config(&dir).build(Arc::default()).await.err().unwrap();
+    assert_eq!(err.kind(), io::ErrorKind::ResourceBusy);
+    assert!(err.to_string().contains("in use by another agent"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumed_segments_are_deleted() {
+    let dir = temp("segments");
+    let ch = open_channel(config(&dir)).await;
+    for i in 0..20 {
+        ch.put(events(i * 50..i * 50 + 50)).await.unwrap();
+    }
+    let before = wal::list_segments(&dir).unwrap().len();
+    assert!(before > 5, "4 KiB segments roll over: {before}");
+    let mut n = 0;
+    while n < 1_000 {
+        let t = ch.take(100).await.unwrap();
+        n += t.events.len();
+        ch.commit(t);
+    }
+    ch.inner.checkpoint();
+    let after = wal::list_segments(&dir).unwrap().len();
+    assert!(after <= 2, "{after} segments left");
+    assert!(ch.disk_bytes() < 4096 * 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_channel_makes_puts_wait_until_a_commit() {
+    let dir = temp("full");
+    let mut c = config(&dir);
+    c.capacity = 10;
+    let ch = Arc::new(open_channel(c).await);
+    ch.put(events(0..10)).await.unwrap();
+    let blocked =
+        tokio::time::timeout(Duration::from_millis(100), ch.put(events(10..11))).await;
+    assert!(blocked.is_err());
+    let t = ch.take(5).await.unwrap();
+    ch.commit(t);
+    tokio::time::timeout(Duration::from_secs(5), ch.put(events(10..11)))
+        .await
+        .unwrap()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torn_tail_and_a_corrupt_record_are_cut_at_the_last_commit() {
+    let dir = temp("torn");
+    let mut c = config(&dir);
+    c.segment_size = ByteSize(1 << 20);
+    let ch = open_channel(c.clone()).await;
+    ch.put(events(0..10)).await.unwrap();
+    ch.put(events(10..20)).await.unwrap();
+    drop(ch);
+    let segment = wal::segment_path(&dir, 1);
+    let whole = std::fs::read(&segment).unwrap();
+    // A torn write: half of a third transaction.
+    let mut torn = whole.clone();
+    let mut extra = Vec::new();
+    for e in events(20..30) {
+        wal::encode_event(&mut extra, &e);
+    }
+    torn.extend_from_slice(&extra[..extra.len() / 2]);
+    std::fs::write(&segment, &torn).unwrap();
+    let ch = open_channel(c.clone()).await;
+    assert_eq!(ch.len(), 20);
+    assert_eq!(
+        std::fs::metadata(&segment).unwrap().len(),
+        whole.len() as u64
+    );
+    drop(ch);
+    // A flipped byte inside the second transaction loses only that transaction.
+    let mut flipped = whole.clone();
+    let at = whole.len() - 40;
+    flipped[at] ^= 0xff;
+    std::fs::write(&segment, &flipped).unwrap();
+    let ch = open_channel(c).await;
+    assert_eq!(ch.len(), 10);
+    let t = ch.take(100).await.unwrap();
+    assert_eq!(bodies(&t), numbered(0..10));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_checkpoint_is_rebuilt_by_replaying_the_segments() {
+    let dir = temp("checkpoint");
+    let ch = open_channel(config(&dir)).await;
+    ch.put(events(0..10)).await.unwrap();
+    let t = ch.take(5).await.unwrap();
+    ch.commit(t);
+    drop(ch);
+    std::fs::write(wal::checkpoint_path(&dir), b"garbage").unwrap();
+    let ch = open_channel(config(&dir)).await;
+    assert_eq!(
+        ch.len(),
+        10,
+        "replayed from the oldest segment: duplicates, no loss"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
