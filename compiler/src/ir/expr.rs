@@ -79,23 +79,4 @@ impl Expr {
             _ => false,
         }
     }
-
-    /// Every regex pattern used, in order of appearance.
-    pub fn patterns<'a>(&'a self, out: &mut Vec<&'a str>) {
-        match &self.kind {
-            ExprKind::Match {
-                subject, pattern, ..
-            } => {
-                subject.patterns(out);
-                out.push(pattern);
-            }
-            ExprKind::Not(e) | ExprKind::Neg(e) => e.patterns(out),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                lhs.patterns(out);
-                rhs.patterns(out);
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| a.patterns(out)),
-            ExprKind::Lit(_) | ExprKind::Header(_) | ExprKind::Body | ExprKind::Invalid => {}
-        }
-    }
 }

@@ -175,7 +175,6 @@ impl Lower<'_> {
             config,
             needs_tls: needs_tls(spec, params),
             batch_field: spec.param_for(Purpose::Batch).map(|p| p.name),
-            span: c.decl.span,
         })
     }
 

@@ -11,7 +11,6 @@ pub mod expr;
 mod lower;
 pub mod value;
 
-use sluice_dsl::Span;
 use sluice_runtime::catalogue::ComponentSpec;
 
 pub use expr::{Expr, ExprKind, Literal};
@@ -49,8 +48,6 @@ pub struct Component {
     pub needs_tls: bool,
     /// The events per transaction, as a field of its config (`batch_size`).
     pub batch_field: Option<&'static str>,
-    /// The declaration, for messages.
-    pub span: Span,
 }
 
 /// A sink or a group taking from one channel.

@@ -22,16 +22,6 @@ pub struct Field {
     pub optional: bool,
 }
 
-impl Config {
-    /// The value of field `name`, if it has one.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields
-            .iter()
-            .find(|f| f.name == name)
-            .and_then(|f| f.value.as_ref())
-    }
-}
-
 /// What kind of Rust value a piece of text becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Text {
