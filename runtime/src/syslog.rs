@@ -66,9 +66,26 @@ pub fn parse(message: &Bytes, format: SyslogFormat) -> Option<Event> {
         (SyslogFormat::Rfc5424, _) | (SyslogFormat::Auto, true) => parse_5424(rest, &mut event)?,
         _ => parse_3164(rest, &mut event)?,
     };
-    let start = body.as_ptr() as usize - message.as_ptr() as usize;
-    event.body = message.slice(start..start + body.len());
+    event.body = share(message, body);
     Some(event)
+}
+
+/// `part` as `Bytes` sharing `whole`'s buffer when it lies inside it (the parsers return
+/// subslices of their input), else a copy: never an out-of-range slice.
+fn share(whole: &Bytes, part: &[u8]) -> Bytes {
+    if part.is_empty() {
+        return Bytes::new();
+    }
+    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    match start.checked_add(part.len()) {
+        Some(end) if end <= whole.len() => whole.slice(start..end),
+        _ => Bytes::copy_from_slice(part),
+    }
+}
+
+/// The empty tail of `data`: an empty subslice that still points into it.
+fn tail(data: &[u8]) -> &[u8] {
+    &data[data.len()..]
 }
 
 fn parse_pri(data: &[u8]) -> Option<(u8, &[u8])> {
@@ -85,7 +102,7 @@ fn token(data: &[u8]) -> Option<(&[u8], &[u8])> {
     if end == 0 {
         return None;
     }
-    let rest = data.get(end + 1..).unwrap_or(&[]);
+    let rest = data.get(end + 1..).unwrap_or(tail(data));
     Some((&data[..end], rest))
 }
 
@@ -141,7 +158,7 @@ fn parse_5424<'a>(rest: &'a [u8], event: &mut Event) -> Option<&'a [u8]> {
         return None;
     };
     set_unless_nil(event, "structured_data", &rest[..sd_end]);
-    let msg = rest.get(sd_end + 1..).unwrap_or(&[]);
+    let msg = rest.get(sd_end + 1..).unwrap_or(tail(rest));
     Some(msg.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(msg))
 }
 
@@ -304,6 +321,84 @@ mod tests {
         assert_eq!(e.headers.get("procid"), Some("230"));
         assert!(e.headers.get("timestamp").is_some());
         assert_eq!(&e.body[..], b"'su root' failed");
+    }
+
+    #[test]
+    fn nil_message_and_messages_ending_after_any_header_field() {
+        // Each of these once sliced the body out of range and killed the source.
+        for message in [
+            "<13>1 - - - - - -",
+            "<13>1 - - - - - -\n",
+            "<13>1 - - - - - [a]",
+            "<13>1 - host app 1 id",
+            "<13>1 - host app 1",
+            "<13>1 - host",
+            "<13>1 -",
+            "<13>1 ",
+            "<13>1",
+            "<13>",
+        ] {
+            for format in [
+                SyslogFormat::Auto,
+                SyslogFormat::Rfc5424,
+                SyslogFormat::Rfc3164,
+            ] {
+                if let Some(e) = parsed(message, format) {
+                    assert!(e.body.len() <= message.len(), "{message:?}");
+                }
+            }
+        }
+        let e = parsed("<13>1 - - - - - -", SyslogFormat::Auto).unwrap();
+        assert!(e.body.is_empty());
+        assert_eq!(e.headers.get("severity"), Some("notice"));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A field of an RFC 5424 header: NILVALUE, a word, or odd bytes.
+        fn field() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("-".to_owned()),
+                "[a-z0-9.]{1,8}",
+                Just("2024-02-29T23:59:58.123Z".to_owned()),
+                Just("[id@1 a=\"x\\]y\"]".to_owned()),
+                "\\PC{0,4}",
+                Just(String::new()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let message = Bytes::from(bytes);
+                for format in [SyslogFormat::Auto, SyslogFormat::Rfc5424, SyslogFormat::Rfc3164] {
+                    if let Some(e) = parse(&message, format) {
+                        prop_assert!(e.body.len() <= message.len());
+                    }
+                }
+            }
+
+            #[test]
+            fn rfc5424_cut_after_any_byte_never_panics(
+                pri in 0u8..200,
+                fields in proptest::collection::vec(field(), 6),
+                msg in "\\PC{0,16}",
+            ) {
+                // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA, then the
+                // message, cut after every byte.
+                let full = format!("<{pri}>1 {} {msg}", fields.join(" "));
+                for end in 0..=full.len() {
+                    let message = Bytes::copy_from_slice(&full.as_bytes()[..end]);
+                    for format in [SyslogFormat::Auto, SyslogFormat::Rfc5424, SyslogFormat::Rfc3164] {
+                        if let Some(e) = parse(&message, format) {
+                            prop_assert!(e.body.len() <= end);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
