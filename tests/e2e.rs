@@ -1135,7 +1135,21 @@ fn syslog_sources_survive_bad_input() {
     udp.send_to(b"", ("127.0.0.1", udp_port)).unwrap(); // empty datagram
     udp.send_to(b"\xff\xfe\xfd", ("127.0.0.1", udp_port))
         .unwrap();
-    wait_until(Duration::from_secs(30), || output_lines(&out).len() >= 6);
+    // A valid RFC 5424 message whose MSG is absent (every field NILVALUE): it once
+    // panicked the UDP source, and everything after it was lost.
+    udp.send_to(b"<13>1 - - - - - -", ("127.0.0.1", udp_port))
+        .unwrap();
+    udp.send_to(
+        b"<13>1 - - - - - - after the nil message",
+        ("127.0.0.1", udp_port),
+    )
+    .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        output_lines(&out).len() >= 6
+            && output_lines(&out)
+                .iter()
+                .any(|l| l.contains("after the nil message"))
+    });
     stop_cleanly(&mut child);
     let bodies: Vec<String> = output_lines(&out)
         .iter()
@@ -1151,6 +1165,7 @@ fn syslog_sources_survive_bad_input() {
         "<999>garbage pri",
         "after the long line",
         "cut off mid-mess",
+        "after the nil message",
     ] {
         assert!(
             bodies.iter().any(|b| b == expected),
