@@ -17,10 +17,14 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 use crate::agent_config::{AgentConfig, LogLevel};
+use crate::build::BuildSource;
+use crate::catalogue::Role;
 use crate::env::{EnvError, EnvVar};
+use crate::metrics::Counter;
 use crate::metrics::Metrics;
 use crate::pipeline::{Channel, Output, Sink, Source, SourceContext};
 use crate::shutdown::{self, Shutdown, ShutdownTrigger};
+use crate::supervise::{panic_message, CatchUnwind, Fatal, Policy, Supervisor};
 
 /// Facts about the agent, fixed when it was generated.
 #[derive(Clone, Copy, Debug)]
@@ -43,6 +47,8 @@ pub enum AgentError {
         error: io::Error,
     },
     Io(io::Error),
+    /// A component failed and the failure policy ended the agent.
+    Failed(String),
 }
 
 impl AgentError {
@@ -74,6 +80,7 @@ impl fmt::Display for AgentError {
             }
             AgentError::Component { name, error } => write!(f, "component `{name}`: {error}"),
             AgentError::Io(e) => write!(f, "{e}"),
+            AgentError::Failed(reason) => write!(f, "stopped: {reason}"),
         }
     }
 }
@@ -217,6 +224,11 @@ where
             shutdown,
             trigger,
             shutdown_timeout: config.shutdown_timeout,
+            policy: Policy {
+                on_failure: config.on_failure,
+                max_restarts: config.max_restarts,
+            },
+            fatal: Fatal::default(),
             sources: JoinSet::new(),
             sinks: JoinSet::new(),
             closers: Vec::new(),
@@ -282,6 +294,8 @@ pub struct AgentContext {
     shutdown: Shutdown,
     trigger: Arc<ShutdownTrigger>,
     shutdown_timeout: Duration,
+    policy: Policy,
+    fatal: Fatal,
     sources: JoinSet<()>,
     sinks: JoinSet<()>,
     closers: Vec<Box<dyn Fn() + Send + Sync>>,
@@ -300,28 +314,76 @@ impl AgentContext {
         channel
     }
 
-    pub fn spawn_source<S: Source, O: Output>(
+    fn supervisor(&self, role: Role, name: &'static str, restarts: Arc<Counter>) -> Supervisor {
+        Supervisor::new(
+            role,
+            name,
+            self.policy,
+            restarts,
+            self.fatal.clone(),
+            self.trigger.clone(),
+            self.shutdown.clone(),
+        )
+    }
+
+    /// Runs `source` (built from `config`) into `out` until its input ends or shutdown.
+    /// When it fails (an error or a panic) it is built again from `config` and
+    /// restarted, as the agent's failure policy says (see [`crate::supervise`]).
+    pub fn spawn_source<C, O>(
         &mut self,
         name: &'static str,
         kind: &str,
-        source: S,
+        config: C,
+        source: C::Source,
         out: O,
-    ) {
+    ) where
+        C: BuildSource + Clone + Send + 'static,
+        O: Output,
+    {
+        let counters = self.metrics.source(name, kind);
+        let mut supervisor = self.supervisor(Role::Source, name, counters.restarts.clone());
         let ctx = SourceContext {
             name,
             shutdown: self.shutdown.clone(),
-            counters: self.metrics.source(name, kind),
+            counters,
         };
         self.sources.spawn(async move {
-            match source.run(out, ctx).await {
-                Ok(()) => tracing::info!(source = name, "source finished"),
-                Err(e) => tracing::error!(source = name, error = %e, "source failed"),
+            let out = Arc::new(out);
+            let mut ready = Some(source);
+            loop {
+                let started = supervisor.started();
+                let source = match ready.take() {
+                    Some(source) => source,
+                    None => match config.clone().build().await {
+                        Ok(source) => source,
+                        Err(e) => {
+                            let cause = format!("cannot start again: {e}");
+                            if supervisor.failed(&cause, started.elapsed()).await {
+                                continue;
+                            }
+                            return;
+                        }
+                    },
+                };
+                let cause = match tokio::spawn(source.run(out.clone(), ctx.clone())).await {
+                    Ok(Ok(())) => {
+                        tracing::info!(source = name, "source finished");
+                        return;
+                    }
+                    Ok(Err(e)) => e.to_string(),
+                    Err(e) if e.is_panic() => panic_message(&*e.into_panic()),
+                    Err(_) => return,
+                };
+                if !supervisor.failed(&cause, started.elapsed()).await {
+                    return;
+                }
             }
         });
     }
 
     /// Drives `sink` from `channel`: take up to `batch_size`, write, commit on success,
-    /// roll back and retry with exponential backoff on failure.
+    /// roll back and retry with exponential backoff on failure. A write that panics is
+    /// rolled back too, and the sink carries on as the failure policy says.
     pub fn spawn_sink<C: Channel, S: Sink>(
         &mut self,
         name: &'static str,
@@ -332,24 +394,34 @@ impl AgentContext {
     ) {
         let counters = self.metrics.sink(name, kind);
         sink.bind_counters(counters.clone());
+        let mut supervisor = self.supervisor(Role::Sink, name, counters.restarts.clone());
         let batch_size = usize::try_from(batch_size).unwrap_or(usize::MAX).max(1);
         self.sinks.spawn(async move {
             let mut backoff = Duration::from_millis(100);
+            let mut started = supervisor.started();
             while let Some(taken) = channel.take(batch_size).await {
                 let count = taken.events.len() as u64;
                 counters.drain_attempts.add(count);
-                match sink.write(&taken.events).await {
-                    Ok(()) => {
+                match CatchUnwind::new(sink.write(&taken.events)).await {
+                    Ok(Ok(())) => {
                         channel.commit(taken);
                         counters.drain_successes.add(count);
                         backoff = Duration::from_millis(100);
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         counters.connection_failures.inc();
                         tracing::warn!(sink = name, error = %e, retry_in_ms = backoff.as_millis() as u64, "delivery failed; will retry");
                         channel.rollback(taken);
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(sink.max_backoff());
+                    }
+                    Err(payload) => {
+                        channel.rollback(taken);
+                        let cause = panic_message(&*payload);
+                        if !supervisor.failed(&cause, started.elapsed()).await {
+                            break;
+                        }
+                        started = supervisor.started();
                     }
                 }
             }
@@ -396,7 +468,194 @@ impl AgentContext {
         } else {
             drain.await;
         }
+        if let Some(reason) = self.fatal.reason() {
+            return Err(AgentError::Failed(reason));
+        }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Supervision with real tasks: components that panic or fail are restarted, counted, and
+/// end the agent when the policy says so.
+#[cfg(all(test, feature = "channel-memory"))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::agent_config::OnFailure;
+    use crate::build::{BuildChannel, BuildSource};
+    use crate::channels::memory::MemoryConfig;
+    use crate::event::{Batch, Event};
+    use crate::pipeline::Closed;
+
+    fn context(on_failure: OnFailure, max_restarts: u64) -> AgentContext {
+        let (trigger, shutdown) = shutdown::channel();
+        AgentContext {
+            metrics: Metrics::default(),
+            shutdown,
+            trigger: Arc::new(trigger),
+            shutdown_timeout: Duration::from_secs(5),
+            policy: Policy {
+                on_failure,
+                max_restarts,
+            },
+            fatal: Fatal::default(),
+            sources: JoinSet::new(),
+            sinks: JoinSet::new(),
+            closers: Vec::new(),
+        }
+    }
+
+    /// A source that panics on its first `panics` runs, then sends one event and ends.
+    #[derive(Clone)]
+    struct FlakyConfig {
+        runs: Arc<AtomicUsize>,
+        panics: usize,
+    }
+
+    struct Flaky(FlakyConfig);
+
+    impl BuildSource for FlakyConfig {
+        type Source = Flaky;
+
+        async fn build(self) -> io::Result<Flaky> {
+            Ok(Flaky(self))
+        }
+    }
+
+    impl Source for Flaky {
+        async fn run<O: Output>(self, out: O, _ctx: SourceContext) -> io::Result<()> {
+            let run = self.0.runs.fetch_add(1, Ordering::SeqCst);
+            if run < self.0.panics {
+                panic!("injected panic {run}");
+            }
+            out.send(vec![Event::new(format!("from run {run}"))])
+                .await
+                .map_err(io::Error::other)
+        }
+    }
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<String>>);
+
+    impl Output for Arc<Collect> {
+        async fn send(&self, batch: Batch) -> Result<(), Closed> {
+            let mut seen = self.0.lock().unwrap();
+            seen.extend(
+                batch
+                    .iter()
+                    .map(|e| String::from_utf8_lossy(&e.body).into_owned()),
+            );
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_panicking_source_is_rebuilt_restarted_and_counted() {
+        let mut ctx = context(OnFailure::Restart, 10);
+        let config = FlakyConfig {
+            runs: Arc::default(),
+            panics: 1,
+        };
+        let first = config.clone().build().await.unwrap();
+        let out = Arc::new(Collect::default());
+        ctx.spawn_source("flaky", "test", config.clone(), first, out.clone());
+        let metrics = ctx.metrics.clone();
+        ctx.run()
+            .await
+            .expect("a restarted source does not fail the agent");
+        assert_eq!(*out.0.lock().unwrap(), ["from run 1"]);
+        assert_eq!(config.runs.load(Ordering::SeqCst), 2);
+        assert!(metrics.prometheus().contains(
+            "sluice_component_restarts_total{component=\"flaky\",kind=\"test\",role=\"source\"} 1"
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn on_failure_exit_ends_the_agent_with_the_cause() {
+        let mut ctx = context(OnFailure::Exit, 10);
+        let config = FlakyConfig {
+            runs: Arc::default(),
+            panics: 1,
+        };
+        let first = config.clone().build().await.unwrap();
+        ctx.spawn_source("flaky", "test", config, first, Arc::new(Collect::default()));
+        let error = ctx.run().await.unwrap_err().to_string();
+        assert!(
+            error.contains("source `flaky` failed: panicked: injected panic 0"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_component_that_keeps_failing_ends_the_agent() {
+        let mut ctx = context(OnFailure::Restart, 1);
+        let config = FlakyConfig {
+            runs: Arc::default(),
+            panics: usize::MAX,
+        };
+        let first = config.clone().build().await.unwrap();
+        ctx.spawn_source(
+            "flaky",
+            "test",
+            config.clone(),
+            first,
+            Arc::new(Collect::default()),
+        );
+        let error = ctx.run().await.unwrap_err().to_string();
+        assert!(error.contains("failed 2 times in a row"), "{error}");
+        assert_eq!(config.runs.load(Ordering::SeqCst), 2);
+    }
+
+    /// A sink whose first write panics.
+    struct PanicsOnce {
+        written: Arc<Mutex<Vec<String>>>,
+        panicked: bool,
+    }
+
+    impl Sink for PanicsOnce {
+        async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
+            if !self.panicked {
+                self.panicked = true;
+                panic!("injected sink panic");
+            }
+            let mut written = self.written.lock().unwrap();
+            written.extend(
+                batch
+                    .iter()
+                    .map(|e| String::from_utf8_lossy(&e.body).into_owned()),
+            );
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_sink_write_that_panics_is_rolled_back_and_delivered_again() {
+        let mut ctx = context(OnFailure::Restart, 10);
+        let memory = MemoryConfig {
+            capacity: 100,
+            max_bytes: None,
+            transaction_capacity: 10,
+        };
+        let channel = ctx.channel(memory.build(Arc::default()).await.unwrap());
+        channel
+            .put(vec![Event::new("a"), Event::new("b")])
+            .await
+            .unwrap();
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let sink = PanicsOnce {
+            written: written.clone(),
+            panicked: false,
+        };
+        ctx.spawn_sink("out", "test", channel.clone(), sink, 10);
+        let metrics = ctx.metrics.clone();
+        // No sources: the agent closes the channel and waits for the sink to drain it.
+        ctx.run().await.unwrap();
+        assert_eq!(*written.lock().unwrap(), ["a", "b"]);
+        assert!(metrics.prometheus().contains(
+            "sluice_component_restarts_total{component=\"out\",kind=\"test\",role=\"sink\"} 1"
+        ));
     }
 }

@@ -49,6 +49,8 @@ pub mod pipeline;
 #[cfg(feature = "agent")]
 pub mod shutdown;
 #[cfg(feature = "agent")]
+pub mod supervise;
+#[cfg(feature = "agent")]
 pub mod syslog;
 #[cfg(feature = "agent")]
 pub mod time;

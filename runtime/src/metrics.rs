@@ -59,6 +59,8 @@ pub struct SourceCounters {
     pub events_rejected: Counter,
     pub parse_errors: Counter,
     pub open_connections: Gauge,
+    /// Times the source failed (error or panic) and was started again.
+    pub restarts: Arc<Counter>,
 }
 
 #[derive(Debug, Default)]
@@ -77,12 +79,42 @@ pub struct SinkCounters {
     pub drain_successes: Counter,
     pub connection_failures: Counter,
     pub batches_dropped: Counter,
+    /// Times a write panicked and the sink was resumed.
+    pub restarts: Arc<Counter>,
 }
 
 #[derive(Debug, Default)]
 pub struct TransformCounters {
     pub dropped: Counter,
     pub parse_errors: Counter,
+}
+
+/// The Prometheus name of the restart counter, shared by every role.
+const RESTARTS: &str = "component_restarts_total";
+
+/// What a metric counts, for `# HELP`.
+fn help(metric: &str) -> &'static str {
+    match metric {
+        "events_received_total" => "Events a source read from its input.",
+        "events_accepted_total" => "Events a source committed to its channels.",
+        "events_rejected_total" => "Events a source refused (too long, malformed, no room).",
+        "parse_errors_total" => "Inputs that did not parse and were kept raw or dropped.",
+        "open_connections" => "Client connections a source holds open.",
+        "put_attempts_total" => "Events offered to a channel.",
+        "put_successes_total" => "Events committed into a channel.",
+        "take_attempts_total" => "Events handed out by a channel.",
+        "take_successes_total" => "Events whose take was committed (delivered).",
+        "size" => "Events held by a channel, including those taken but not committed.",
+        "capacity" => "Most events a channel holds.",
+        "fill_percent" => "How full a channel is, in percent of its capacity.",
+        "drain_attempts_total" => "Events a sink tried to deliver.",
+        "drain_successes_total" => "Events a sink delivered.",
+        "connection_failures_total" => "Failed deliveries, retried with backoff.",
+        "batches_dropped_total" => "Batches a sink dropped after a permanent refusal.",
+        "dropped_total" => "Events a transform dropped.",
+        RESTARTS => "Times a component failed (error or panic) and was started again.",
+        _ => "A Sluice metric.",
+    }
 }
 
 /// One component's counters as (Flume name, Prometheus name, value).
@@ -105,35 +137,46 @@ pub struct Metrics {
     entries: Arc<Mutex<Vec<(String, String, Entry)>>>,
 }
 
-impl Metrics {
-    fn register(&self, name: &str, kind: &str, entry: Entry) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.push((name.to_owned(), kind.to_owned(), entry));
+/// Finds the counters already registered for `$name` in role `$variant`, else registers
+/// new ones: one series per (role, name), however often a component asks (a sink drained
+/// from two channels, a filter on two sources' paths).
+macro_rules! counters_of {
+    ($self:ident, $name:ident, $kind:ident, $variant:ident) => {{
+        let Ok(mut entries) = $self.entries.lock() else {
+            return Arc::default();
+        };
+        for (n, _, entry) in entries.iter() {
+            if let Entry::$variant(c) = entry {
+                if n == $name {
+                    return c.clone();
+                }
+            }
         }
-    }
-
-    pub fn source(&self, name: &str, kind: &str) -> Arc<SourceCounters> {
-        let c = Arc::new(SourceCounters::default());
-        self.register(name, kind, Entry::Source(c.clone()));
+        let c = Arc::default();
+        entries.push((
+            $name.to_owned(),
+            $kind.to_owned(),
+            Entry::$variant(Arc::clone(&c)),
+        ));
         c
+    }};
+}
+
+impl Metrics {
+    pub fn source(&self, name: &str, kind: &str) -> Arc<SourceCounters> {
+        counters_of!(self, name, kind, Source)
     }
 
     pub fn channel(&self, name: &str, kind: &str) -> Arc<ChannelCounters> {
-        let c = Arc::new(ChannelCounters::default());
-        self.register(name, kind, Entry::Channel(c.clone()));
-        c
+        counters_of!(self, name, kind, Channel)
     }
 
     pub fn sink(&self, name: &str, kind: &str) -> Arc<SinkCounters> {
-        let c = Arc::new(SinkCounters::default());
-        self.register(name, kind, Entry::Sink(c.clone()));
-        c
+        counters_of!(self, name, kind, Sink)
     }
 
     pub fn transform(&self, name: &str, kind: &str) -> Arc<TransformCounters> {
-        let c = Arc::new(TransformCounters::default());
-        self.register(name, kind, Entry::Transform(c.clone()));
-        c
+        counters_of!(self, name, kind, Transform)
     }
 
     fn rows(&self) -> Vec<Row> {
@@ -173,6 +216,7 @@ impl Metrics {
                                 "open_connections",
                                 c.open_connections.get(),
                             ),
+                            ("RestartCount", RESTARTS, c.restarts.get()),
                         ],
                     ),
                     Entry::Channel(c) => {
@@ -231,6 +275,7 @@ impl Metrics {
                                 "batches_dropped_total",
                                 c.batches_dropped.get(),
                             ),
+                            ("RestartCount", RESTARTS, c.restarts.get()),
                         ],
                     ),
                     Entry::Transform(c) => (
@@ -250,15 +295,43 @@ impl Metrics {
             .collect()
     }
 
-    /// Prometheus text exposition format.
+    /// Prometheus text exposition format: each family once with its `# HELP` and
+    /// `# TYPE`, then one series per component. Restarts of every role are one family,
+    /// `sluice_component_restarts_total`, with a `role` label.
     pub fn prometheus(&self) -> String {
-        let mut out = String::new();
+        // Family name → its series lines, in order of first appearance.
+        let mut families: Vec<(String, &'static str, Vec<String>)> = Vec::new();
         for (name, kind, role, values) in self.rows() {
             for (_, metric, value) in values {
-                let _ = writeln!(
-                    out,
-                    "sluice_{role}_{metric}{{component=\"{name}\",kind=\"{kind}\"}} {value}"
-                );
+                let (family, labels) = if metric == RESTARTS {
+                    (
+                        format!("sluice_{metric}"),
+                        format!("component=\"{name}\",kind=\"{kind}\",role=\"{role}\""),
+                    )
+                } else {
+                    (
+                        format!("sluice_{role}_{metric}"),
+                        format!("component=\"{name}\",kind=\"{kind}\""),
+                    )
+                };
+                let line = format!("{family}{{{labels}}} {value}");
+                match families.iter_mut().find(|(f, _, _)| *f == family) {
+                    Some((_, _, lines)) => lines.push(line),
+                    None => families.push((family, metric, vec![line])),
+                }
+            }
+        }
+        let mut out = String::new();
+        for (family, metric, lines) in families {
+            let kind = if metric.ends_with("_total") {
+                "counter"
+            } else {
+                "gauge"
+            };
+            let _ = writeln!(out, "# HELP {family} {}", help(metric));
+            let _ = writeln!(out, "# TYPE {family} {kind}");
+            for line in lines {
+                let _ = writeln!(out, "{line}");
             }
         }
         out
@@ -333,5 +406,53 @@ impl Metrics {
                 let _ = stream.shutdown().await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_series_per_component_and_help_and_type_once_per_family() {
+        let metrics = Metrics::default();
+        // A sink drained from two channels asks twice: one series, shared counters.
+        let first = metrics.sink("out", "tcp");
+        let second = metrics.sink("out", "tcp");
+        first.drain_successes.add(2);
+        second.drain_successes.add(3);
+        metrics.sink("other", "null");
+        metrics.source("in", "netcat").restarts.inc();
+        let text = metrics.prometheus();
+        let lines: Vec<&str> = text.lines().collect();
+        let samples: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        let mut keys: Vec<&str> = samples
+            .iter()
+            .map(|l| l.rsplit_once(' ').unwrap().0)
+            .collect();
+        let total = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), total, "duplicate series in\n{text}");
+        assert!(
+            text.contains("sluice_sink_drain_successes_total{component=\"out\",kind=\"tcp\"} 5")
+        );
+        assert!(text.contains(
+            "sluice_component_restarts_total{component=\"in\",kind=\"netcat\",role=\"source\"} 1"
+        ));
+        for family in [
+            "sluice_sink_drain_successes_total",
+            "sluice_component_restarts_total",
+        ] {
+            let help = format!("# HELP {family} ");
+            let ty = format!("# TYPE {family} counter");
+            assert_eq!(lines.iter().filter(|l| l.starts_with(&help)).count(), 1);
+            assert_eq!(lines.iter().filter(|l| **l == ty).count(), 1);
+        }
+        assert!(text.contains("# TYPE sluice_source_open_connections gauge"));
     }
 }

@@ -82,9 +82,9 @@ impl Gen {
         let spawn = quote! {
             #note
             let #cfg = #config;
-            let #var = #cfg.build().await.map_err(AgentError::component(#name))?;
+            let #var = #cfg.clone().build().await.map_err(AgentError::component(#name))?;
             let output = #output { #(#field_inits),* };
-            ctx.spawn_source(#name, #kind, #var, output);
+            ctx.spawn_source(#name, #kind, #cfg, #var, output);
         };
         let definition = quote! {
             #[doc = #doc]
