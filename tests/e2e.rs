@@ -103,6 +103,7 @@ fn netcat_receives_100k_lines_over_several_connections_in_order() {
         body
     };
     let prometheus = get("/metrics");
+    assert!(check_prometheus_exposition(&prometheus) > 10);
     assert!(
         prometheus.contains(
             "sluice_source_events_rejected_total{component=\"tcp_in\",kind=\"netcat\"} 1"

@@ -231,3 +231,49 @@ pub fn stop_cleanly(child: &mut Running) {
     terminate(child);
     assert!(wait(child, Duration::from_secs(30)).success());
 }
+
+/// Checks a `/metrics` response with the Prometheus project's own text-format parser
+/// (Python's `prometheus_client`): it must parse, every family must have `# HELP` and
+/// `# TYPE`, and no series may appear twice (Prometheus rejects the whole scrape then).
+/// Returns how many series there are.
+pub fn check_prometheus_exposition(response: &str) -> usize {
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or(response, |(_, body)| body);
+    let script = r#"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+seen = set()
+for family in text_string_to_metric_families(sys.stdin.read()):
+    if family.type == "unknown":
+        sys.exit(f"{family.name}: no # TYPE")
+    if not family.documentation:
+        sys.exit(f"{family.name}: no # HELP")
+    for sample in family.samples:
+        key = (sample.name, tuple(sorted(sample.labels.items())))
+        if key in seen:
+            sys.exit(f"duplicate series {key}")
+        seen.add(key)
+print(len(seen))
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the Prometheus parser rejects /metrics: {}\n{body}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
