@@ -329,6 +329,50 @@ fn a_second_signal_exits_at_once() {
 }
 
 #[test]
+fn shutdown_timeout_bounds_a_stuck_drain_and_reports_lost_events() {
+    let agent = build_agent("tests/e2e/stuck_sink.flow");
+    // The downstream never reads; the memory channel is full and the source blocked on
+    // it. One signal must still end the agent within shutdown_timeout, with status 3 and
+    // the number of events the memory channel loses.
+    let downstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut child = Command::new(&agent)
+        .env("DOWNSTREAM", downstream.local_addr().unwrap().to_string())
+        .env("BODY", "x".repeat(4096))
+        .env("SHUTDOWN_TIMEOUT", "2s")
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let (_conn, _) = downstream.accept().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let signalled = Instant::now();
+    terminate(&child);
+    let status = wait(&mut child, Duration::from_secs(20));
+    let took = signalled.elapsed();
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "events were left in a memory channel"
+    );
+    assert!(
+        took < Duration::from_secs(6),
+        "took {took:?} with shutdown_timeout = 2s"
+    );
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let lost = stderr
+        .lines()
+        .find(|l| l.contains("events left in memory channels are lost"))
+        .unwrap_or_else(|| panic!("no report of lost events in:\n{stderr}"));
+    assert!(lost.contains("in `buf`"), "{lost}");
+}
+
+#[test]
 fn exec_output_passes_through_every_stateful_transform() {
     let agent = build_agent("tests/e2e/exec_transforms.flow");
     let out = temp_dir("exec");

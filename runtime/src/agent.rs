@@ -1,10 +1,11 @@
 //! The agent process: command line, logging, metrics endpoint, signals, and the tasks
 //! that drive sources and sinks. Generated `main.rs` files call [`main`].
 //!
-//! Shutdown: on the first SIGTERM/SIGINT sources stop, channels close, and sinks drain
-//! what is buffered for up to `shutdown_timeout`; then the agent exits 0. A second signal
-//! exits at once. When every source ends by itself (a finite `seq`, end of stdin), the
-//! agent drains and exits the same way.
+//! Shutdown: on the first SIGTERM/SIGINT channels close to new puts, sources stop, and
+//! sinks drain what is buffered, all within `shutdown_timeout`; then the agent exits 0,
+//! or 3 when events were left in memory channels. A second signal exits at once. When
+//! every source ends by itself (a finite `seq`, end of stdin), the agent drains and exits
+//! the same way. Failures: see [`crate::supervise`].
 
 use std::fmt;
 use std::future::Future;
@@ -49,6 +50,20 @@ pub enum AgentError {
     Io(io::Error),
     /// A component failed and the failure policy ended the agent.
     Failed(String),
+    /// `shutdown_timeout` passed with events still in channels that are not durable:
+    /// (channel, events) for each.
+    Lost(Vec<(String, usize)>),
+}
+
+impl AgentError {
+    /// The process exit status for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AgentError::Env(_) => 2,
+            AgentError::Lost(_) => 3,
+            _ => 1,
+        }
+    }
 }
 
 impl AgentError {
@@ -81,6 +96,18 @@ impl fmt::Display for AgentError {
             AgentError::Component { name, error } => write!(f, "component `{name}`: {error}"),
             AgentError::Io(e) => write!(f, "{e}"),
             AgentError::Failed(reason) => write!(f, "stopped: {reason}"),
+            AgentError::Lost(channels) => {
+                let total: usize = channels.iter().map(|(_, n)| n).sum();
+                let each: Vec<String> = channels
+                    .iter()
+                    .map(|(name, n)| format!("{n} in `{name}`"))
+                    .collect();
+                write!(
+                    f,
+                    "shutdown_timeout reached: {total} events left in memory channels are lost ({})",
+                    each.join(", ")
+                )
+            }
         }
     }
 }
@@ -104,7 +131,9 @@ fn usage(info: &AgentInfo) -> String {
          -h, --help            print this help\n  \
          -V, --version         print the version\n\n\
          SIGTERM or SIGINT stops the sources and drains the channels (up to shutdown_timeout);\n\
-         a second signal exits at once.",
+         a second signal exits at once.\n\n\
+         Exit status: 0 clean stop, 1 a component failed or could not start, 2 usage or\n\
+         env(...) error, 3 shutdown_timeout left events in memory channels, 130 second signal.",
         name = info.name,
         flow = info.flow_file
     )
@@ -231,7 +260,7 @@ where
             fatal: Fatal::default(),
             sources: JoinSet::new(),
             sinks: JoinSet::new(),
-            closers: Vec::new(),
+            channels: Vec::new(),
         };
         tracing::info!(agent = info.name, flow = info.flow_file, "starting");
         run(ctx).await
@@ -242,8 +271,16 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}: {e}", info.name);
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -298,7 +335,28 @@ pub struct AgentContext {
     fatal: Fatal,
     sources: JoinSet<()>,
     sinks: JoinSet<()>,
-    closers: Vec<Box<dyn Fn() + Send + Sync>>,
+    channels: Vec<(&'static str, Arc<dyn Registered>)>,
+}
+
+/// What the agent needs of a channel at shutdown, whatever its type.
+trait Registered: Send + Sync {
+    fn close(&self);
+    fn len(&self) -> usize;
+    fn durable(&self) -> bool;
+}
+
+impl<C: Channel> Registered for C {
+    fn close(&self) {
+        Channel::close(self)
+    }
+
+    fn len(&self) -> usize {
+        Channel::len(self)
+    }
+
+    fn durable(&self) -> bool {
+        Channel::durable(self)
+    }
 }
 
 impl AgentContext {
@@ -306,11 +364,11 @@ impl AgentContext {
         &self.metrics
     }
 
-    /// Registers a channel so it is closed when the sources have stopped.
-    pub fn channel<C: Channel>(&mut self, channel: C) -> Arc<C> {
+    /// Registers channel `name` so it is closed at shutdown and what it still holds then
+    /// is reported.
+    pub fn channel<C: Channel>(&mut self, name: &'static str, channel: C) -> Arc<C> {
         let channel = Arc::new(channel);
-        let handle = channel.clone();
-        self.closers.push(Box::new(move || handle.close()));
+        self.channels.push((name, channel.clone()));
         channel
     }
 
@@ -431,12 +489,15 @@ impl AgentContext {
         });
     }
 
-    /// Runs until every source has ended (by itself or because of a signal), then closes
-    /// the channels and lets the sinks drain — for at most `shutdown_timeout` after a
-    /// signal.
+    /// Runs until every source has ended by itself, or a signal (or a fatal failure)
+    /// stops the agent. Then the channels close to new puts — a source blocked on a full
+    /// channel gets `Closed` and acknowledges nothing more — and the sinks drain what is
+    /// buffered. After a signal all of that is bounded by `shutdown_timeout`, also with
+    /// a stuck sink: events still in a channel that is not durable then are reported
+    /// and make the exit status 3.
     pub async fn run(mut self) -> Result<(), AgentError> {
         let mut shutdown = self.shutdown.clone();
-        let mut signalled = false;
+        let mut deadline = None;
         loop {
             tokio::select! {
                 joined = self.sources.join_next() => {
@@ -444,35 +505,63 @@ impl AgentContext {
                         break;
                     }
                 }
-                _ = shutdown.wait(), if !signalled => {
-                    signalled = true;
+                _ = shutdown.wait(), if deadline.is_none() => {
+                    deadline = Some(tokio::time::Instant::now() + self.shutdown_timeout);
+                    self.close_channels();
+                }
+                _ = sleep_until(deadline) => {
+                    tracing::warn!("sources did not stop within shutdown_timeout");
+                    break;
                 }
             }
         }
         // Sources are done: make sure everyone sees shutdown, then stop accepting puts.
         self.trigger.trigger();
-        for close in &self.closers {
-            close();
-        }
-        let drain = async { while self.sinks.join_next().await.is_some() {} };
-        if signalled {
-            if tokio::time::timeout(self.shutdown_timeout, drain)
-                .await
-                .is_err()
-            {
-                tracing::warn!(
-                    timeout_s = self.shutdown_timeout.as_secs_f64(),
-                    "shutdown_timeout reached with events still buffered; exiting"
-                );
+        self.close_channels();
+        let sinks = &mut self.sinks;
+        let drain = async { while sinks.join_next().await.is_some() {} };
+        let drained = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, drain).await.is_ok(),
+            None => {
+                drain.await;
+                true
             }
-        } else {
-            drain.await;
-        }
+        };
         if let Some(reason) = self.fatal.reason() {
             return Err(AgentError::Failed(reason));
         }
+        if !drained {
+            let lost: Vec<(&str, usize)> = self
+                .channels
+                .iter()
+                .filter(|(_, c)| !c.durable() && c.len() > 0)
+                .map(|(name, c)| (*name, c.len()))
+                .collect();
+            let kept: usize = self
+                .channels
+                .iter()
+                .filter(|(_, c)| c.durable())
+                .map(|(_, c)| c.len())
+                .sum();
+            tracing::warn!(
+                timeout_s = self.shutdown_timeout.as_secs_f64(),
+                kept_in_durable_channels = kept,
+                "shutdown_timeout reached before the sinks drained"
+            );
+            if !lost.is_empty() {
+                return Err(AgentError::Lost(
+                    lost.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+                ));
+            }
+        }
         tracing::info!("stopped");
         Ok(())
+    }
+
+    fn close_channels(&self) {
+        for (_, channel) in &self.channels {
+            channel.close();
+        }
     }
 }
 
@@ -504,7 +593,7 @@ mod tests {
             fatal: Fatal::default(),
             sources: JoinSet::new(),
             sinks: JoinSet::new(),
-            closers: Vec::new(),
+            channels: Vec::new(),
         }
     }
 
@@ -639,7 +728,7 @@ mod tests {
             max_bytes: None,
             transaction_capacity: 10,
         };
-        let channel = ctx.channel(memory.build(Arc::default()).await.unwrap());
+        let channel = ctx.channel("buf", memory.build(Arc::default()).await.unwrap());
         channel
             .put(vec![Event::new("a"), Event::new("b")])
             .await
@@ -657,5 +746,81 @@ mod tests {
         assert!(metrics.prometheus().contains(
             "sluice_component_restarts_total{component=\"out\",kind=\"test\",role=\"sink\"} 1"
         ));
+    }
+
+    /// A source that puts until its channel refuses.
+    #[derive(Clone)]
+    struct Endless;
+
+    impl BuildSource for Endless {
+        type Source = Endless;
+
+        async fn build(self) -> io::Result<Endless> {
+            Ok(Endless)
+        }
+    }
+
+    impl Source for Endless {
+        async fn run<O: Output>(self, out: O, _ctx: SourceContext) -> io::Result<()> {
+            // Ignores shutdown on purpose: only the closed channel stops it.
+            while out.send(vec![Event::new("x"); 5]).await.is_ok() {}
+            Ok(())
+        }
+    }
+
+    /// Puts straight into one channel.
+    struct PutInto<C>(Arc<C>);
+
+    impl<C: Channel> Output for PutInto<C> {
+        async fn send(&self, batch: Batch) -> Result<(), Closed> {
+            self.0.put(batch).await
+        }
+    }
+
+    /// A sink whose writes never finish.
+    struct Stuck;
+
+    impl Sink for Stuck {
+        async fn write(&mut self, _batch: &[Event]) -> io::Result<()> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn shutdown_is_bounded_with_a_stuck_sink_and_a_full_channel() {
+        let mut ctx = context(OnFailure::Restart, 10);
+        ctx.shutdown_timeout = Duration::from_millis(300);
+        let memory = MemoryConfig {
+            capacity: 20,
+            max_bytes: None,
+            transaction_capacity: 5,
+        };
+        let channel = ctx.channel("buf", memory.build(Arc::default()).await.unwrap());
+        ctx.spawn_source(
+            "endless",
+            "test",
+            Endless,
+            Endless,
+            PutInto(channel.clone()),
+        );
+        ctx.spawn_sink("out", "test", channel.clone(), Stuck, 5);
+        let trigger = ctx.trigger.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            trigger.trigger();
+        });
+        let started = std::time::Instant::now();
+        let error = ctx.run().await.unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(error.exit_code(), 3);
+        // The sink holds one take of 5; 15 more wait in the channel: all 20 are lost.
+        assert_eq!(
+            error.to_string(),
+            "shutdown_timeout reached: 20 events left in memory channels are lost (20 in `buf`)"
+        );
     }
 }

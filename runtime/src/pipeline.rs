@@ -64,6 +64,12 @@ pub trait Channel: Send + Sync + 'static {
     /// Events held, including those taken but not yet committed.
     fn len(&self) -> usize;
 
+    /// Whether what it holds survives the agent's exit (the `file` channel). Events left
+    /// in a channel that is not durable when the agent exits are lost.
+    fn durable(&self) -> bool {
+        false
+    }
+
     fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -18,6 +18,7 @@ impl Gen {
             #note
             let #cfg = #config;
             let #var = ctx.channel(
+                #name,
                 #cfg.build(ctx.metrics().channel(#name, #kind))
                     .await
                     .map_err(AgentError::component(#name))?,

@@ -563,6 +563,10 @@ impl Channel for FileChannel {
     fn len(&self) -> usize {
         self.inner.state().held()
     }
+
+    fn durable(&self) -> bool {
+        true
+    }
 }
 
 impl FileChannel {
