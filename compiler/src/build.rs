@@ -158,9 +158,9 @@ fn lock_file() -> &'static str {
         .map_or("", |(_, c)| c)
 }
 
-/// Writes the crate and compiles it; returns the path of the built binary (inside the
-/// target directory).
-pub fn build_crate(
+/// Writes the generated crate (`Cargo.toml`, `src/main.rs`, `Cargo.lock`) where
+/// `options` say, with the runtime sources it depends on; returns its directory.
+pub fn write_crate(
     generated: &Generated,
     flow_file: &str,
     options: &BuildOptions,
@@ -179,6 +179,17 @@ pub fn build_crate(
     if !crate_dir.join("Cargo.lock").exists() {
         write_if_changed(&crate_dir.join("Cargo.lock"), lock_file())?;
     }
+    Ok(crate_dir)
+}
+
+/// Writes the crate and compiles it; returns the path of the built binary (inside the
+/// target directory).
+pub fn build_crate(
+    generated: &Generated,
+    flow_file: &str,
+    options: &BuildOptions,
+) -> Result<PathBuf, BuildError> {
+    let crate_dir = write_crate(generated, flow_file, options)?;
     let target = options.target_dir.clone().unwrap_or_else(target_dir);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(&cargo);

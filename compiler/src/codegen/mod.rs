@@ -197,6 +197,10 @@ struct Gen {
     features: BTreeSet<&'static str>,
     /// Texts of `// ...` comments, referred to by index from `sluice_comment!(N);`.
     comments: Vec<String>,
+    types: names::TypeNames,
+    /// Groups whose members struct is already defined (a group drained from several
+    /// channels is built once per channel, from one definition).
+    members_structs: std::collections::HashMap<String, proc_macro2::Ident>,
 }
 
 impl Gen {

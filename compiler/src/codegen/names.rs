@@ -1,5 +1,8 @@
-//! Rust names for flow names, in one place: a flow may call a component `in` or `type`,
-//! so every generated identifier gets a role prefix or a suffix.
+//! Rust names for flow names, in one place. A flow may call a component `in` or `type`,
+//! so every generated identifier gets a prefix. Prefixes differ in their first segment
+//! (`ch_`, `sink_`, `src_`, `tf_`, `config_`, `counters_`, `to_`), so no two components'
+//! identifiers can be equal; type names (`AccessOutput`) are made unique by
+//! [`TypeNames`], since camel case folds `a_b`, `a__b` and `ab` together.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use sluice_runtime::catalogue::Role;
@@ -24,13 +27,14 @@ pub fn transform(name: &str) -> Ident {
     ident(&format!("tf_{name}"))
 }
 
+/// The counters of inline transform `name`, as a field of an `Output` struct.
 pub fn transform_counters(name: &str) -> Ident {
-    ident(&format!("{name}_counters"))
+    ident(&format!("counters_{name}"))
 }
 
-/// `sink_out_config`: the config struct value of component `name` of `role`.
+/// `config_sink_out`: the config struct value of component `name` of `role`.
 pub fn config(role: Role, name: &str) -> Ident {
-    ident(&format!("{}_{name}_config", role.keyword()))
+    ident(&format!("config_{}_{name}", role.keyword()))
 }
 
 /// The batch a route fills for channel `name`.
@@ -42,23 +46,45 @@ pub fn regex(index: usize) -> Ident {
     ident(&format!("RE_{index}"))
 }
 
-/// `access_logs` → `AccessLogsOutput`.
-pub fn output_struct(source: &str) -> Ident {
+/// `access_logs` → `AccessLogs`.
+fn camel_case(name: &str) -> String {
     let mut camel = String::new();
-    for part in source.split('_').filter(|p| !p.is_empty()) {
+    for part in name.split('_').filter(|p| !p.is_empty()) {
         let mut chars = part.chars();
         if let Some(first) = chars.next() {
             camel.extend(first.to_uppercase());
             camel.push_str(chars.as_str());
         }
     }
-    ident(&format!("{camel}Output"))
+    camel
 }
 
-/// `pool` → `PoolMembers`.
-pub fn members_struct(group: &str) -> Ident {
-    let output = output_struct(group).to_string();
-    ident(&format!("{}Members", output.trim_end_matches("Output")))
+/// The type names given out so far in one generated file: each new one is unique.
+#[derive(Default)]
+pub struct TypeNames(std::collections::HashSet<String>);
+
+impl TypeNames {
+    /// `access_logs` → `AccessLogsOutput`: the struct a source's events go through.
+    pub fn output_struct(&mut self, source: &str) -> Ident {
+        self.unique(format!("{}Output", camel_case(source)))
+    }
+
+    /// `pool` → `PoolMembers`: a group's member sinks.
+    pub fn members_struct(&mut self, group: &str) -> Ident {
+        self.unique(format!("{}Members", camel_case(group)))
+    }
+
+    /// `base`, or `base2`, `base3`... when it is taken (deterministic: first come,
+    /// first served in flow order).
+    fn unique(&mut self, base: String) -> Ident {
+        let mut name = base.clone();
+        let mut n = 1;
+        while !self.0.insert(name.clone()) {
+            n += 1;
+            name = format!("{base}{n}");
+        }
+        ident(&name)
+    }
 }
 
 /// A `::`-separated path from the catalogue (`sluice_runtime::channels::memory::MemoryConfig`).

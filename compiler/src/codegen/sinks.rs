@@ -19,10 +19,7 @@ impl Gen {
             DrainTarget::Sink { sink, instance } => {
                 (self.sink(sink, &drain.channel, instance.as_deref()), None)
             }
-            DrainTarget::Group { group, members } => {
-                let (run, definition) = self.group(group, members, &drain.channel);
-                (run, Some(definition))
-            }
+            DrainTarget::Group { group, members } => self.group(group, members, &drain.channel),
         }
     }
 
@@ -47,13 +44,14 @@ impl Gen {
     }
 
     /// A group draining `channel`: its member sinks, a members struct implementing
-    /// `GroupMembers`, and the group sink that picks a member per batch.
+    /// `GroupMembers` (defined once per group, however many channels it drains), and the
+    /// group sink that picks a member per batch.
     fn group(
         &mut self,
         group: &Component,
         members: &[Component],
         channel: &str,
-    ) -> (TokenStream, TokenStream) {
+    ) -> (TokenStream, Option<TokenStream>) {
         let config = self.config_of(group);
         let (name, kind) = (group.name.as_str(), group.spec.kind);
         let mut configs = Vec::new();
@@ -78,7 +76,15 @@ impl Gen {
             arms.push(quote!(#index => self.#var.write(batch).await,));
             fields.push((var, quote!(SinkOf<#config_ty>)));
         }
-        let members_struct = names::members_struct(name);
+        let defined = self.members_structs.get(name).cloned();
+        let members_struct = match &defined {
+            Some(ident) => ident.clone(),
+            None => {
+                let ident = self.types.members_struct(name);
+                self.members_structs.insert(name.to_owned(), ident.clone());
+                ident
+            }
+        };
         let cfg = names::config(Role::Group, name);
         let var = names::sink(name);
         let ch = names::channel(channel);
@@ -102,6 +108,9 @@ impl Gen {
             let #var = #cfg.build(members).await.map_err(AgentError::component(#name))?;
             ctx.spawn_sink(#name, #kind, #ch.clone(), #var, batch_size);
         };
+        if defined.is_some() {
+            return (run, None);
+        }
         let field_defs = fields.iter().map(|(f, t)| quote!(#f: #t));
         let closes = fields
             .iter()
@@ -130,7 +139,7 @@ impl Gen {
                 }
             }
         };
-        (run, definition)
+        (run, Some(definition))
     }
 }
 

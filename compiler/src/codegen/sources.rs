@@ -45,7 +45,7 @@ impl Gen {
         let (name, kind) = (c.name.as_str(), c.spec.kind);
         let var = names::source(name);
         let cfg = names::config(Role::Source, name);
-        let output = names::output_struct(name);
+        let output = self.types.output_struct(name);
         let mut fields = Fields::default();
         let mut sends = Vec::new();
         for (i, path) in source.paths.iter().enumerate() {
