@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 export SLUICE_RANDOM_FLOWS="${1:-50}"
 export SLUICE_RANDOM_FLOWS_SEED="${2:-$RANDOM}"
 echo "compiling $SLUICE_RANDOM_FLOWS random flows, seed $SLUICE_RANDOM_FLOWS_SEED"
-time cargo test --release -q -p sluice-tests --test random_flows -- --nocapture
+time cargo test -q -p sluice-tests --test random_flows -- --nocapture

@@ -220,7 +220,7 @@ fn duplicate_names(main_rs: &str) -> Option<String> {
 }
 
 proptest! {
-    #![proptest_config(Config { cases: 200, ..Config::default() })]
+    #![proptest_config(Config { cases: 200, failure_persistence: None, ..Config::default() })]
 
     #[test]
     fn every_checked_flow_generates_code_without_clashing_names(plan in plan()) {
