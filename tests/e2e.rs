@@ -373,6 +373,48 @@ fn shutdown_timeout_bounds_a_stuck_drain_and_reports_lost_events() {
 }
 
 #[test]
+fn check_env_reports_every_malformed_value_with_its_variable() {
+    let agent = build_agent("tests/e2e/env_check.flow");
+    let run = |vars: &[(&str, &str)]| {
+        let out = Command::new(&agent)
+            .arg("--check-env")
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, _) = run(&[]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("all 6 env(...) values resolve"), "{stdout}");
+
+    let (code, _, stderr) = run(&[
+        ("RATE", "0"),
+        ("BATCH", "abc"),
+        ("TX", "5000"),
+        ("ADDR", "localhost"),
+        ("FORMAT", "xml"),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    for expected in [
+        "env(\"RATE\"): value \"0\" is below the minimum 1 (source `gen`: rate)",
+        "env(\"BATCH\"): value \"abc\" is not an integer (source `gen`: batch_size)",
+        "env(\"ADDR\"): value \"localhost\" missing `:port` (sink `out`: addr)",
+        "env(\"FORMAT\"): value \"xml\" is not one of text, json, header_and_text (sink `out`: format)",
+        "env(\"TX\"): channel `buf`: transaction_capacity must not exceed capacity: 5000 > 1000",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    // Without --check-env the agent refuses to start, with the same report.
+    let out = Command::new(&agent).env("TX", "5000").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5000 > 1000"));
+}
+
+#[test]
 fn exec_output_passes_through_every_stateful_transform() {
     let agent = build_agent("tests/e2e/exec_transforms.flow");
     let out = temp_dir("exec");

@@ -9,6 +9,7 @@
 //! No dependencies, no features: every crate of the workspace and every generated agent
 //! links it.
 
+pub mod address;
 pub mod functions;
 pub mod role;
 pub mod template;

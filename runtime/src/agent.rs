@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use crate::agent_config::{AgentConfig, LogLevel};
 use crate::build::BuildSource;
 use crate::catalogue::Role;
-use crate::env::{EnvError, EnvVar};
+use crate::env::{EnvError, EnvRule, EnvVar};
 use crate::metrics::Counter;
 use crate::metrics::Metrics;
 use crate::pipeline::{Channel, Output, Sink, Source, SourceContext};
@@ -35,6 +35,8 @@ pub struct AgentInfo {
     pub flow_file: &'static str,
     /// Every `env(...)` in the flow.
     pub env_vars: &'static [EnvVar],
+    /// Rules between values at least one of which comes from `env(...)`.
+    pub env_rules: &'static [EnvRule],
 }
 
 /// Why the agent could not start or run.
@@ -204,7 +206,7 @@ where
             return ExitCode::from(2);
         }
     };
-    let env_errors = crate::env::check_all(info.env_vars);
+    let env_errors = crate::env::check_all(info.env_vars, info.env_rules);
     if !env_errors.is_empty() {
         eprintln!("{}: {}", info.name, AgentError::Env(env_errors));
         return ExitCode::from(2);
@@ -218,7 +220,7 @@ where
     };
     if args.check_env {
         println!(
-            "{}: all {} env(...) values resolve",
+            "{}: all {} env(...) values resolve and pass the flow's checks",
             info.name,
             info.env_vars.len()
         );

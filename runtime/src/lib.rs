@@ -65,7 +65,7 @@ pub mod prelude {
         BuildChannel, BuildGroup, BuildSink, BuildSource, BuildTransform, ChannelOf, SinkOf,
         TransformOf,
     };
-    pub use crate::env::EnvVar;
+    pub use crate::env::{EnvKind, EnvRule, EnvVar, Operand};
     pub use crate::event::{Batch, Event};
     pub use crate::expr::{self, Value};
     pub use crate::pipeline::{Channel, Closed, Output, Sink, Source, Transform};

@@ -5,7 +5,9 @@ use quote::quote;
 use sluice_runtime::catalogue::EnumWords;
 
 use super::names;
-use crate::ir::{Config, EnvUse, Text, Value};
+use sluice_runtime::env::EnvKind;
+
+use crate::ir::{Config, EnvRule, EnvUse, Operand, Text, Value};
 
 /// `MemoryConfig { capacity: 1_000, max_bytes: None, ... }`.
 pub fn config(config: &Config) -> TokenStream {
@@ -27,15 +29,76 @@ pub fn config(config: &Config) -> TokenStream {
     quote!(#ty { #(#fields),* })
 }
 
-/// `EnvVar { name: "PORT", default: Some("9000"), location: "f.flow:3:9" }`.
+/// `EnvVar { name: "PORT", default: Some("9000"), location: "f.flow:3:9", ... }`.
 pub fn env_var(env: &EnvUse) -> TokenStream {
     let name = &env.name;
     let location = &env.location;
+    let param = &env.param;
     let default = match &env.default {
         Some(d) => quote!(Some(#d)),
         None => quote!(None),
     };
-    quote!(EnvVar { name: #name, default: #default, location: #location })
+    let kind = env_kind(&env.kind);
+    quote!(EnvVar { name: #name, default: #default, location: #location, param: #param, kind: #kind })
+}
+
+/// `EnvRule { smaller: Operand::Env(0), larger: Operand::Literal(1000), what: "..." }`.
+pub fn env_rule(rule: &EnvRule) -> TokenStream {
+    let operand = |o: &Operand| match o {
+        Operand::Env(i) => {
+            let i = Literal::usize_unsuffixed(*i);
+            quote!(Operand::Env(#i))
+        }
+        Operand::Literal(n) => {
+            let n = int(*n);
+            quote!(Operand::Literal(#n))
+        }
+    };
+    let (smaller, larger, what) = (operand(&rule.smaller), operand(&rule.larger), &rule.what);
+    quote!(EnvRule { smaller: #smaller, larger: #larger, what: #what })
+}
+
+fn env_kind(kind: &EnvKind) -> TokenStream {
+    let bound = |b: &Option<i64>| match b {
+        Some(n) => {
+            let n = int(*n);
+            quote!(Some(#n))
+        }
+        None => quote!(None),
+    };
+    match kind {
+        EnvKind::Text => quote!(EnvKind::Text),
+        EnvKind::Bool => quote!(EnvKind::Bool),
+        EnvKind::Float => quote!(EnvKind::Float),
+        EnvKind::Int { min, max } => {
+            let (min, max) = (bound(min), bound(max));
+            quote!(EnvKind::Int { min: #min, max: #max })
+        }
+        EnvKind::Duration { min, max } => {
+            let (min, max) = (bound(min), bound(max));
+            quote!(EnvKind::Duration { min: #min, max: #max })
+        }
+        EnvKind::Size { min, max } => {
+            let (min, max) = (bound(min), bound(max));
+            quote!(EnvKind::Size { min: #min, max: #max })
+        }
+        EnvKind::Address => quote!(EnvKind::Address),
+        EnvKind::Url => quote!(EnvKind::Url),
+        EnvKind::Template => quote!(EnvKind::Template),
+        EnvKind::Word(words) => quote!(EnvKind::Word(&[#(#words),*])),
+        EnvKind::WordOrDuration(words) => quote!(EnvKind::WordOrDuration(&[#(#words),*])),
+    }
+}
+
+/// An integer literal, negative ones included.
+fn int(n: i64) -> TokenStream {
+    if n < 0 {
+        let lit = Literal::u64_unsuffixed(n.unsigned_abs());
+        quote!(-#lit)
+    } else {
+        let lit = Literal::i64_unsuffixed(n);
+        quote!(#lit)
+    }
 }
 
 fn millis(d: &std::time::Duration) -> TokenStream {
@@ -53,14 +116,7 @@ fn variant(words: &EnumWords, word: &str) -> TokenStream {
 fn value(v: &Value) -> TokenStream {
     match v {
         Value::Bool(b) => quote!(#b),
-        Value::Int(n) if *n < 0 => {
-            let lit = Literal::u64_unsuffixed(n.unsigned_abs());
-            quote!(-#lit)
-        }
-        Value::Int(n) => {
-            let lit = Literal::i64_unsuffixed(*n);
-            quote!(#lit)
-        }
+        Value::Int(n) => int(*n),
         Value::Float(f) => {
             let lit = Literal::f64_unsuffixed(*f);
             quote!(#lit)
@@ -92,8 +148,8 @@ fn value(v: &Value) -> TokenStream {
         }
         Value::Record(c) => config(c),
         Value::Env(env) => {
-            let var = env_var(env);
-            quote!(sluice_runtime::env::get(#var)?)
+            let index = Literal::usize_unsuffixed(env.index);
+            quote!(sluice_runtime::env::get(AGENT.env_vars[#index])?)
         }
     }
 }

@@ -94,6 +94,7 @@ pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
     let agent_config = config::config(&flow.agent);
     let (regex_statics, regex_forces) = gen.exprs.statics();
     let env_vars = flow.env.iter().map(config::env_var);
+    let env_rules = flow.env_rules.iter().map(config::env_rule);
     let name = &flow.agent_name;
     let file_name = &flow.file_name;
     let file_tokens = quote! {
@@ -103,6 +104,7 @@ pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
             name: #name,
             flow_file: #file_name,
             env_vars: &[#(#env_vars),*],
+            env_rules: &[#(#env_rules),*],
         };
 
         fn main() -> std::process::ExitCode {

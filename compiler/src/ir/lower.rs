@@ -4,10 +4,12 @@
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use sluice_dsl::{ArmTarget, FlowStmt, Item, Param, Patterns, ValueKind};
 use sluice_runtime::catalogue::{self, ComponentSpec, ParamSpec, ParamType, Purpose, Role};
+use sluice_runtime::env::EnvKind;
 
 use super::value::{Config, EnvUse, Field, Text, Value};
 use super::{
-    Arm, Component, Delivery, Drain, DrainTarget, Expr, Flow, Literal, Path, Route, Source, Step,
+    Arm, Component, Delivery, Drain, DrainTarget, EnvRule, Expr, Flow, Literal, Operand, Path,
+    Route, Source, Step,
 };
 use crate::check::{expr as types, Checked};
 use crate::diagnostic::{Code, Diagnostic};
@@ -26,6 +28,7 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
         symbols: &symbols,
         env: Vec::new(),
         diags: Vec::new(),
+        owner: String::new(),
     };
     let used = |name: &str| topology.references.contains_key(name);
     let of_role = |role: Role| {
@@ -122,6 +125,7 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
     let file_name = std::path::Path::new(&source.name)
         .file_name()
         .map_or(source.name.clone(), |f| f.to_string_lossy().into_owned());
+    let env_rules = env_rules(&channels, &drains, &sources);
     Ok(Flow {
         agent_name: agent_decl.map_or_else(|| source.stem().to_owned(), |a| a.name.value.clone()),
         file_name,
@@ -134,7 +138,89 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
         transforms,
         sources,
         env: lower.env,
+        env_rules,
     })
+}
+
+/// The value of `c`'s parameter with `purpose`, as a rule operand.
+fn operand(c: &Component, purpose: Purpose) -> Option<Operand> {
+    let name = c.spec.param_for(purpose)?.name;
+    match c.config.get(name)? {
+        Value::Int(n) => Some(Operand::Literal(*n)),
+        Value::Env(e) => Some(Operand::Env(e.index)),
+        _ => None,
+    }
+}
+
+/// The `capacity` rules of `sluice check` (a transaction fits its channel, a batch fits a
+/// transaction) where an `env(...)` value takes part, for the agent to check at start.
+fn env_rules(channels: &[Component], drains: &[Drain], sources: &[Source]) -> Vec<EnvRule> {
+    let mut rules = Vec::new();
+    let mut rule = |smaller: Option<Operand>, larger: Option<Operand>, what: String| {
+        if let (Some(smaller), Some(larger)) = (smaller, larger) {
+            let from_env = [smaller, larger]
+                .iter()
+                .any(|o| matches!(o, Operand::Env(_)));
+            if from_env {
+                rules.push(EnvRule {
+                    smaller,
+                    larger,
+                    what,
+                });
+            }
+        }
+    };
+    let tx_of = |channel: &str| {
+        channels
+            .iter()
+            .find(|c| c.name == channel)
+            .and_then(|c| operand(c, Purpose::TransactionCapacity))
+    };
+    for c in channels {
+        rule(
+            operand(c, Purpose::TransactionCapacity),
+            operand(c, Purpose::Capacity),
+            format!(
+                "channel `{}`: transaction_capacity must not exceed capacity",
+                c.name
+            ),
+        );
+    }
+    for drain in drains {
+        let takers: Vec<&Component> = match &drain.target {
+            DrainTarget::Sink { sink, .. } => vec![sink],
+            DrainTarget::Group { members, .. } => members.iter().collect(),
+        };
+        for sink in takers {
+            rule(
+                operand(sink, Purpose::Batch),
+                tx_of(&drain.channel),
+                format!(
+                    "sink `{}` takes batches from channel `{}`: its batch size must not exceed the channel's transaction_capacity",
+                    sink.name, drain.channel
+                ),
+            );
+        }
+    }
+    for source in sources {
+        for path in &source.paths {
+            let channels = match &path.delivery {
+                Delivery::Channels(list) => list.clone(),
+                Delivery::Route(route) => route.channels.clone(),
+            };
+            for channel in channels {
+                rule(
+                    operand(&source.component, Purpose::Batch),
+                    tx_of(&channel),
+                    format!(
+                        "source `{}` puts batches into channel `{channel}`: its batch size must not exceed the channel's transaction_capacity",
+                        source.component.name
+                    ),
+                );
+            }
+        }
+    }
+    rules
 }
 
 struct Lower<'a> {
@@ -142,6 +228,8 @@ struct Lower<'a> {
     symbols: &'a Symbols<'a>,
     env: Vec<EnvUse>,
     diags: Vec<Diagnostic>,
+    /// The component whose config is being lowered (``source `gen` ``), for env uses.
+    owner: String,
 }
 
 impl Lower<'_> {
@@ -168,6 +256,7 @@ impl Lower<'_> {
             return None;
         }
         let params = c.decl.params();
+        self.owner = format!("{} `{}`", spec.role, c.name());
         let config = self.config(spec, params, c.decl.name.span)?;
         Some(Component {
             name: c.name().to_owned(),
@@ -279,12 +368,12 @@ impl Lower<'_> {
         let mut fields = Vec::new();
         for p in params {
             let value = match written.iter().find(|(n, _)| *n == p.name) {
-                Some((_, w)) => Some(self.value(w, &p.ty)?),
+                Some((_, w)) => Some(self.value(w, &p.ty, Some(p))?),
                 None => match p.default {
                     Some(d) => {
                         let v = sluice_dsl::parse_value(d)
                             .map_err(|e| format!("default of {}: {}", p.name, e.message))?;
-                        Some(self.value(&v, &p.ty)?)
+                        Some(self.value(&v, &p.ty, Some(p))?)
                     }
                     None => None,
                 },
@@ -298,7 +387,14 @@ impl Lower<'_> {
         Ok(Config { rust_type, fields })
     }
 
-    fn value(&mut self, value: &sluice_dsl::Value, ty: &ParamType) -> Result<Value, String> {
+    /// `value` as a value of `ty`; `param` is the parameter it is the whole value of (not
+    /// an element of a list or map), whose bounds an `env(...)` must meet.
+    fn value(
+        &mut self,
+        value: &sluice_dsl::Value,
+        ty: &ParamType,
+        param: Option<&ParamSpec>,
+    ) -> Result<Value, String> {
         use sluice_dsl::Literal as Lit;
         if let ValueKind::Env(env) = &value.kind {
             let at = self.source.line_col(value.span.start);
@@ -311,6 +407,12 @@ impl Lower<'_> {
                 name: env.name.value.clone(),
                 default: env.default.as_ref().map(|d| d.value.clone()),
                 location: format!("{file}:{}:{}", at.line, at.column),
+                param: match param {
+                    Some(p) => format!("{}: {}", self.owner, p.name),
+                    None => self.owner.clone(),
+                },
+                kind: env_kind(ty, param),
+                index: self.env.len(),
             };
             self.env.push(use_.clone());
             return Ok(Value::Env(use_));
@@ -370,7 +472,7 @@ impl Lower<'_> {
                 Value::List(
                     items
                         .iter()
-                        .map(|v| self.value(v, inner))
+                        .map(|v| self.value(v, inner, None))
                         .collect::<Result<_, _>>()?,
                 )
             }
@@ -380,7 +482,7 @@ impl Lower<'_> {
                 };
                 let mut pairs = Vec::new();
                 for e in entries {
-                    pairs.push((e.key.name.clone(), self.value(&e.value, inner)?));
+                    pairs.push((e.key.name.clone(), self.value(&e.value, inner, None)?));
                 }
                 Value::Map(pairs)
             }
@@ -399,6 +501,24 @@ impl Lower<'_> {
                 Value::Record(self.record(rust_type, fields, &written)?)
             }
         })
+    }
+}
+
+/// What an `env(...)` value for `ty` must read as, with `param`'s bounds.
+fn env_kind(ty: &ParamType, param: Option<&ParamSpec>) -> EnvKind {
+    let (min, max) = param.map_or((None, None), |p| (p.min, p.max));
+    match ty {
+        ParamType::Bool => EnvKind::Bool,
+        ParamType::Int => EnvKind::Int { min, max },
+        ParamType::Float => EnvKind::Float,
+        ParamType::Duration => EnvKind::Duration { min, max },
+        ParamType::ByteSize => EnvKind::Size { min, max },
+        ParamType::Address => EnvKind::Address,
+        ParamType::Url => EnvKind::Url,
+        ParamType::Template => EnvKind::Template,
+        ParamType::Enum(words) => EnvKind::Word(words.words),
+        ParamType::EnumOrDuration(words) => EnvKind::WordOrDuration(words.words),
+        _ => EnvKind::Text,
     }
 }
 

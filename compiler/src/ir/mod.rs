@@ -36,7 +36,21 @@ pub struct Flow {
     pub sources: Vec<Source>,
     /// Every `env(...)` of the flow, in order.
     pub env: Vec<EnvUse>,
+    /// The `capacity` rules whose values come from `env(...)`: checked when the agent
+    /// starts, since `sluice check` cannot.
+    pub env_rules: Vec<EnvRule>,
 }
+
+/// `smaller <= larger`, where at least one side is an `env(...)` value.
+#[derive(Clone, Debug)]
+pub struct EnvRule {
+    pub smaller: Operand,
+    pub larger: Operand,
+    /// The rule in words, for the agent's message.
+    pub what: String,
+}
+
+pub use sluice_runtime::env::Operand;
 
 /// A component the agent builds.
 #[derive(Clone, Debug)]

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use sluice_runtime::catalogue::EnumWords;
+use sluice_runtime::env::EnvKind;
 
 /// A config struct's value: one field per parameter, in declaration order.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +21,16 @@ pub struct Field {
     pub value: Option<Value>,
     /// The field is an `Option`.
     pub optional: bool,
+}
+
+impl Config {
+    /// The value of field `name`, if it has one.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.value.as_ref())
+    }
 }
 
 /// What kind of Rust value a piece of text becomes.
@@ -63,4 +74,10 @@ pub struct EnvUse {
     pub default: Option<String>,
     /// `file.flow:LINE:COL`, for the agent's error messages.
     pub location: String,
+    /// What it is for: ``source `gen`: rate``.
+    pub param: String,
+    /// What its value must read as.
+    pub kind: EnvKind,
+    /// Its place in `Flow::env`.
+    pub index: usize,
 }

@@ -10,7 +10,7 @@ mod fields;
 mod literals;
 mod validators;
 
-pub use validators::{address_problem, example};
+pub use validators::example;
 
 use sluice_dsl::{Param, Span};
 use sluice_runtime::catalogue::ComponentSpec;

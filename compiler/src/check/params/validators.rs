@@ -52,7 +52,7 @@ pub(super) fn validate_string(
             invalid(format!("invalid URL in `{}`", field.name), problem)
                 .map(|d| d.help("for example \"http://127.0.0.1:8080/ingest\""))
         }),
-        ParamType::Address => address_problem(s).and_then(|problem| {
+        ParamType::Address => sluice_core::address::problem(s).and_then(|problem| {
             invalid(format!("invalid address in `{}`", field.name), problem).map(|d| {
                 d.help(
                     "write `host:port`, e.g. \"0.0.0.0:514\", \"127.0.0.1:9000\" or \"[::1]:9000\"",
@@ -61,36 +61,6 @@ pub(super) fn validate_string(
         }),
         _ => None,
     }
-}
-
-/// Why `s` is not a `host:port` address, if it is not.
-pub fn address_problem(s: &str) -> Option<String> {
-    if s.parse::<std::net::SocketAddr>().is_ok() {
-        return None;
-    }
-    let Some((host, port)) = s.rsplit_once(':') else {
-        return Some("missing `:port`".into());
-    };
-    if port.parse::<u16>().is_err() {
-        return Some(format!("`{port}` is not a port number (0-65535)"));
-    }
-    if host.is_empty() {
-        return Some("missing host (use 0.0.0.0 to listen on every interface)".into());
-    }
-    let looks_numeric = host.chars().all(|c| c.is_ascii_digit() || c == '.');
-    if looks_numeric {
-        return Some(format!("`{host}` is not an IPv4 address"));
-    }
-    if host.starts_with('[') || host.contains(':') {
-        return Some(format!("`{host}` is not an IPv6 address"));
-    }
-    if !host
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-    {
-        return Some(format!("`{host}` is not a host name"));
-    }
-    None
 }
 
 /// A sample value of a type, in flow syntax, for help lines.
