@@ -213,4 +213,36 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_bytes_split_into_bounded_lines(
+                input in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), any::<u8>()], 0..512),
+                max_line in 1usize..32,
+            ) {
+                let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                let lines = runtime.block_on(async {
+                    let mut reader = LineReader::new(&input[..], max_line);
+                    let mut lines = Vec::new();
+                    while let Some(line) = reader.next().await.unwrap() {
+                        lines.push(line);
+                    }
+                    lines
+                });
+                let mut data = 0;
+                for line in lines {
+                    if let Line::Data(bytes) = line {
+                        prop_assert!(bytes.len() <= max_line);
+                        prop_assert!(!bytes.contains(&b'\n'));
+                        data += bytes.len();
+                    }
+                }
+                prop_assert!(data <= input.len());
+            }
+        }
+    }
 }

@@ -37,7 +37,7 @@ pub enum HttpSourceFormat {
 }
 
 #[cfg(feature = "source-http")]
-pub use imp::HttpSource;
+pub use imp::{parse_body, HttpSource};
 
 #[cfg(feature = "source-http")]
 mod imp {
@@ -87,8 +87,9 @@ mod imp {
         response
     }
 
-    /// The events of a request body, or why it is malformed.
-    fn parse(format: HttpSourceFormat, body: Bytes) -> Result<Batch, String> {
+    /// The events of a request body, or why it is malformed. Never panics, whatever the
+    /// bytes (a property test and the `http_body` fuzz target hold it to that).
+    pub fn parse_body(format: HttpSourceFormat, body: Bytes) -> Result<Batch, String> {
         match format {
             HttpSourceFormat::Raw => Ok(vec![Event::new(body)]),
             HttpSourceFormat::Ndjson => {
@@ -193,7 +194,7 @@ mod imp {
                     )
                 }
             };
-            let events = match parse(self.format, body) {
+            let events = match parse_body(self.format, body) {
                 Ok(events) => events,
                 Err(problem) => {
                     self.ctx.counters.events_rejected.inc();
@@ -265,16 +266,16 @@ mod imp {
 
         #[test]
         fn parses_the_three_formats() {
-            let flume = parse(
+            let flume = parse_body(
                 HttpSourceFormat::FlumeJson,
                 Bytes::from(r#"[{"headers":{"a":"1"},"body":"x"},{"body":"y"}]"#),
             )
             .unwrap();
             assert_eq!(flume.len(), 2);
             assert_eq!(flume[0].headers.get("a"), Some("1"));
-            assert!(parse(HttpSourceFormat::FlumeJson, Bytes::from(r#"{"body":"x"}"#)).is_err());
-            assert!(parse(HttpSourceFormat::FlumeJson, Bytes::from(r#"[{"body":1}]"#)).is_err());
-            let nd = parse(
+            assert!(parse_body(HttpSourceFormat::FlumeJson, Bytes::from(r#"{"body":"x"}"#)).is_err());
+            assert!(parse_body(HttpSourceFormat::FlumeJson, Bytes::from(r#"[{"body":1}]"#)).is_err());
+            let nd = parse_body(
                 HttpSourceFormat::Ndjson,
                 Bytes::from("{\"a\":1}\n\n{\"b\":2}\r\n"),
             )
@@ -286,16 +287,39 @@ mod imp {
                 ["{\"a\":1}", "{\"b\":2}"]
             );
             assert!(
-                parse(HttpSourceFormat::Ndjson, Bytes::from("{\"a\":1}\nnope\n"))
+                parse_body(HttpSourceFormat::Ndjson, Bytes::from("{\"a\":1}\nnope\n"))
                     .unwrap_err()
                     .starts_with("line 2")
             );
             assert_eq!(
-                parse(HttpSourceFormat::Raw, Bytes::from("anything"))
+                parse_body(HttpSourceFormat::Raw, Bytes::from("anything"))
                     .unwrap()
                     .len(),
                 1
             );
+        }
+
+        mod properties {
+            use super::*;
+            use proptest::prelude::*;
+
+            proptest! {
+                #[test]
+                fn any_body_in_any_format_never_panics(
+                    bytes in proptest::collection::vec(any::<u8>(), 0..512),
+                    json_ish in "[\\[\\]{}\":,a-z0-9 \\n\\\\]{0,64}",
+                ) {
+                    for format in [HttpSourceFormat::Raw, HttpSourceFormat::Ndjson, HttpSourceFormat::FlumeJson] {
+                        let _ = parse_body(format, Bytes::from(bytes.clone()));
+                        if let Ok(events) = parse_body(format, Bytes::from(json_ish.clone())) {
+                            if format == HttpSourceFormat::Ndjson {
+                                let total: usize = events.iter().map(|e| e.body.len()).sum();
+                                prop_assert!(total <= json_ish.len());
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

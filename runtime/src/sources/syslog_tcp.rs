@@ -227,6 +227,45 @@ mod imp {
     mod tests {
         use super::*;
 
+        mod properties {
+            use super::*;
+            use proptest::prelude::*;
+
+            /// Octet counts, syslog-looking text and line breaks, mixed.
+            fn piece() -> impl Strategy<Value = Vec<u8>> {
+                prop_oneof![
+                    "[0-9]{1,12} ".prop_map(String::into_bytes),
+                    "<[0-9]{1,3}>1 - - - - - -".prop_map(String::into_bytes),
+                    Just(b"\n".to_vec()),
+                    proptest::collection::vec(any::<u8>(), 0..16),
+                ]
+            }
+
+            proptest! {
+                #[test]
+                fn any_stream_frames_into_bounded_messages(
+                    pieces in proptest::collection::vec(piece(), 0..24),
+                    max in 1usize..64,
+                ) {
+                    let input: Vec<u8> = pieces.concat();
+                    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                    let frames = runtime.block_on(async {
+                        let mut framer = OctetFramer::new(&input[..], max);
+                        let mut frames = Vec::new();
+                        while let Some(frame) = framer.next().await.unwrap() {
+                            frames.push(frame);
+                        }
+                        frames
+                    });
+                    for frame in frames {
+                        if let Line::Data(bytes) = frame {
+                            prop_assert!(bytes.len() <= max);
+                        }
+                    }
+                }
+            }
+        }
+
         #[tokio::test]
         async fn octet_counting_and_newlines_mix() {
             let input: &[u8] = b"5 hello11 hello\nworld<13>plain line\n3 abc\n\n999 xyz";
