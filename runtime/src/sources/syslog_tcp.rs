@@ -167,7 +167,13 @@ mod imp {
                     if self.buf.iter().all(|b| b.is_ascii_whitespace()) {
                         return Ok(None);
                     }
-                    return Ok(Some(Line::Data(self.buf.split().freeze())));
+                    // The unterminated rest (say, an octet count cut short) is bounded
+                    // like every other message.
+                    let rest = self.buf.split().freeze();
+                    if rest.len() > self.max {
+                        return Ok(Some(Line::TooLong));
+                    }
+                    return Ok(Some(Line::Data(rest)));
                 }
                 self.buf.reserve(64 * 1024);
                 if self.inner.read_buf(&mut self.buf).await? == 0 {
@@ -264,6 +270,17 @@ mod imp {
                     }
                 }
             }
+        }
+
+        /// Found by the `framing` fuzz target: digits cut short at the end of the stream
+        /// were returned whole, longer than the limit.
+        #[tokio::test]
+        async fn an_unterminated_rest_longer_than_the_limit_is_rejected() {
+            let input: &[u8] = b"\0\0\0\0\0\0\0\n32";
+            let mut f = OctetFramer::new(input, 1);
+            assert_eq!(f.next().await.unwrap(), Some(Line::TooLong));
+            assert_eq!(f.next().await.unwrap(), Some(Line::TooLong));
+            assert_eq!(f.next().await.unwrap(), None);
         }
 
         #[tokio::test]
