@@ -1115,6 +1115,72 @@ fn curl(url: &str, token: Option<&str>, body: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+#[test]
+fn header_values_in_path_templates_never_leave_the_directory() {
+    let agent = build_agent("tests/e2e/path_header.flow");
+    let root = temp_dir("path_header");
+    let out = root.join("out");
+    let port = free_port();
+    let mut child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("OUT_TEMPLATE", format!("{}/%{{svc}}", out.display()))
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/");
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let hostile = ["..", "../..", "../escaped", "/etc", ".", "a/../../b", "web"];
+    let events: Vec<String> = hostile
+        .iter()
+        .map(|svc| format!(r#"{{"headers":{{"svc":{svc:?}}},"body":"{svc}"}}"#))
+        .collect();
+    assert_eq!(curl(&url, None, &format!("[{}]", events.join(","))), "200");
+    stop_cleanly(&mut child);
+    // Everything written is under `out`, in one plain directory per value.
+    let mut written = Vec::new();
+    for entry in walk(&root) {
+        assert!(
+            entry.starts_with(&out),
+            "{} is outside {}",
+            entry.display(),
+            out.display()
+        );
+        written.push(entry);
+    }
+    let dirs: std::collections::BTreeSet<String> = written
+        .iter()
+        .map(|f| {
+            f.parent()
+                .unwrap()
+                .strip_prefix(&out)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        dirs.into_iter().collect::<Vec<_>>(),
+        [".._..", ".._escaped", "_", "__", "_etc", "a_.._.._b", "web"]
+    );
+}
+
+/// Every file below `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 fn flume_events(range: std::ops::Range<usize>) -> String {
     let events: Vec<String> = range
         .map(|i| format!(r#"{{"headers":{{"n":"{i}"}},"body":"event {i}"}}"#))

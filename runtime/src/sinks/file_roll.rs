@@ -83,7 +83,9 @@ mod imp {
         }
 
         /// Fills the template for an event that happened at `time`. A missing header
-        /// becomes `unknown`; `/` in header values is replaced so it cannot leave `dir`.
+        /// becomes `unknown`. A header value can never lead out of `dir`: `/`, `\\` and
+        /// NUL in it become `_`, and a value that is only dots (`.`, `..`) becomes as many
+        /// `_`, so it cannot name the current or the parent directory.
         pub fn render(&self, event: &Event, time: &Utc, out: &mut String) {
             use std::fmt::Write as _;
             for part in &self.0 {
@@ -100,16 +102,23 @@ mod imp {
                     Part::Second => write!(out, "{:02}", time.second),
                     Part::Header(name) => {
                         let value = event.headers.get(name).unwrap_or("unknown");
-                        out.extend(
-                            value
-                                .chars()
-                                .map(|c| if c == '/' || c == '\0' { '_' } else { c }),
-                        );
+                        push_path_safe(out, value);
                         Ok(())
                     }
                 };
             }
         }
+    }
+
+    /// Appends a header value to a path so that it stays one plain name (see
+    /// [`Template::render`]).
+    fn push_path_safe(out: &mut String, value: &str) {
+        let only_dots = !value.is_empty() && value.bytes().all(|b| b == b'.');
+        out.extend(value.chars().map(|c| match c {
+            '/' | '\\' | '\0' => '_',
+            '.' if only_dots => '_',
+            c => c,
+        }));
     }
 
     /// Bytes buffered per output file before a write.
@@ -307,6 +316,30 @@ mod imp {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn header_values_never_leave_the_directory() {
+            let t = Template::parse("/out/%{svc}/%{day}").unwrap();
+            let time = Utc::from_millis(0);
+            for (svc, day, expected) in [
+                ("..", "..", "/out/__/__"),
+                ("../../etc", "passwd", "/out/.._.._etc/passwd"),
+                (".", "a\0b", "/out/_/a_b"),
+                ("a\\..\\b", "...", "/out/a_.._b/___"),
+                ("..hidden", "x.y", "/out/..hidden/x.y"),
+            ] {
+                let mut e = Event::new("x");
+                e.headers.set("svc", svc);
+                e.headers.set("day", day);
+                let mut out = String::new();
+                t.render(&e, &time, &mut out);
+                assert_eq!(out, expected);
+                let path = std::path::Path::new(&out);
+                assert!(!path
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::CurDir)));
+            }
+        }
 
         #[test]
         fn templates_render_time_and_headers() {
