@@ -815,6 +815,58 @@ fn taildir_follows_appends_renames_copytruncate_and_new_files() {
 }
 
 #[test]
+fn taildir_keeps_following_its_files_when_one_cannot_be_read() {
+    const UNREADABLE: &str = "/sys/devices/system/cpu/power/autosuspend_delay_ms";
+    let eio = std::fs::File::open(UNREADABLE)
+        .and_then(|f| std::io::Read::read(&mut &f, &mut [0u8; 16]))
+        .is_err();
+    if !eio {
+        assert!(
+            std::env::var_os("SLUICE_REQUIRE_EIO").is_none(),
+            "{UNREADABLE} reads fine on this kernel"
+        );
+        eprintln!("skipped: {UNREADABLE} reads fine here, no unreadable file to test with");
+        return;
+    }
+    let agent = build_agent("tests/e2e/taildir_bad_file.flow");
+    let dir = temp_dir("taildir_bad");
+    let (logs, out) = (dir.join("logs"), dir.join("out"));
+    std::fs::create_dir_all(&logs).unwrap();
+    append_lines(&logs.join("a.log"), "a", 0..500);
+    let mut child = Command::new(&agent)
+        .current_dir(&dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        out.exists() && output_lines(&out).len() >= 500
+    });
+    append_lines(&logs.join("a.log"), "a", 500..1_000);
+    wait_until(Duration::from_secs(30), || {
+        output_lines(&out).len() >= 1_000
+    });
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the agent must keep running"
+    );
+    stop_cleanly(&mut child);
+    assert_lines_exactly(&output_lines(&out), &[("a", 1_000)]);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("cannot read this file; the source goes on with the others"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("restarting"), "{stderr}");
+}
+
+#[test]
 fn taildir_restart_resumes_with_no_loss_and_no_duplicates() {
     let agent = build_agent("tests/e2e/taildir.flow");
     let dir = temp_dir("taildir_restart");

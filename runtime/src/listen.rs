@@ -15,6 +15,10 @@ use crate::event::Event;
 use crate::pipeline::{Output, SourceContext};
 use crate::tls::{Acceptor, NetStream, TlsServerConfig};
 
+/// First wait after a failed accept, doubling up to [`ACCEPT_BACKOFF_MAX`].
+const ACCEPT_BACKOFF_FIRST: std::time::Duration = std::time::Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Binds a TCP listener, with the address in the error.
 async fn bind_tcp(addr: &str) -> io::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -69,6 +73,7 @@ impl TcpServer {
         let mut connections = JoinSet::new();
         let mut shutdown = ctx.shutdown.clone();
         tracing::info!(source = ctx.name, addr = %self.listener.local_addr()?, "listening");
+        let mut accept_backoff = ACCEPT_BACKOFF_FIRST;
         loop {
             let permit = tokio::select! {
                 p = limit.clone().acquire_owned() => p.map_err(io::Error::other)?,
@@ -76,9 +81,21 @@ impl TcpServer {
             };
             let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
-                    Ok(a) => a,
+                    Ok(a) => {
+                        accept_backoff = ACCEPT_BACKOFF_FIRST;
+                        a
+                    }
                     Err(e) => {
-                        tracing::warn!(source = ctx.name, error = %e, "accept failed");
+                        // Out of file descriptors (EMFILE, ENFILE) or memory: the error
+                        // repeats at once, so wait instead of spinning.
+                        tracing::error!(
+                            source = ctx.name,
+                            error = %e,
+                            retry_in_ms = accept_backoff.as_millis() as u64,
+                            "accept failed; waiting before the next"
+                        );
+                        tokio::time::sleep(accept_backoff).await;
+                        accept_backoff = (accept_backoff * 2).min(ACCEPT_BACKOFF_MAX);
                         continue;
                     }
                 },

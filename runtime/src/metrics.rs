@@ -71,6 +71,8 @@ pub struct ChannelCounters {
     pub take_successes: Counter,
     pub size: Gauge,
     pub capacity: Gauge,
+    /// Events refused because the channel cannot store them (too large to read back).
+    pub events_rejected: Counter,
 }
 
 #[derive(Debug, Default)]
@@ -97,7 +99,9 @@ fn help(metric: &str) -> &'static str {
     match metric {
         "events_received_total" => "Events a source read from its input.",
         "events_accepted_total" => "Events a source committed to its channels.",
-        "events_rejected_total" => "Events a source refused (too long, malformed, no room).",
+        "events_rejected_total" => {
+            "Events refused: too long, malformed, no room, or too large to store."
+        }
         "parse_errors_total" => "Inputs that did not parse and were kept raw or dropped.",
         "open_connections" => "Client connections a source holds open.",
         "put_attempts_total" => "Events offered to a channel.",
@@ -249,6 +253,11 @@ impl Metrics {
                                 ("ChannelSize", "size", c.size.get()),
                                 ("ChannelCapacity", "capacity", c.capacity.get()),
                                 ("ChannelFillPercentage", "fill_percent", fill),
+                                (
+                                    "EventRejectedCount",
+                                    "events_rejected_total",
+                                    c.events_rejected.get(),
+                                ),
                             ],
                         )
                     }

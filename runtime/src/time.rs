@@ -47,13 +47,21 @@ impl Utc {
 }
 
 /// The machine's host name (from the kernel), or `localhost`.
+///
+/// Read once and cached: expressions call it per event (`hostname()`), and reading
+/// `/proc` each time would be blocking I/O on the event path.
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".to_owned())
+    static HOSTNAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOSTNAME
+        .get_or_init(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .unwrap_or_else(|| "localhost".to_owned())
+        })
+        .clone()
 }
 
 /// Unix milliseconds of a UTC-offset calendar time (Howard Hinnant's days_from_civil).

@@ -26,8 +26,9 @@ pub const SEGMENT_MAGIC: &[u8; 8] = b"SLCWAL1\n";
 const CHECKPOINT_MAGIC: &[u8; 8] = b"SLCCKP1\n";
 /// Kind byte, length and checksum.
 pub const RECORD_HEADER: usize = 9;
-/// Largest payload accepted when reading; anything bigger is corruption.
-const MAX_PAYLOAD: usize = 1 << 30;
+/// Largest payload accepted when reading; anything bigger is corruption. The channel
+/// refuses to write an event whose payload would be larger ([`payload_size`]).
+pub const MAX_PAYLOAD: usize = 1 << 30;
 
 pub const EVENT: u8 = 1;
 pub const COMMIT: u8 = 2;
@@ -82,6 +83,16 @@ fn push_record(buf: &mut [u8], kind: u8, payload_start: usize) {
     buf[payload_start] = kind;
     buf[payload_start + 1..payload_start + 5].copy_from_slice(&len.to_le_bytes());
     buf[payload_start + 5..payload_start + 9].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// The payload size of `event`'s `EVENT` record, as [`encode_event`] writes it.
+pub fn payload_size(event: &Event) -> usize {
+    let headers: usize = event
+        .headers
+        .iter()
+        .map(|(name, value)| 8 + name.len() + value.len())
+        .sum();
+    4 + headers + event.body.len()
 }
 
 /// Appends an `EVENT` record: header count, then each name and value with a u32 length,
@@ -360,6 +371,20 @@ mod tests {
         use proptest::prelude::*;
 
         proptest! {
+            #[test]
+            fn payload_size_is_what_encode_writes(
+                body in proptest::collection::vec(any::<u8>(), 0..64),
+                headers in proptest::collection::vec(("[a-z]{1,8}", "\\PC{0,8}"), 0..4),
+            ) {
+                let mut event = Event::new(body);
+                for (k, v) in &headers {
+                    event.headers.set(k.clone(), v.as_str());
+                }
+                let mut buf = Vec::new();
+                encode_event(&mut buf, &event);
+                prop_assert_eq!(buf.len() - RECORD_HEADER, payload_size(&event));
+            }
+
             #[test]
             fn any_bytes_scan_and_decode_without_panicking(
                 data in proptest::collection::vec(any::<u8>(), 0..512),

@@ -25,8 +25,11 @@ pub use imp::Logger;
 
 #[cfg(feature = "sink-logger")]
 mod imp {
+    use std::io;
+
+    use tokio::io::AsyncWriteExt;
+
     use crate::build::BuildSink;
-    use std::io::{self, Write};
 
     use super::LoggerConfig;
     use crate::event::Event;
@@ -36,6 +39,9 @@ mod imp {
     pub struct Logger {
         config: LoggerConfig,
         buf: Vec<u8>,
+        /// tokio's stdout: a write that blocks (a full pipe) blocks on a blocking-pool
+        /// thread, not on an async worker.
+        stdout: tokio::io::Stdout,
     }
 
     impl BuildSink for LoggerConfig {
@@ -46,6 +52,7 @@ mod imp {
             Ok(Logger {
                 config,
                 buf: Vec::new(),
+                stdout: tokio::io::stdout(),
             })
         }
     }
@@ -66,9 +73,8 @@ mod imp {
                     write_line(&mut self.buf, event, self.config.format);
                 }
             }
-            let mut stdout = io::stdout().lock();
-            stdout.write_all(&self.buf)?;
-            stdout.flush()
+            self.stdout.write_all(&self.buf).await?;
+            self.stdout.flush().await
         }
     }
 }

@@ -38,11 +38,10 @@ mod imp {
     use std::io;
     use std::process::Stdio;
 
-    use tokio::io::{AsyncBufReadExt, BufReader};
     use tokio::process::Command;
 
     use super::ExecConfig;
-    use crate::lines::{forward_lines, LineReader};
+    use crate::lines::{forward_lines, Line, LineReader};
     use crate::pipeline::{Output, Source, SourceContext};
 
     pub struct Exec {
@@ -113,9 +112,21 @@ mod imp {
                 if let Some(stderr) = child.stderr.take() {
                     let name = ctx.name;
                     tokio::spawn(async move {
-                        let mut lines = BufReader::new(stderr).lines();
-                        while let Ok(Some(line)) = lines.next_line().await {
-                            tracing::warn!(source = name, stderr = %line, "command wrote to stderr");
+                        // Bounded like stdout: a runaway line is skipped, not buffered.
+                        let mut lines = LineReader::new(stderr, max_line);
+                        while let Ok(Some(line)) = lines.next().await {
+                            match line {
+                                Line::Data(text) => tracing::warn!(
+                                    source = name,
+                                    stderr = %String::from_utf8_lossy(&text),
+                                    "command wrote to stderr"
+                                ),
+                                Line::TooLong => tracing::warn!(
+                                    source = name,
+                                    max_line,
+                                    "command wrote a stderr line over max_line; skipped"
+                                ),
+                            }
                         }
                     });
                 }

@@ -1,5 +1,7 @@
 //! `http`: events POSTed over HTTP (Flume's HTTP source).
 
+use std::time::Duration;
+
 use sluice_macros::{Component, ParamEnum};
 
 use crate::params::{Address, ByteSize};
@@ -7,7 +9,8 @@ use crate::tls::TlsServerConfig;
 
 /// Accepts batches of events by HTTP POST. Answers 200 only once the batch is committed
 /// to the channel, 503 with `Retry-After` when the channel is full, 413 over `max_body`,
-/// 401 without the bearer token, 400 for a malformed body.
+/// 401 without the bearer token, 400 for a malformed body, 408 for a body slower than
+/// `body_timeout`.
 #[derive(Clone, Debug, Component)]
 #[component(role = "source", kind = "http", replayable)]
 pub struct HttpSourceConfig {
@@ -21,6 +24,14 @@ pub struct HttpSourceConfig {
     /// Largest request body accepted.
     #[param(default = "10MiB", min = 1)]
     pub max_body: ByteSize,
+    /// Most client connections served at once; further clients wait in the listen
+    /// backlog.
+    #[param(default = "1024", min = 1)]
+    pub max_connections: u64,
+    /// Longest a client may take to send a request's body; a slower one gets
+    /// `408 Request Timeout` and its connection is closed.
+    #[param(default = "30s", min = 1)]
+    pub body_timeout: Duration,
     /// When set, requests must carry `Authorization: Bearer <token>`.
     pub auth_token: Option<String>,
     /// Serve HTTPS.
@@ -143,6 +154,7 @@ mod imp {
         ctx: SourceContext,
         format: HttpSourceFormat,
         max_body: usize,
+        body_timeout: Duration,
         auth: Option<String>,
     }
 
@@ -172,10 +184,15 @@ mod imp {
                     &format!("body over max_body ({} bytes)", self.max_body),
                 );
             }
-            let body = match Limited::new(request.into_body(), self.max_body)
-                .collect()
-                .await
-            {
+            let read = Limited::new(request.into_body(), self.max_body).collect();
+            let Ok(read) = tokio::time::timeout(self.body_timeout, read).await else {
+                self.ctx.counters.events_rejected.inc();
+                return reply(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &format!("the body did not arrive within {:?}", self.body_timeout),
+                );
+            };
+            let body = match read {
                 Ok(b) => b.to_bytes(),
                 Err(e)
                     if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -226,6 +243,7 @@ mod imp {
                 ctx: ctx.clone(),
                 format: self.config.format,
                 max_body: usize::try_from(self.config.max_body.0).unwrap_or(usize::MAX),
+                body_timeout: self.config.body_timeout,
                 auth: self
                     .config
                     .auth_token
@@ -233,7 +251,8 @@ mod imp {
                     .map(|t| format!("Bearer {t}")),
             });
             let shutdown = ctx.shutdown.clone();
-            self.server.serve(usize::MAX, &ctx, move |stream, _peer| {
+            let max_connections = usize::try_from(self.config.max_connections).unwrap_or(usize::MAX);
+            self.server.serve(max_connections, &ctx, move |stream, _peer| {
                 let handler = handler.clone();
                 let mut stop = shutdown.clone();
                 async move {

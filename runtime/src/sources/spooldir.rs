@@ -200,7 +200,19 @@ mod imp {
                         _ = shutdown.wait() => return Ok(()),
                     }
                 };
-                let mut current = self.open(path)?;
+                let mut current = match self.open(path.clone()) {
+                    Ok(current) => current,
+                    Err(e) => {
+                        tracing::error!(
+                            source = ctx.name,
+                            file = %path.display(),
+                            error = %e,
+                            "cannot open this spool file; skipping it (the source goes on with the others)"
+                        );
+                        failed.insert(path);
+                        continue;
+                    }
+                };
                 tracing::info!(source = ctx.name, file = %current.path.display(), pos = current.pos, "reading spool file");
                 let mut broken = false;
                 let mut lines = LinesAt::new();
@@ -215,7 +227,7 @@ mod imp {
                         broken = true;
                         break;
                     }
-                    let (events, end) = lines.read(
+                    let read = lines.read(
                         &current.file,
                         current.pos,
                         true,
@@ -223,7 +235,21 @@ mod imp {
                         batch_size,
                         &ctx.counters,
                         None,
-                    )?;
+                    );
+                    let (events, end) = match read {
+                        Ok(read) => read,
+                        Err(e) => {
+                            tracing::error!(
+                                source = ctx.name,
+                                file = %current.path.display(),
+                                pos = current.pos,
+                                error = %e,
+                                "cannot read this spool file; skipping the rest of it (the source goes on with the others)"
+                            );
+                            broken = true;
+                            break;
+                        }
+                    };
                     if end == current.pos {
                         break;
                     }
@@ -242,7 +268,16 @@ mod imp {
                     failed.insert(current.path.clone());
                     continue;
                 }
-                self.complete(&current)?;
+                if let Err(e) = self.complete(&current) {
+                    tracing::error!(
+                        source = ctx.name,
+                        file = %current.path.display(),
+                        error = %e,
+                        "cannot mark this spool file completed; leaving it (the source goes on with the others)"
+                    );
+                    failed.insert(current.path.clone());
+                    continue;
+                }
                 tracing::info!(source = ctx.name, file = %current.path.display(), "spool file completed");
             }
         }

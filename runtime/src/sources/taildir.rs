@@ -51,7 +51,7 @@ mod imp {
     use std::io;
     use std::os::unix::fs::MetadataExt;
     use std::path::{Path, PathBuf};
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::TaildirConfig;
     use crate::event::Event;
@@ -76,7 +76,12 @@ mod imp {
         /// (directory to list, matcher, levels to descend).
         patterns: Vec<(PathBuf, globset::GlobMatcher, usize)>,
         saved: HashMap<FileId, u64>,
+        /// Files that failed to open or read, and when to try them again.
+        retry_at: HashMap<FileId, Instant>,
     }
+
+    /// How long a file that cannot be opened or read is left alone before another try.
+    const FILE_RETRY: Duration = Duration::from_secs(30);
 
     impl BuildSource for TaildirConfig {
         type Source = Taildir;
@@ -102,6 +107,7 @@ mod imp {
                 config,
                 patterns,
                 saved,
+                retry_at: HashMap::new(),
             })
         }
     }
@@ -249,11 +255,23 @@ mod imp {
                         .any(|(p, id)| *p == t.path && files_id(&t.file) == Some(*id));
                 }
                 for (path, id) in found {
-                    if files.contains_key(&id) {
+                    let waiting = self.retry_at.get(&id).is_some_and(|t| Instant::now() < *t);
+                    if files.contains_key(&id) || waiting {
                         continue;
                     }
-                    let Ok(file) = File::open(&path) else {
-                        continue;
+                    let file = match File::open(&path) {
+                        Ok(file) => file,
+                        Err(e) => {
+                            tracing::error!(
+                                source = ctx.name,
+                                file = %path.display(),
+                                error = %e,
+                                retry_in_s = FILE_RETRY.as_secs(),
+                                "cannot open this file; the source goes on with the others"
+                            );
+                            self.retry_at.insert(id, Instant::now() + FILE_RETRY);
+                            continue;
+                        }
                     };
                     let pos = match self.saved.remove(&id) {
                         Some(pos) => pos,
@@ -285,7 +303,24 @@ mod imp {
                     loop {
                         let t = files.get_mut(&id).expect("listed above");
                         let (events, end) =
-                            read_lines(t, max_line, batch_size, &ctx, self.config.file_header)?;
+                            match read_lines(t, max_line, batch_size, &ctx, self.config.file_header) {
+                                Ok(read) => read,
+                                Err(e) => {
+                                    tracing::error!(
+                                        source = ctx.name,
+                                        file = %t.path.display(),
+                                        pos = t.pos,
+                                        error = %e,
+                                        retry_in_s = FILE_RETRY.as_secs(),
+                                        "cannot read this file; the source goes on with the others"
+                                    );
+                                    // Resume where it stood when it is found again.
+                                    self.saved.insert(id, t.pos);
+                                    self.retry_at.insert(id, Instant::now() + FILE_RETRY);
+                                    files.remove(&id);
+                                    break;
+                                }
+                            };
                         if end == t.pos {
                             break;
                         }

@@ -19,64 +19,39 @@ pub use imp::Uuid;
 
 #[cfg(feature = "transform-uuid")]
 mod imp {
-    use crate::build::BuildTransform;
-    use std::io::{self, Read};
-    use std::sync::{Arc, Mutex};
+    use std::io;
+    use std::sync::Arc;
 
     use super::UuidConfig;
+    use crate::build::BuildTransform;
     use crate::event::Event;
     use crate::metrics::TransformCounters;
     use crate::pipeline::Transform;
 
-    /// Random (version 4) UUIDs from the kernel's generator, read 4 KiB at a time.
+    /// Random (version 4) UUIDs from the `uuid` crate, which asks the kernel with the
+    /// `getrandom` system call: no file to read on the event path.
     pub struct Uuid {
         config: UuidConfig,
         header: &'static str,
-        random: Mutex<(std::fs::File, Vec<u8>, usize)>,
     }
 
     impl BuildTransform for UuidConfig {
         type Transform = Uuid;
 
         async fn build(self, _counters: Arc<TransformCounters>) -> io::Result<Uuid> {
-            let config = self;
-            let file = std::fs::File::open("/dev/urandom")?;
             Ok(Uuid {
-                header: crate::event::static_name(&config.header),
-                config,
-                random: Mutex::new((file, vec![0; 4096], 4096)),
+                header: crate::event::static_name(&self.header),
+                config: self,
             })
         }
     }
 
     impl Uuid {
         fn next(&self) -> String {
-            let mut guard = self.random.lock().unwrap_or_else(|p| p.into_inner());
-            let (file, buf, used) = &mut *guard;
-            if *used + 16 > buf.len() {
-                if file.read_exact(buf).is_err() {
-                    // /dev/urandom does not fail in practice; fall back to the clock.
-                    let t = crate::time::now_millis().to_le_bytes();
-                    for (i, b) in buf.iter_mut().enumerate() {
-                        *b = t[i % 8] ^ (i as u8).wrapping_mul(151);
-                    }
-                }
-                *used = 0;
-            }
-            let mut b = [0u8; 16];
-            b.copy_from_slice(&buf[*used..*used + 16]);
-            *used += 16;
-            b[6] = (b[6] & 0x0f) | 0x40; // version 4
-            b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-            format!(
-                "{}-{}-{}-{}-{}",
-                &hex[0..8],
-                &hex[8..12],
-                &hex[12..16],
-                &hex[16..20],
-                &hex[20..32]
-            )
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+                .to_owned()
         }
     }
 

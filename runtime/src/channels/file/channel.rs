@@ -391,9 +391,27 @@ impl Inner {
         }
     }
 
-    async fn put_transaction(self: &Arc<Self>, batch: Batch) -> Result<(), Closed> {
+    async fn put_transaction(self: &Arc<Self>, mut batch: Batch) -> Result<(), Closed> {
+        self.counters.put_attempts.add(batch.len() as u64);
+        // An event too large to be read back would poison its segment: refuse it alone.
+        batch.retain(|event| {
+            let size = wal::payload_size(event);
+            let fits = size <= wal::MAX_PAYLOAD;
+            if !fits {
+                self.counters.events_rejected.inc();
+                tracing::error!(
+                    dir = %self.dir.display(),
+                    bytes = size,
+                    max = wal::MAX_PAYLOAD,
+                    "event too large for the file channel; dropped"
+                );
+            }
+            fits
+        });
         let count = batch.len();
-        self.counters.put_attempts.add(count as u64);
+        if count == 0 {
+            return Ok(());
+        }
         let mut encoded = Vec::with_capacity(batch.iter().map(|e| e.size() + 64).sum());
         for event in &batch {
             wal::encode_event(&mut encoded, event);
