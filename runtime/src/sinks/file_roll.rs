@@ -37,6 +37,14 @@ pub struct FileRollConfig {
     /// Events taken from the channel per transaction.
     #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
+    /// Close a file no event was written to for this long (checked at each batch); the
+    /// next event for it starts a new file. Like Flume's `hdfs.idleTimeout`.
+    #[param(default = "5m", min = 1)]
+    pub idle_timeout: Duration,
+    /// Most files open at once (a `%{header}` in `dir` or `prefix` can name many); when
+    /// a new one is needed, the one written to longest ago is closed.
+    #[param(default = "256", min = 1)]
+    pub max_open_files: u64,
 }
 
 /// File compression.
@@ -131,6 +139,8 @@ mod imp {
         buf: Vec<u8>,
         size: u64,
         opened: Instant,
+        /// When an event was last written to it.
+        written: Instant,
         /// Written to in the current batch.
         dirty: bool,
     }
@@ -152,6 +162,8 @@ mod imp {
         roll_interval: Duration,
         roll_size: u64,
         fsync: bool,
+        idle_timeout: Duration,
+        max_open_files: usize,
         extension: &'static str,
         /// Open files by (dir, prefix) as rendered. Usually one; the last one used is
         /// tried first, so the common case costs a string comparison, not a lookup.
@@ -182,6 +194,10 @@ mod imp {
                 roll_interval: config.roll_interval,
                 roll_size: config.roll_size.map_or(u64::MAX, |s| s.0),
                 fsync: config.fsync,
+                idle_timeout: config.idle_timeout,
+                max_open_files: usize::try_from(config.max_open_files)
+                    .unwrap_or(usize::MAX)
+                    .max(1),
                 extension: if config.format == TextFormat::Json {
                     "ndjson"
                 } else {
@@ -222,6 +238,7 @@ mod imp {
                             buf: Vec::with_capacity(BUFFER),
                             size: 0,
                             opened: Instant::now(),
+                            written: Instant::now(),
                             dirty: false,
                         });
                     }
@@ -230,6 +247,17 @@ mod imp {
                 }
             }
             unreachable!("an unused file name exists")
+        }
+
+        /// Flushes and closes open file `i` (synced with `fsync`).
+        fn close_file(&mut self, i: usize) -> io::Result<()> {
+            let (_, mut file) = self.files.swap_remove(i);
+            self.last = 0;
+            file.flush()?;
+            if self.fsync {
+                file.file.sync_data()?;
+            }
+            Ok(())
         }
 
         fn needs_roll(&self, file: &OpenFile) -> bool {
@@ -261,11 +289,16 @@ mod imp {
                 Some(i) if !self.needs_roll(&self.files[i].1) => i,
                 found => {
                     if let Some(i) = found {
-                        let (_, mut old) = self.files.swap_remove(i);
-                        old.flush()?;
-                        if self.fsync {
-                            old.file.sync_data()?;
-                        }
+                        self.close_file(i)?;
+                    } else if self.files.len() >= self.max_open_files {
+                        let oldest = (0..self.files.len())
+                            .min_by_key(|&i| self.files[i].1.written)
+                            .expect("max_open_files is at least 1");
+                        tracing::debug!(
+                            max_open_files = self.max_open_files,
+                            "closing the output file written to longest ago"
+                        );
+                        self.close_file(oldest)?;
                     }
                     let file = self.open(&self.key_dir, &self.key_prefix)?;
                     self.files
@@ -275,6 +308,7 @@ mod imp {
             };
             self.last = index;
             let file = &mut self.files[index].1;
+            file.written = Instant::now();
             let before = file.buf.len();
             write_line(&mut file.buf, event, self.format);
             file.size += (file.buf.len() - before) as u64;
@@ -301,6 +335,14 @@ mod imp {
                 }
                 file.dirty = false;
             }
+            // Files nothing was written to for idle_timeout are closed.
+            while let Some(i) = self
+                .files
+                .iter()
+                .position(|(_, f)| f.written.elapsed() >= self.idle_timeout)
+            {
+                self.close_file(i)?;
+            }
             Ok(())
         }
 
@@ -316,6 +358,67 @@ mod imp {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        fn config(dir: &std::path::Path) -> FileRollConfig {
+            FileRollConfig {
+                dir: format!("{}/%{{k}}", dir.display()).as_str().into(),
+                prefix: "events".into(),
+                roll_interval: Duration::ZERO,
+                roll_size: None,
+                format: TextFormat::Text,
+                compression: Compression::None,
+                fsync: false,
+                batch_size: 100,
+                idle_timeout: Duration::from_secs(3600),
+                max_open_files: 2,
+            }
+        }
+
+        fn keyed(keys: &[&str]) -> Vec<Event> {
+            keys.iter()
+                .map(|k| {
+                    let mut e = Event::new(format!("to {k}"));
+                    e.headers.set("k", *k);
+                    e
+                })
+                .collect()
+        }
+
+        fn lines_under(dir: &std::path::Path) -> usize {
+            let mut n = 0;
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                n += if path.is_dir() {
+                    lines_under(&path)
+                } else {
+                    std::fs::read_to_string(&path).unwrap().lines().count()
+                };
+            }
+            n
+        }
+
+        #[tokio::test]
+        async fn open_files_are_capped_and_idle_ones_closed() {
+            let dir = std::env::temp_dir().join(format!("sluice-roll-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let mut sink = config(&dir).build().await.unwrap();
+            sink.write(&keyed(&["a", "b", "c", "d", "a", "e"])).await.unwrap();
+            assert!(sink.files.len() <= 2, "{} files open", sink.files.len());
+            assert_eq!(lines_under(&dir), 6, "every event is on disk");
+
+            let mut idle = config(&dir);
+            idle.idle_timeout = Duration::from_millis(50);
+            idle.max_open_files = 100;
+            let mut sink = idle.build().await.unwrap();
+            sink.write(&keyed(&["a", "b"])).await.unwrap();
+            assert_eq!(sink.files.len(), 2);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            sink.write(&keyed(&["c"])).await.unwrap();
+            assert_eq!(sink.files.len(), 1, "a and b were idle");
+            sink.close().await.unwrap();
+            assert_eq!(lines_under(&dir), 9);
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
 
         #[test]
         fn header_values_never_leave_the_directory() {
