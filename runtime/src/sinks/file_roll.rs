@@ -249,6 +249,33 @@ mod imp {
             unreachable!("an unused file name exists")
         }
 
+        /// Writes a batch to its files and flushes them (syncs, with `fsync`), then
+        /// closes idle files. Blocking file I/O.
+        fn write_batch(&mut self, batch: &[Event]) -> io::Result<()> {
+            let now = now_millis();
+            for event in batch {
+                self.write_event(event, now)?;
+            }
+            // The batch is committed only once it has reached the file (and the disk,
+            // with fsync).
+            for (_, file) in self.files.iter_mut().filter(|(_, f)| f.dirty) {
+                file.flush()?;
+                if self.fsync {
+                    file.file.sync_data()?;
+                }
+                file.dirty = false;
+            }
+            // Files nothing was written to for idle_timeout are closed.
+            while let Some(i) = self
+                .files
+                .iter()
+                .position(|(_, f)| f.written.elapsed() >= self.idle_timeout)
+            {
+                self.close_file(i)?;
+            }
+            Ok(())
+        }
+
         /// Flushes and closes open file `i` (synced with `fsync`).
         fn close_file(&mut self, i: usize) -> io::Result<()> {
             let (_, mut file) = self.files.swap_remove(i);
@@ -322,36 +349,17 @@ mod imp {
 
     impl Sink for FileRoll {
         async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
-            let now = now_millis();
-            for event in batch {
-                self.write_event(event, now)?;
-            }
-            // The batch is committed only once it has reached the file (and the disk,
-            // with fsync).
-            for (_, file) in self.files.iter_mut().filter(|(_, f)| f.dirty) {
-                file.flush()?;
-                if self.fsync {
-                    file.file.sync_data()?;
-                }
-                file.dirty = false;
-            }
-            // Files nothing was written to for idle_timeout are closed.
-            while let Some(i) = self
-                .files
-                .iter()
-                .position(|(_, f)| f.written.elapsed() >= self.idle_timeout)
-            {
-                self.close_file(i)?;
-            }
-            Ok(())
+            crate::blocking::blocking(|| self.write_batch(batch))
         }
 
         async fn close(&mut self) -> io::Result<()> {
-            for (_, mut file) in self.files.drain(..) {
-                file.flush()?;
-                file.file.sync_data()?;
-            }
-            Ok(())
+            crate::blocking::blocking(|| {
+                for (_, mut file) in self.files.drain(..) {
+                    file.flush()?;
+                    file.file.sync_data()?;
+                }
+                Ok(())
+            })
         }
     }
 

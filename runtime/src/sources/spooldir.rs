@@ -50,6 +50,7 @@ mod imp {
     use std::time::SystemTime;
 
     use super::SpooldirConfig;
+    use crate::blocking::blocking;
     use crate::file_lines::{write_atomically, LinesAt};
     use crate::pipeline::{Output, Source, SourceContext};
 
@@ -194,13 +195,13 @@ mod imp {
             let mut shutdown = ctx.shutdown.clone();
             let mut failed: HashSet<PathBuf> = HashSet::new();
             loop {
-                let Some(path) = self.next_file(&failed) else {
+                let Some(path) = blocking(|| self.next_file(&failed)) else {
                     tokio::select! {
                         _ = tokio::time::sleep(self.config.poll_interval) => continue,
                         _ = shutdown.wait() => return Ok(()),
                     }
                 };
-                let mut current = match self.open(path.clone()) {
+                let mut current = match blocking(|| self.open(path.clone())) {
                     Ok(current) => current,
                     Err(e) => {
                         tracing::error!(
@@ -227,7 +228,8 @@ mod imp {
                         broken = true;
                         break;
                     }
-                    let read = lines.read(
+                    let read = blocking(|| {
+                        lines.read(
                         &current.file,
                         current.pos,
                         true,
@@ -235,7 +237,8 @@ mod imp {
                         batch_size,
                         &ctx.counters,
                         None,
-                    );
+                        )
+                    });
                     let (events, end) = match read {
                         Ok(read) => read,
                         Err(e) => {
@@ -259,7 +262,7 @@ mod imp {
                     }
                     ctx.counters.events_accepted.add(count);
                     current.pos = end;
-                    self.save(&current)?;
+                    blocking(|| self.save(&current))?;
                     if shutdown.is_triggered() {
                         return Ok(());
                     }
@@ -268,7 +271,7 @@ mod imp {
                     failed.insert(current.path.clone());
                     continue;
                 }
-                if let Err(e) = self.complete(&current) {
+                if let Err(e) = blocking(|| self.complete(&current)) {
                     tracing::error!(
                         source = ctx.name,
                         file = %current.path.display(),

@@ -54,6 +54,7 @@ mod imp {
     use std::time::{Duration, Instant};
 
     use super::TaildirConfig;
+    use crate::blocking::blocking;
     use crate::event::Event;
     use crate::pipeline::{Output, Source, SourceContext};
 
@@ -245,10 +246,12 @@ mod imp {
             // Positions of committed batches not yet written, and when they last were.
             let (mut unsaved, mut last_save) = (false, Instant::now());
             let positions = self.config.positions.clone();
-            let save = |files: &HashMap<FileId, Tracked>| write_positions(&positions, files);
+            let save = |files: &HashMap<FileId, Tracked>| {
+                blocking(|| write_positions(&positions, files))
+            };
             loop {
                 // Follow new files; notice renamed and deleted ones.
-                let found = self.discover();
+                let found = blocking(|| self.discover());
                 for t in files.values_mut() {
                     t.rotated = !found
                         .iter()
@@ -303,7 +306,9 @@ mod imp {
                     loop {
                         let t = files.get_mut(&id).expect("listed above");
                         let (events, end) =
-                            match read_lines(t, max_line, batch_size, &ctx, self.config.file_header) {
+                            match blocking(|| {
+                                read_lines(t, max_line, batch_size, &ctx, self.config.file_header)
+                            }) {
                                 Ok(read) => read,
                                 Err(e) => {
                                     tracing::error!(

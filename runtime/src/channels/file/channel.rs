@@ -496,7 +496,10 @@ impl Channel for FileChannel {
                 }
                 if state.reader.pos < state.committed_end {
                     let end = state.committed_end;
-                    let events = match state.reader.read(&inner.dir, &state.segments, end, max)
+                    let read = crate::blocking::blocking(|| {
+                        state.reader.read(&inner.dir, &state.segments, end, max)
+                    });
+                    let events = match read
                     {
                         Ok(events) => events,
                         Err(e) => {
@@ -555,7 +558,7 @@ impl Channel for FileChannel {
         drop(state);
         inner.counters.take_successes.add(n as u64);
         inner.space.notify_waiters();
-        inner.write_checkpoint();
+        crate::blocking::blocking(|| inner.write_checkpoint());
         if drained {
             inner.data.notify_waiters();
         }
