@@ -425,7 +425,16 @@ impl AgentContext {
                         }
                     },
                 };
-                let cause = match tokio::spawn(source.run(out.clone(), ctx.clone())).await {
+                let blocking_io = source.blocking_io();
+                let run = source.run(out.clone(), ctx.clone());
+                let task = if blocking_io {
+                    // A thread of its own: its file I/O never stalls an async worker.
+                    let handle = tokio::runtime::Handle::current();
+                    tokio::task::spawn_blocking(move || handle.block_on(run))
+                } else {
+                    tokio::spawn(run)
+                };
+                let cause = match task.await {
                     Ok(Ok(())) => {
                         tracing::info!(source = name, "source finished");
                         return;
@@ -456,7 +465,8 @@ impl AgentContext {
         sink.bind_counters(counters.clone());
         let mut supervisor = self.supervisor(Role::Sink, name, counters.restarts.clone());
         let batch_size = usize::try_from(batch_size).unwrap_or(usize::MAX).max(1);
-        self.sinks.spawn(async move {
+        let blocking_io = sink.blocking_io();
+        let drive = async move {
             let mut backoff = Duration::from_millis(100);
             let mut started = supervisor.started();
             while let Some(taken) = channel.take(batch_size).await {
@@ -488,7 +498,14 @@ impl AgentContext {
             if let Err(e) = sink.close().await {
                 tracing::error!(sink = name, error = %e, "closing failed");
             }
-        });
+        };
+        if blocking_io {
+            // A thread of its own: its file I/O never stalls an async worker.
+            let handle = tokio::runtime::Handle::current();
+            self.sinks.spawn_blocking(move || handle.block_on(drive));
+        } else {
+            self.sinks.spawn(drive);
+        }
     }
 
     /// Runs until every source has ended by itself, or a signal (or a fatal failure)

@@ -31,8 +31,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "agent")]
 pub mod agent;
 #[cfg(feature = "agent")]
-pub mod blocking;
-#[cfg(feature = "agent")]
 pub mod build;
 #[cfg(feature = "agent")]
 pub mod event;

@@ -104,6 +104,13 @@ pub trait Source: Send + 'static {
         out: O,
         ctx: SourceContext,
     ) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// Whether `run` does blocking file I/O (reads, fsync, rename). Such a source gets a
+    /// thread of its own, so a slow disk never stalls the async workers the network
+    /// components share.
+    fn blocking_io(&self) -> bool {
+        false
+    }
 }
 
 /// Where events leave the agent.
@@ -123,6 +130,12 @@ pub trait Sink: Send + 'static {
     /// Longest pause between retries of a failed batch.
     fn max_backoff(&self) -> std::time::Duration {
         std::time::Duration::from_secs(10)
+    }
+
+    /// Whether `write` does blocking file I/O; such a sink is driven on a thread of its
+    /// own (see [`Source::blocking_io`]).
+    fn blocking_io(&self) -> bool {
+        false
     }
 }
 

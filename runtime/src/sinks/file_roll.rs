@@ -349,17 +349,19 @@ mod imp {
 
     impl Sink for FileRoll {
         async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
-            crate::blocking::blocking(|| self.write_batch(batch))
+            self.write_batch(batch)
+        }
+
+        fn blocking_io(&self) -> bool {
+            true
         }
 
         async fn close(&mut self) -> io::Result<()> {
-            crate::blocking::blocking(|| {
-                for (_, mut file) in self.files.drain(..) {
-                    file.flush()?;
-                    file.file.sync_data()?;
-                }
-                Ok(())
-            })
+            for (_, mut file) in self.files.drain(..) {
+                file.flush()?;
+                file.file.sync_data()?;
+            }
+            Ok(())
         }
     }
 

@@ -50,7 +50,6 @@ mod imp {
     use std::time::SystemTime;
 
     use super::SpooldirConfig;
-    use crate::blocking::blocking;
     use crate::file_lines::{write_atomically, LinesAt};
     use crate::pipeline::{Output, Source, SourceContext};
 
@@ -189,19 +188,23 @@ mod imp {
     }
 
     impl Source for Spooldir {
+        fn blocking_io(&self) -> bool {
+            true
+        }
+
         async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
             let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
             let batch_size = self.config.batch_size.max(1) as usize;
             let mut shutdown = ctx.shutdown.clone();
             let mut failed: HashSet<PathBuf> = HashSet::new();
             loop {
-                let Some(path) = blocking(|| self.next_file(&failed)) else {
+                let Some(path) = self.next_file(&failed) else {
                     tokio::select! {
                         _ = tokio::time::sleep(self.config.poll_interval) => continue,
                         _ = shutdown.wait() => return Ok(()),
                     }
                 };
-                let mut current = match blocking(|| self.open(path.clone())) {
+                let mut current = match self.open(path.clone()) {
                     Ok(current) => current,
                     Err(e) => {
                         tracing::error!(
@@ -228,8 +231,7 @@ mod imp {
                         broken = true;
                         break;
                     }
-                    let read = blocking(|| {
-                        lines.read(
+                    let read = lines.read(
                         &current.file,
                         current.pos,
                         true,
@@ -237,8 +239,7 @@ mod imp {
                         batch_size,
                         &ctx.counters,
                         None,
-                        )
-                    });
+                    );
                     let (events, end) = match read {
                         Ok(read) => read,
                         Err(e) => {
@@ -262,7 +263,7 @@ mod imp {
                     }
                     ctx.counters.events_accepted.add(count);
                     current.pos = end;
-                    blocking(|| self.save(&current))?;
+                    self.save(&current)?;
                     if shutdown.is_triggered() {
                         return Ok(());
                     }
@@ -271,7 +272,7 @@ mod imp {
                     failed.insert(current.path.clone());
                     continue;
                 }
-                if let Err(e) = blocking(|| self.complete(&current)) {
+                if let Err(e) = self.complete(&current) {
                     tracing::error!(
                         source = ctx.name,
                         file = %current.path.display(),

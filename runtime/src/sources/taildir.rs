@@ -54,7 +54,6 @@ mod imp {
     use std::time::{Duration, Instant};
 
     use super::TaildirConfig;
-    use crate::blocking::blocking;
     use crate::event::Event;
     use crate::pipeline::{Output, Source, SourceContext};
 
@@ -237,6 +236,10 @@ mod imp {
     }
 
     impl Source for Taildir {
+        fn blocking_io(&self) -> bool {
+            true
+        }
+
         async fn run<O: Output>(mut self, out: O, ctx: SourceContext) -> io::Result<()> {
             let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
             let batch_size = self.config.batch_size.max(1) as usize;
@@ -246,12 +249,10 @@ mod imp {
             // Positions of committed batches not yet written, and when they last were.
             let (mut unsaved, mut last_save) = (false, Instant::now());
             let positions = self.config.positions.clone();
-            let save = |files: &HashMap<FileId, Tracked>| {
-                blocking(|| write_positions(&positions, files))
-            };
+            let save = |files: &HashMap<FileId, Tracked>| write_positions(&positions, files);
             loop {
                 // Follow new files; notice renamed and deleted ones.
-                let found = blocking(|| self.discover());
+                let found = self.discover();
                 for t in files.values_mut() {
                     t.rotated = !found
                         .iter()
@@ -306,9 +307,7 @@ mod imp {
                     loop {
                         let t = files.get_mut(&id).expect("listed above");
                         let (events, end) =
-                            match blocking(|| {
-                                read_lines(t, max_line, batch_size, &ctx, self.config.file_header)
-                            }) {
+                            match read_lines(t, max_line, batch_size, &ctx, self.config.file_header) {
                                 Ok(read) => read,
                                 Err(e) => {
                                     tracing::error!(
