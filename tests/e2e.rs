@@ -1233,6 +1233,55 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+#[test]
+fn http_source_answers_slow_bodies_with_408_and_bounds_connections() {
+    let agent = build_agent("tests/e2e/http_limits.flow");
+    let port = free_port();
+    let mut child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    // A client that announces 100 bytes and sends 10, then waits.
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[{\"body\":")
+        .unwrap();
+    // While it holds the only connection slot, another client waits in the backlog.
+    let url = format!("http://127.0.0.1:{port}/");
+    let waiting = std::thread::spawn(move || {
+        let started = Instant::now();
+        let status = curl(&url, None, r#"[{"body":"after"}]"#);
+        (status, started.elapsed())
+    });
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match slow.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(slow);
+    let (status, waited) = waiting.join().unwrap();
+    assert_eq!(status, "200");
+    assert!(
+        waited >= Duration::from_millis(500),
+        "the second client was served while the first held the only slot ({waited:?})"
+    );
+    stop_cleanly(&mut child);
+}
+
 fn flume_events(range: std::ops::Range<usize>) -> String {
     let events: Vec<String> = range
         .map(|i| format!(r#"{{"headers":{{"n":"{i}"}},"body":"event {i}"}}"#))

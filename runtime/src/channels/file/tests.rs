@@ -148,6 +148,22 @@ async fn consumed_segments_are_deleted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_too_large_to_read_back_is_refused_alone() {
+    let dir = temp("oversized");
+    let counters = Arc::new(crate::metrics::ChannelCounters::default());
+    let channel = config(&dir).build(counters.clone()).await.unwrap();
+    let huge = Event::new(vec![b'x'; wal::MAX_PAYLOAD + 1]);
+    channel
+        .put(vec![Event::new("before"), huge, Event::new("after")])
+        .await
+        .unwrap();
+    assert_eq!(counters.events_rejected.get(), 1);
+    let taken = channel.take(10).await.unwrap();
+    assert_eq!(bodies(&taken), ["before", "after"]);
+    channel.commit(taken);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_channel_makes_puts_wait_until_a_commit() {
     let dir = temp("full");
     let mut c = config(&dir);
