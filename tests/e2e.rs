@@ -300,21 +300,29 @@ fn stdin_lines_arrive_in_order_and_over_long_lines_are_skipped() {
     assert_eq!(lines[20_001], b"{via=stdin} raw \xff\xfe bytes");
 }
 
-#[test]
-fn a_second_signal_exits_at_once() {
+/// The stuck_sink agent with `shutdown_timeout` and stderr as given, its downstream
+/// connected and never read, after a second of filling up.
+fn start_stuck_sink(shutdown_timeout: &str, stderr: Stdio) -> (Running, TcpStream) {
     let agent = build_agent("tests/e2e/stuck_sink.flow");
-    // A downstream that never reads: the first signal starts a drain that cannot finish
-    // (shutdown_timeout is 60s); the second must end the agent now.
     let downstream = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut child = Command::new(&agent)
+    let child = Command::new(&agent)
         .env("DOWNSTREAM", downstream.local_addr().unwrap().to_string())
         .env("BODY", "x".repeat(4096))
-        .stderr(Stdio::null())
+        .env("SHUTDOWN_TIMEOUT", shutdown_timeout)
+        .stderr(stderr)
         .spawn()
         .map(Running)
         .unwrap();
-    let (_conn, _) = downstream.accept().unwrap();
+    let (conn, _) = downstream.accept().unwrap();
     std::thread::sleep(Duration::from_millis(1000));
+    (child, conn)
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    // A downstream that never reads: the first signal starts a drain that cannot finish
+    // (shutdown_timeout is 60s); the second must end the agent now.
+    let (mut child, _conn) = start_stuck_sink("60s", Stdio::null());
     terminate(&child);
     std::thread::sleep(Duration::from_millis(300));
     assert!(
@@ -330,21 +338,10 @@ fn a_second_signal_exits_at_once() {
 
 #[test]
 fn shutdown_timeout_bounds_a_stuck_drain_and_reports_lost_events() {
-    let agent = build_agent("tests/e2e/stuck_sink.flow");
     // The downstream never reads; the memory channel is full and the source blocked on
     // it. One signal must still end the agent within shutdown_timeout, with status 3 and
     // the number of events the memory channel loses.
-    let downstream = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut child = Command::new(&agent)
-        .env("DOWNSTREAM", downstream.local_addr().unwrap().to_string())
-        .env("BODY", "x".repeat(4096))
-        .env("SHUTDOWN_TIMEOUT", "2s")
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(Running)
-        .unwrap();
-    let (_conn, _) = downstream.accept().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    let (mut child, _conn) = start_stuck_sink("2s", Stdio::piped());
     let signalled = Instant::now();
     terminate(&child);
     let status = wait(&mut child, Duration::from_secs(20));
@@ -358,13 +355,7 @@ fn shutdown_timeout_bounds_a_stuck_drain_and_reports_lost_events() {
         took < Duration::from_secs(6),
         "took {took:?} with shutdown_timeout = 2s"
     );
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stderr_of(&mut child);
     let lost = stderr
         .lines()
         .find(|l| l.contains("events left in memory channels are lost"))
@@ -820,12 +811,11 @@ fn taildir_keeps_following_its_files_when_one_cannot_be_read() {
     let eio = std::fs::File::open(UNREADABLE)
         .and_then(|f| std::io::Read::read(&mut &f, &mut [0u8; 16]))
         .is_err();
-    if !eio {
-        assert!(
-            std::env::var_os("SLUICE_REQUIRE_EIO").is_none(),
-            "{UNREADABLE} reads fine on this kernel"
-        );
-        eprintln!("skipped: {UNREADABLE} reads fine here, no unreadable file to test with");
+    if !can_run(
+        eio,
+        "SLUICE_REQUIRE_EIO",
+        &format!("{UNREADABLE} reads fine on this kernel: no unreadable file to test with"),
+    ) {
         return;
     }
     let agent = build_agent("tests/e2e/taildir_bad_file.flow");
@@ -852,13 +842,7 @@ fn taildir_keeps_following_its_files_when_one_cannot_be_read() {
     );
     stop_cleanly(&mut child);
     assert_lines_exactly(&output_lines(&out), &[("a", 1_000)]);
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stderr_of(&mut child);
     assert!(
         stderr.contains("cannot read this file; the source goes on with the others"),
         "{stderr}"
@@ -1152,18 +1136,7 @@ fn curl(url: &str, token: Option<&str>, body: &str) -> String {
     if let Some(t) = token {
         cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("curl is installed");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = pipe_through(&mut cmd, body.as_bytes());
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 

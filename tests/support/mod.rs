@@ -256,24 +256,47 @@ for family in text_string_to_metric_families(sys.stdin.read()):
         seen.add(key)
 print(len(seen))
 "#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut python = Command::new("python3");
+    python.args(["-c", script]).stderr(Stdio::piped());
+    let out = pipe_through(&mut python, body.as_bytes());
     assert!(
         out.status.success(),
         "the Prometheus parser rejects /metrics: {}\n{body}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// Runs `cmd` with `input` on its standard input; its output.
+pub fn pipe_through(cmd: &mut Command, input: &[u8]) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Whether a test that needs something of the machine can run: when it cannot, it says
+/// why and is skipped, unless the environment variable `require` is set, which makes
+/// that a failure.
+pub fn can_run(available: bool, require: &str, why_not: &str) -> bool {
+    if !available {
+        assert!(
+            std::env::var_os(require).is_none(),
+            "{require} is set, but {why_not}"
+        );
+        eprintln!("skipped: {why_not}");
+    }
+    available
+}
+
+/// Everything a finished child wrote to its piped stderr.
+pub fn stderr_of(child: &mut Child) -> String {
+    let mut text = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        stderr.read_to_string(&mut text).unwrap();
+    }
+    text
 }
