@@ -1312,22 +1312,75 @@ fn http_source_and_sink_against_curl_and_a_flaky_downstream() {
         bodies,
         (0..30).map(|i| format!("event {i}")).collect::<Vec<_>>()
     );
-    // A permanent refusal (400) drops that batch, counted, without retrying forever.
-    downstream.set(400);
+    // A rotated API key (401): the batch is held and retried, not dropped, and arrives
+    // once the downstream accepts again.
+    downstream.set(401);
+    let before = downstream
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(curl(&url, token, &flume_events(30..35)), "200");
     wait_until(Duration::from_secs(30), || {
+        downstream
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= before + 3
+    });
+    assert_eq!(
         metric(
             metrics_port,
             "sluice_sink_batches_dropped_total{component=\"downstream\"",
-        ) == 1
-    });
-    downstream.set(200);
-    assert_eq!(curl(&url, token, &flume_events(35..36)), "200");
-    wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 31);
-    assert_eq!(
-        downstream.bodies().last().map(String::as_str),
-        Some("event 35")
+        ),
+        0
     );
+    downstream.set(200);
+    wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 35);
+    assert_eq!(
+        downstream.bodies()[30..],
+        (30..35).map(|i| format!("event {i}")).collect::<Vec<_>>()
+    );
+    stop_cleanly(&mut child);
+}
+
+#[test]
+fn http_sink_drops_refused_batches_only_when_told_to() {
+    let agent = build_agent("tests/e2e/http.flow");
+    let downstream = Downstream::start(404);
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("TOKEN", "t")
+        .env(
+            "DOWNSTREAM",
+            format!("http://127.0.0.1:{}/ingest", downstream.port),
+        )
+        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
+        .env("ON_CLIENT_ERROR", "drop")
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/");
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert_eq!(curl(&url, Some("t"), &flume_events(0..5)), "200");
+    wait_until(Duration::from_secs(30), || {
+        metric(
+            metrics_port,
+            "sluice_sink_events_dropped_total{component=\"downstream\"",
+        ) == 5
+    });
+    assert_eq!(
+        metric(
+            metrics_port,
+            "sluice_sink_batches_dropped_total{component=\"downstream\"",
+        ),
+        1
+    );
+    downstream.set(200);
+    assert_eq!(curl(&url, Some("t"), &flume_events(5..6)), "200");
+    wait_until(Duration::from_secs(30), || !downstream.bodies().is_empty());
+    assert_eq!(downstream.bodies(), ["event 5"]);
     stop_cleanly(&mut child);
 }
 

@@ -81,6 +81,8 @@ pub struct SinkCounters {
     pub drain_successes: Counter,
     pub connection_failures: Counter,
     pub batches_dropped: Counter,
+    /// Events in dropped batches.
+    pub events_dropped: Counter,
     /// Times a write panicked and the sink was resumed.
     pub restarts: Arc<Counter>,
 }
@@ -114,7 +116,8 @@ fn help(metric: &str) -> &'static str {
         "drain_attempts_total" => "Events a sink tried to deliver.",
         "drain_successes_total" => "Events a sink delivered.",
         "connection_failures_total" => "Failed deliveries, retried with backoff.",
-        "batches_dropped_total" => "Batches a sink dropped after a permanent refusal.",
+        "batches_dropped_total" => "Batches a sink dropped after a refusal it was told to drop.",
+        "events_dropped_total" => "Events in the batches a sink dropped.",
         "dropped_total" => "Events a transform dropped.",
         RESTARTS => "Times a component failed (error or panic) and was started again.",
         _ => "A Sluice metric.",
@@ -283,6 +286,16 @@ impl Metrics {
                                 "BatchDroppedCount",
                                 "batches_dropped_total",
                                 c.batches_dropped.get(),
+                            ),
+                            (
+                                "EventDroppedCount",
+                                "events_dropped_total",
+                                c.events_dropped.get(),
+                            ),
+                            (
+                                "EventDroppedCount",
+                                "events_dropped_total",
+                                c.events_dropped.get(),
                             ),
                             ("RestartCount", RESTARTS, c.restarts.get()),
                         ],

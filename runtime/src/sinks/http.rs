@@ -9,8 +9,8 @@ use crate::params::Url;
 use crate::tls::TlsClientConfig;
 
 /// Sends each batch as one request; a 2xx answer commits it. 5xx, 408, 429, timeouts and
-/// refused connections are retried with exponential backoff; other 4xx answers are
-/// permanent: the batch is logged, counted and dropped.
+/// refused connections are retried with exponential backoff. Other 4xx answers (a
+/// rotated API key, a moved endpoint) are retried too unless `on_client_error = "drop"`.
 #[derive(Clone, Debug, Component)]
 #[component(role = "sink", kind = "http")]
 pub struct HttpSinkConfig {
@@ -37,6 +37,20 @@ pub struct HttpSinkConfig {
     /// TLS settings for `https://` URLs.
     #[param(tls)]
     pub tls: Option<TlsClientConfig>,
+    /// What a 4xx answer other than 408 and 429 does. `"retry"` holds the batch and
+    /// retries it with backoff: a rotated API key (401/403) or a missing route (404)
+    /// loses nothing; each refusal is logged at error level and counted in
+    /// `connection_failures_total`. `"drop"` drops the batch instead, logged and counted
+    /// in `batches_dropped_total` and `events_dropped_total`.
+    #[param(default = "\"retry\"")]
+    pub on_client_error: OnClientError,
+}
+
+/// What the `http` sink does with a batch a server refuses with a 4xx.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ParamEnum)]
+pub enum OnClientError {
+    Retry,
+    Drop,
 }
 
 /// HTTP methods the sink can use.
@@ -71,7 +85,7 @@ mod imp {
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
 
-    use super::{HttpMethod, HttpSinkConfig, HttpSinkFormat};
+    use super::{HttpMethod, HttpSinkConfig, HttpSinkFormat, OnClientError};
     use crate::event::Event;
     use crate::metrics::SinkCounters;
     use crate::pipeline::Sink;
@@ -247,10 +261,24 @@ mod imp {
                     self.config.url.0
                 )));
             }
-            // Any other 4xx will not get better by sending the same batch again.
-            tracing::error!(url = %self.config.url.0, %status, detail, events = batch.len(), "batch refused permanently; dropped");
+            if self.config.on_client_error == OnClientError::Retry {
+                // A refusal that needs a person (credentials, routes): keep the batch.
+                tracing::error!(
+                    url = %self.config.url.0,
+                    %status,
+                    detail,
+                    events = batch.len(),
+                    "batch refused; holding it and retrying (set on_client_error = \"drop\" to drop such batches)"
+                );
+                return Err(io::Error::other(format!(
+                    "{} answered {status}: {detail}",
+                    self.config.url.0
+                )));
+            }
+            tracing::error!(url = %self.config.url.0, %status, detail, events = batch.len(), "batch refused; dropped (on_client_error = \"drop\")");
             if let Some(c) = &self.counters {
                 c.batches_dropped.inc();
+                c.events_dropped.add(batch.len() as u64);
             }
             Ok(())
         }
