@@ -292,11 +292,6 @@ impl Metrics {
                                 "events_dropped_total",
                                 c.events_dropped.get(),
                             ),
-                            (
-                                "EventDroppedCount",
-                                "events_dropped_total",
-                                c.events_dropped.get(),
-                            ),
                             ("RestartCount", RESTARTS, c.restarts.get()),
                         ],
                     ),
