@@ -596,6 +596,7 @@ mod tests {
     use crate::build::{BuildChannel, BuildSource};
     use crate::channels::memory::MemoryConfig;
     use crate::event::{Batch, Event};
+    use crate::marks::Mark;
     use crate::pipeline::Closed;
 
     fn context(on_failure: OnFailure, max_restarts: u64) -> AgentContext {
@@ -649,7 +650,7 @@ mod tests {
     struct Collect(Mutex<Vec<String>>);
 
     impl Output for Arc<Collect> {
-        async fn send(&self, batch: Batch) -> Result<(), Closed> {
+        async fn send_marked(&self, batch: Batch, _: Option<&Mark>) -> Result<(), Closed> {
             let mut seen = self.0.lock().unwrap();
             seen.extend(
                 batch
@@ -791,8 +792,8 @@ mod tests {
     struct PutInto<C>(Arc<C>);
 
     impl<C: Channel> Output for PutInto<C> {
-        async fn send(&self, batch: Batch) -> Result<(), Closed> {
-            self.0.put(batch).await
+        async fn send_marked(&self, batch: Batch, mark: Option<&Mark>) -> Result<(), Closed> {
+            self.0.put_marked(batch, mark).await
         }
     }
 

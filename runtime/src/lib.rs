@@ -43,6 +43,8 @@ pub mod lines;
 #[cfg(feature = "agent")]
 pub mod listen;
 #[cfg(feature = "agent")]
+pub mod marks;
+#[cfg(feature = "agent")]
 pub mod metrics;
 #[cfg(feature = "agent")]
 pub mod pipeline;
@@ -68,6 +70,7 @@ pub mod prelude {
     pub use crate::env::{EnvKind, EnvRule, EnvVar, Operand};
     pub use crate::event::{Batch, Event};
     pub use crate::expr::{self, Value};
+    pub use crate::marks::{Mark, Resume};
     pub use crate::pipeline::{Channel, Closed, Output, Sink, Source, Transform};
     pub use std::sync::Arc;
 }

@@ -7,6 +7,7 @@ use std::io;
 use std::sync::Arc;
 
 use crate::event::{Batch, Event};
+use crate::marks::{Mark, Marks, Resume};
 use crate::metrics::{SinkCounters, SourceCounters};
 use crate::shutdown::Shutdown;
 
@@ -46,7 +47,32 @@ impl Taken {
 /// channel's capacity until the taker commits them (delivered) or rolls them back (they
 /// return to the front, to be taken again).
 pub trait Channel: Send + Sync + 'static {
+    /// Puts `batch` as one transaction: all of it or none.
     fn put(&self, batch: Batch) -> impl Future<Output = Result<(), Closed>> + Send;
+
+    /// Puts `batch` with the source's read position: a durable channel commits `mark`
+    /// in the same record as the events, even when `batch` is empty (every event was
+    /// filtered out or routed elsewhere). Other channels ignore it.
+    fn put_marked(
+        &self,
+        batch: Batch,
+        mark: Option<&Mark>,
+    ) -> impl Future<Output = Result<(), Closed>> + Send {
+        let _ = mark;
+        async move {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            self.put(batch).await
+        }
+    }
+
+    /// The marks committed for `source` (see [`crate::marks`]); `None` when the channel
+    /// is not durable.
+    fn marks(&self, source: &str) -> Option<Marks> {
+        let _ = source;
+        None
+    }
 
     /// Up to `max` events; waits for at least one. `None` once the channel is closed and
     /// empty.
@@ -79,12 +105,35 @@ pub trait Channel: Send + Sync + 'static {
 /// of the source's flows and puts the results into their channels. `send` returns once
 /// every put is committed, so a source may then acknowledge its input.
 pub trait Output: Send + Sync + 'static {
-    fn send(&self, batch: Batch) -> impl Future<Output = Result<(), Closed>> + Send;
+    /// Sends `batch` with the source's read position after it: every durable channel
+    /// the events go to commits `mark` with them (see [`crate::marks`]).
+    fn send_marked(
+        &self,
+        batch: Batch,
+        mark: Option<&Mark>,
+    ) -> impl Future<Output = Result<(), Closed>> + Send;
+
+    fn send(&self, batch: Batch) -> impl Future<Output = Result<(), Closed>> + Send {
+        self.send_marked(batch, None)
+    }
+
+    /// The read positions this source's durable channels committed, to resume from.
+    fn resume(&self) -> Resume {
+        Resume::default()
+    }
 }
 
 impl<O: Output> Output for Arc<O> {
-    fn send(&self, batch: Batch) -> impl Future<Output = Result<(), Closed>> + Send {
-        (**self).send(batch)
+    fn send_marked(
+        &self,
+        batch: Batch,
+        mark: Option<&Mark>,
+    ) -> impl Future<Output = Result<(), Closed>> + Send {
+        (**self).send_marked(batch, mark)
+    }
+
+    fn resume(&self) -> Resume {
+        (**self).resume()
     }
 }
 

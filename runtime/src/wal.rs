@@ -11,6 +11,10 @@
 //! Events after the last `COMMIT` of a segment were never acknowledged to a source, so
 //! recovery may drop them. A segment is only ever closed right after a `COMMIT`, so every
 //! segment starts at a transaction boundary.
+//!
+//! A `COMMIT` may carry a source's read position (a [`Mark`]), and every segment this
+//! version writes starts with a `MARKS` record: all marks committed before it, so the
+//! marks outlive the segments they were committed in.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -19,6 +23,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use crate::event::Event;
+use crate::marks::Mark;
 
 /// The first bytes of every segment file.
 pub const SEGMENT_MAGIC: &[u8; 8] = b"SLCWAL1\n";
@@ -32,6 +37,7 @@ pub const MAX_PAYLOAD: usize = 1 << 30;
 
 pub const EVENT: u8 = 1;
 pub const COMMIT: u8 = 2;
+pub const MARKS: u8 = 3;
 
 /// A place in the log: a segment id and a byte offset inside it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -111,28 +117,117 @@ pub fn encode_event(buf: &mut Vec<u8>, event: &Event) {
     push_record(buf, EVENT, start);
 }
 
-/// Appends the `COMMIT` record that ends a put of `count` events.
-pub fn encode_commit(buf: &mut Vec<u8>, count: u32) {
+/// Appends the `COMMIT` record that ends a put of `count` events: the count, then the
+/// source's mark if there is one (source name, key, value, each with a u32 length).
+pub fn encode_commit(buf: &mut Vec<u8>, count: u32, mark: Option<&Mark>) {
     let start = buf.len();
     buf.extend_from_slice(&[0; RECORD_HEADER]);
     buf.extend_from_slice(&count.to_le_bytes());
+    if let Some(mark) = mark {
+        put_mark(buf, mark.source, &mark.key, &mark.value);
+    }
     push_record(buf, COMMIT, start);
+}
+
+/// Appends a `MARKS` record holding every mark in `marks`: a u32 count, then each as in
+/// a `COMMIT`.
+pub fn encode_marks<'a>(
+    buf: &mut Vec<u8>,
+    marks: impl ExactSizeIterator<Item = (&'a str, &'a [u8], &'a [u8])>,
+) {
+    let start = buf.len();
+    buf.extend_from_slice(&[0; RECORD_HEADER]);
+    buf.extend_from_slice(&(marks.len() as u32).to_le_bytes());
+    for (source, key, value) in marks {
+        put_mark(buf, source, key, value);
+    }
+    push_record(buf, MARKS, start);
+}
+
+fn put_mark(buf: &mut Vec<u8>, source: &str, key: &[u8], value: &[u8]) {
+    for part in [source.as_bytes(), key, value] {
+        buf.extend_from_slice(&(part.len() as u32).to_le_bytes());
+        buf.extend_from_slice(part);
+    }
+}
+
+/// A mark as read back from a segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMark {
+    pub source: String,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if data.len() < n {
+        return None;
+    }
+    let (head, rest) = data.split_at(n);
+    *data = rest;
+    Some(head)
+}
+
+fn take_u32(data: &mut &[u8]) -> Option<usize> {
+    let b = take(data, 4)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+}
+
+fn take_mark(data: &mut &[u8]) -> Option<StoredMark> {
+    let mut part = || {
+        let n = take_u32(data)?;
+        take(data, n)
+    };
+    let source = std::str::from_utf8(part()?).ok()?.to_owned();
+    let key = part()?.to_vec();
+    let value = part()?.to_vec();
+    Some(StoredMark { source, key, value })
+}
+
+/// The event count and mark of a `COMMIT` payload; `None` if it is malformed.
+pub fn decode_commit(payload: &[u8]) -> Option<(u32, Option<StoredMark>)> {
+    let mut data = payload;
+    let count = take_u32(&mut data)? as u32;
+    if data.is_empty() {
+        return Some((count, None));
+    }
+    let mark = take_mark(&mut data)?;
+    data.is_empty().then_some((count, Some(mark)))
+}
+
+/// The marks of a `MARKS` payload; `None` if it is malformed.
+pub fn decode_marks(payload: &[u8]) -> Option<Vec<StoredMark>> {
+    let mut data = payload;
+    let count = take_u32(&mut data)?;
+    let mut marks = Vec::with_capacity(count.min(data.len() / 12));
+    for _ in 0..count {
+        marks.push(take_mark(&mut data)?);
+    }
+    data.is_empty().then_some(marks)
+}
+
+/// Every mark committed in a segment's bytes up to `end` (a transaction boundary), in
+/// the order they were committed.
+pub fn marks_in(data: &[u8], end: u64) -> Vec<StoredMark> {
+    let end = (end as usize).min(data.len());
+    let mut marks = Vec::new();
+    let mut at = SEGMENT_MAGIC.len();
+    while at < end {
+        let Parsed::Record { kind, payload, len } = parse(&data[at..end]) else {
+            break;
+        };
+        at += len;
+        match kind {
+            COMMIT => marks.extend(decode_commit(payload).and_then(|(_, mark)| mark)),
+            MARKS => marks.extend(decode_marks(payload).into_iter().flatten()),
+            _ => {}
+        }
+    }
+    marks
 }
 
 /// The event of an `EVENT` payload; `None` if it is malformed.
 pub fn decode_event(payload: &[u8]) -> Option<Event> {
-    fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-        if data.len() < n {
-            return None;
-        }
-        let (head, rest) = data.split_at(n);
-        *data = rest;
-        Some(head)
-    }
-    fn take_u32(data: &mut &[u8]) -> Option<usize> {
-        let b = take(data, 4)?;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    }
     let mut data = payload;
     let count = take_u32(&mut data)?;
     let mut event = Event::default();
@@ -162,6 +257,8 @@ pub enum Parsed<'a> {
     Corrupt(&'static str),
 }
 
+const CHECKSUM_MISMATCH: &str = "checksum mismatch";
+
 /// Parses the record at the start of `data`.
 pub fn parse(data: &[u8]) -> Parsed<'_> {
     if data.len() < RECORD_HEADER {
@@ -170,7 +267,7 @@ pub fn parse(data: &[u8]) -> Parsed<'_> {
     let kind = data[0];
     let len = u32::from_le_bytes([data[1], data[2], data[3], data[4]]) as usize;
     let crc = u32::from_le_bytes([data[5], data[6], data[7], data[8]]);
-    if kind != EVENT && kind != COMMIT {
+    if !matches!(kind, EVENT | COMMIT | MARKS) {
         return Parsed::Corrupt("unknown record kind");
     }
     if len > MAX_PAYLOAD {
@@ -180,7 +277,7 @@ pub fn parse(data: &[u8]) -> Parsed<'_> {
         return Parsed::Incomplete;
     };
     if record_crc(kind, payload) != crc {
-        return Parsed::Corrupt("checksum mismatch");
+        return Parsed::Corrupt(CHECKSUM_MISMATCH);
     }
     Parsed::Record {
         kind,
@@ -200,6 +297,9 @@ pub struct Scan {
     pub dropped_records: u64,
     /// Why the scan stopped before the end of the data, if it did.
     pub problem: Option<&'static str>,
+    /// Where a damaged record (not a torn tail) stopped the scan: committed
+    /// transactions after it may still be [`salvage`]d.
+    pub corrupt_at: Option<u64>,
 }
 
 /// Walks the records of a whole segment's bytes from `start`, counting committed events
@@ -233,6 +333,7 @@ pub fn scan(data: &[u8], start: u64) -> Scan {
             }
             Parsed::Corrupt(why) => {
                 scan.problem = Some(why);
+                scan.corrupt_at = Some(at as u64);
                 pending_records += 1;
                 break;
             }
@@ -243,6 +344,58 @@ pub fn scan(data: &[u8], start: u64) -> Scan {
     }
     scan.dropped_records = pending_records;
     scan
+}
+
+/// The committed transactions that can still be framed after damage at `damaged`:
+/// from the next offset where an intact record starts, every run of event records
+/// closed by a commit whose count matches them. A transaction the damage cut into fails
+/// that count and is left out. Returns their bytes, ready to follow the segment's good
+/// part, and the number of events and transactions in them.
+pub fn salvage(data: &[u8], damaged: u64) -> (Vec<u8>, u64, u64) {
+    let mut kept = Vec::new();
+    let (mut events, mut transactions) = (0u64, 0u64);
+    let mut at = damaged as usize + 1;
+    // The transaction being framed: where it starts and how many events it has so far.
+    let mut open: Option<(usize, u64)> = None;
+    // Checksums tried on false starts cost their length; past this, stop looking.
+    let mut budget = data.len().saturating_mul(8);
+    while at < data.len() {
+        match parse(&data[at..]) {
+            Parsed::Record { kind, payload, len } => {
+                let (start, count) = open.unwrap_or((at, 0));
+                match kind {
+                    EVENT => open = Some((start, count + 1)),
+                    _ => {
+                        let expected = match kind {
+                            COMMIT => decode_commit(payload).map(|(n, _)| u64::from(n)),
+                            _ => decode_marks(payload).map(|_| 0),
+                        };
+                        if expected == Some(count) {
+                            kept.extend_from_slice(&data[start..at + len]);
+                            events += count;
+                            transactions += 1;
+                        }
+                        open = None;
+                    }
+                }
+                at += len;
+            }
+            // Inside damage (or a record cut by it): look for the next intact record.
+            damage => {
+                if damage == Parsed::Corrupt(CHECKSUM_MISMATCH) {
+                    let b = &data[at + 1..at + 5];
+                    let checked = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                    budget = budget.saturating_sub(checked);
+                    if budget == 0 {
+                        break;
+                    }
+                }
+                open = None;
+                at += 1;
+            }
+        }
+    }
+    (kept, events, transactions)
 }
 
 /// The checkpoint file's bytes for `pos`.
@@ -295,7 +448,7 @@ mod tests {
                 e.headers.set("host", "web-1");
                 encode_event(&mut buf, &e);
             }
-            encode_commit(&mut buf, tx.len() as u32);
+            encode_commit(&mut buf, tx.len() as u32, None);
         }
         buf
     }
@@ -394,6 +547,37 @@ mod tests {
                 prop_assert!(scan.good_end <= data.len().max(start as usize) as u64);
                 let _ = parse(&data);
                 let _ = decode_event(&data);
+                let _ = decode_commit(&data);
+                let _ = decode_marks(&data);
+                let _ = marks_in(&data, start);
+                if let Some(corrupt) = scan.corrupt_at {
+                    let (kept, _, _) = salvage(&data, corrupt);
+                    prop_assert!(kept.len() <= data.len());
+                }
+            }
+
+            #[test]
+            fn salvage_keeps_only_whole_transactions_that_were_written(
+                bodies in proptest::collection::vec("[a-z]{0,12}", 1..8),
+                at in any::<prop::sample::Index>(),
+                flip in 1u8..=255,
+            ) {
+                let tx: Vec<&str> = bodies.iter().map(String::as_str).collect();
+                let mut data = segment(&[&tx, &tx, &tx]);
+                let i = at.index(data.len() - SEGMENT_MAGIC.len()) + SEGMENT_MAGIC.len();
+                data[i] ^= flip;
+                let damaged = scan(&data, SEGMENT_MAGIC.len() as u64);
+                if let Some(corrupt) = damaged.corrupt_at {
+                    let (kept, events, transactions) = salvage(&data, corrupt);
+                    prop_assert!(damaged.events + events <= 3 * tx.len() as u64);
+                    prop_assert_eq!(events, transactions * tx.len() as u64);
+                    // What is kept reads back as whole, committed transactions.
+                    let mut again = SEGMENT_MAGIC.to_vec();
+                    again.extend_from_slice(&kept);
+                    let rescan = scan(&again, SEGMENT_MAGIC.len() as u64);
+                    prop_assert_eq!(rescan.events, events);
+                    prop_assert_eq!(rescan.problem, None);
+                }
             }
 
             #[test]

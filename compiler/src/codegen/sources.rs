@@ -9,14 +9,18 @@ use sluice_runtime::catalogue::Role;
 use super::{names, Gen};
 use crate::ir::{Delivery, Flow, Path, Route, Source, Step};
 
-/// The fields of an `Output` struct: name, type, initializer; each once.
+/// The fields of an `Output` struct: name, type, initializer; each once. `channels`
+/// lists the ones holding channels.
 #[derive(Default)]
-struct Fields(Vec<(Ident, TokenStream, TokenStream)>);
+struct Fields {
+    all: Vec<(Ident, TokenStream, TokenStream)>,
+    channels: Vec<Ident>,
+}
 
 impl Fields {
     fn add(&mut self, ident: Ident, ty: TokenStream, init: TokenStream) -> Ident {
-        if !self.0.iter().any(|(i, _, _)| *i == ident) {
-            self.0.push((ident.clone(), ty, init));
+        if !self.all.iter().any(|(i, _, _)| *i == ident) {
+            self.all.push((ident.clone(), ty, init));
         }
         ident
     }
@@ -33,6 +37,9 @@ impl Fields {
                 quote!(ChannelOf<#config>)
             })
             .unwrap_or_else(|| quote!(()));
+        if !self.channels.contains(&ident) {
+            self.channels.push(ident.clone());
+        }
         self.add(ident.clone(), quote!(Arc<#ty>), quote!(#ident.clone()))
     }
 }
@@ -69,8 +76,9 @@ impl Gen {
                 #deliver
             });
         }
-        let field_defs = fields.0.iter().map(|(i, t, _)| quote!(#i: #t));
-        let field_inits = fields.0.iter().map(|(i, _, init)| quote!(#i: #init));
+        let channel_fields = &fields.channels;
+        let field_defs = fields.all.iter().map(|(i, t, _)| quote!(#i: #t));
+        let field_inits = fields.all.iter().map(|(i, _, init)| quote!(#i: #init));
         let flows_doc = source
             .paths
             .iter()
@@ -93,9 +101,13 @@ impl Gen {
             }
 
             impl Output for #output {
-                async fn send(&self, batch: Batch) -> Result<(), Closed> {
+                async fn send_marked(&self, batch: Batch, mark: Option<&Mark>) -> Result<(), Closed> {
                     #(#sends)*
                     Ok(())
+                }
+
+                fn resume(&self) -> Resume {
+                    Resume::agreed(vec![#(self.#channel_fields.marks(#name)),*])
                 }
             }
         };
@@ -179,9 +191,9 @@ impl Gen {
                 let puts = channels.iter().enumerate().map(|(i, channel)| {
                     let ch = fields.channel(flow, channel);
                     if i + 1 == channels.len() {
-                        quote! { self.#ch.put(events).await?; }
+                        quote! { self.#ch.put_marked(events, mark).await?; }
                     } else {
-                        quote! { self.#ch.put(events.clone()).await?; }
+                        quote! { self.#ch.put_marked(events.clone(), mark).await?; }
                     }
                 });
                 quote!(#(#puts)*)
@@ -224,9 +236,7 @@ impl Gen {
         let puts = route.channels.iter().zip(&batches).map(|(c, batch)| {
             let ch = fields.channel(flow, c);
             quote! {
-                if !#batch.is_empty() {
-                    self.#ch.put(#batch).await?;
-                }
+                self.#ch.put_marked(#batch, mark).await?;
             }
         });
         quote! {

@@ -15,7 +15,7 @@ pub struct MemoryConfig {
     /// Most body bytes held at once; unlimited when unset.
     #[param(min = 1)]
     pub max_bytes: Option<ByteSize>,
-    /// Most events in one put or take transaction.
+    /// Most events in one take; a put is one transaction, whatever its size
     #[param(transaction_capacity, default = "1_000", min = 1)]
     pub transaction_capacity: u64,
 }
@@ -103,7 +103,8 @@ mod imp {
             self.counters.size.set(state.held() as u64);
         }
 
-        /// Puts one transaction (at most `transaction_capacity` events).
+        /// Puts one transaction, whole; one larger than the channel goes in alone once
+        /// the channel is empty.
         async fn put_transaction(&self, batch: Batch) -> Result<(), Closed> {
             let count = batch.len();
             let bytes: usize = batch.iter().map(|e| e.size()).sum();
@@ -117,8 +118,9 @@ mod imp {
                     if state.closed {
                         return Err(Closed);
                     }
-                    let fits = state.held() + count <= self.capacity
-                        && (state.held_bytes() + bytes <= self.max_bytes || state.held() == 0);
+                    let empty = state.held() == 0;
+                    let fits = (state.held() + count <= self.capacity || empty)
+                        && (state.held_bytes() + bytes <= self.max_bytes || empty);
                     if fits {
                         state.queue.extend(batch);
                         state.queued_bytes += bytes;
@@ -135,12 +137,7 @@ mod imp {
     }
 
     impl Channel for MemoryChannel {
-        async fn put(&self, mut batch: Batch) -> Result<(), Closed> {
-            while batch.len() > self.transaction_capacity {
-                let rest = batch.split_off(self.transaction_capacity);
-                self.put_transaction(batch).await?;
-                batch = rest;
-            }
+        async fn put(&self, batch: Batch) -> Result<(), Closed> {
             if batch.is_empty() {
                 return Ok(());
             }

@@ -9,6 +9,8 @@ use crate::params::{ByteSize, Glob};
 
 /// Reads each file placed in `dir`, line by line; when it is committed, renames it with
 /// `completed_suffix` (or deletes it). Files must not change after they are dropped in.
+/// Into a `file` channel, the position in the current file is committed with every
+/// batch, so a crash repeats nothing.
 #[derive(Clone, Debug, Component)]
 #[component(role = "source", kind = "spooldir", replayable)]
 pub struct SpooldirConfig {
@@ -45,22 +47,54 @@ mod imp {
     use std::collections::HashSet;
     use std::fs::File;
     use std::io;
+    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
     use std::path::PathBuf;
     use std::time::SystemTime;
 
     use super::SpooldirConfig;
     use crate::file_lines::{write_atomically, LinesAt};
+    use crate::marks::Mark;
     use crate::pipeline::{Output, Source, SourceContext};
 
     /// Where the spooldir remembers how far into the current file it got.
     const TRACKER_DIR: &str = ".sluice-spool";
+
+    /// The key of the one mark a spooldir commits: its place in the current file.
+    const MARK_KEY: &[u8] = b"current";
 
     pub struct Spooldir {
         config: SpooldirConfig,
         include: Option<globset::GlobMatcher>,
         ignore: Option<globset::GlobMatcher>,
         tracker: PathBuf,
+        /// The place the channel committed last, newer than the tracker's.
+        resumed: Option<Place>,
+    }
+
+    /// A place in a spool file: which file (path and inode) and how far.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    struct Place {
+        path: PathBuf,
+        inode: u64,
+        pos: u64,
+    }
+
+    impl Place {
+        /// Inode, position, then the path's bytes.
+        fn encode(&self) -> Vec<u8> {
+            let mut value = self.inode.to_le_bytes().to_vec();
+            value.extend_from_slice(&self.pos.to_le_bytes());
+            value.extend_from_slice(self.path.as_os_str().as_bytes());
+            value
+        }
+
+        fn decode(value: &[u8]) -> Option<Place> {
+            let inode = u64::from_le_bytes(value.get(0..8)?.try_into().ok()?);
+            let pos = u64::from_le_bytes(value.get(8..16)?.try_into().ok()?);
+            let path = PathBuf::from(std::ffi::OsStr::from_bytes(value.get(16..)?));
+            Some(Place { path, inode, pos })
+        }
     }
 
     impl BuildSource for SpooldirConfig {
@@ -95,6 +129,7 @@ mod imp {
                 ignore: matcher(&config.ignore)?,
                 tracker: config.dir.join(TRACKER_DIR).join("position.json"),
                 config,
+                resumed: None,
             })
         }
     }
@@ -135,16 +170,24 @@ mod imp {
         fn open(&self, path: PathBuf) -> io::Result<Current> {
             let file = File::open(&path)?;
             let meta = file.metadata()?;
-            // Resume inside this file if the tracker says we were reading it.
-            let pos = std::fs::read_to_string(&self.tracker)
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .filter(|v| {
-                    v["path"].as_str() == Some(&path.to_string_lossy())
-                        && v["inode"].as_u64() == Some(meta.ino())
-                })
-                .and_then(|v| v["pos"].as_u64())
-                .unwrap_or(0);
+            // Resume inside this file if the channel or the tracker says we were
+            // reading it; the channel's place is the newer.
+            let committed = self
+                .resumed
+                .as_ref()
+                .filter(|p| p.path == path && p.inode == meta.ino())
+                .map(|p| p.pos);
+            let pos = committed.unwrap_or_else(|| {
+                std::fs::read_to_string(&self.tracker)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .filter(|v| {
+                        v["path"].as_str() == Some(&path.to_string_lossy())
+                            && v["inode"].as_u64() == Some(meta.ino())
+                    })
+                    .and_then(|v| v["pos"].as_u64())
+                    .unwrap_or(0)
+            });
             Ok(Current {
                 path,
                 inode: meta.ino(),
@@ -192,9 +235,10 @@ mod imp {
             true
         }
 
-        async fn run<O: Output>(self, out: O, ctx: SourceContext) -> io::Result<()> {
+        async fn run<O: Output>(mut self, out: O, ctx: SourceContext) -> io::Result<()> {
             let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
             let batch_size = self.config.batch_size.max(1) as usize;
+            self.resumed = out.resume().get(MARK_KEY).and_then(Place::decode);
             let mut shutdown = ctx.shutdown.clone();
             let mut failed: HashSet<PathBuf> = HashSet::new();
             loop {
@@ -258,7 +302,17 @@ mod imp {
                         break;
                     }
                     let count = events.len() as u64;
-                    if !events.is_empty() && out.send(events).await.is_err() {
+                    let place = Place {
+                        path: current.path.clone(),
+                        inode: current.inode,
+                        pos: end,
+                    };
+                    let mark = Mark {
+                        source: ctx.name,
+                        key: MARK_KEY.to_vec(),
+                        value: place.encode(),
+                    };
+                    if out.send_marked(events, Some(&mark)).await.is_err() {
                         return Ok(());
                     }
                     ctx.counters.events_accepted.add(count);
@@ -284,6 +338,22 @@ mod imp {
                 }
                 tracing::info!(source = ctx.name, file = %current.path.display(), "spool file completed");
             }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn places_round_trip_through_marks() {
+            let place = Place {
+                path: PathBuf::from("spool/app-ü.log"),
+                inode: 42,
+                pos: 1_000,
+            };
+            assert_eq!(Place::decode(&place.encode()), Some(place));
+            assert_eq!(Place::decode(b"short"), None);
         }
     }
 }

@@ -7,9 +7,12 @@ use sluice_macros::Component;
 
 use crate::params::{ByteSize, Glob};
 
-/// Follows every file matching `files`, through rename and copytruncate rotation. The
-/// position file is written only after a batch is committed, so a restart neither loses
-/// nor repeats committed lines.
+/// Follows every file matching `files`, through rename and copytruncate rotation. A file
+/// is known by its device, inode and a checksum of its first bytes, so a file renamed
+/// within the globs goes on from where it was, and a new file that got an old file's
+/// inode starts from its beginning. Positions are committed with the events into a
+/// `file` channel, so after a crash exactly the uncommitted lines are read again; the
+/// position file is the fallback for other channels.
 #[derive(Clone, Debug, Component)]
 #[component(role = "source", kind = "taildir", replayable)]
 pub struct TaildirConfig {
@@ -34,8 +37,10 @@ pub struct TaildirConfig {
     #[param(batch, default = "100", min = 1)]
     pub batch_size: u64,
     /// Most time between writes of `positions` while reading; they are also written
-    /// whenever reading pauses and at shutdown. After a crash, at most this much
-    /// already-delivered input is read again (duplicates, never loss).
+    /// whenever reading pauses and at shutdown. Into a `file` channel, positions are
+    /// also committed with every batch, and a crash repeats nothing; into a `memory`
+    /// channel (which loses its events in a crash anyway), at most this much
+    /// already-delivered input is read again.
     #[param(default = "1s", min = 1)]
     pub positions_interval: Duration,
 }
@@ -49,24 +54,119 @@ mod imp {
     use std::collections::HashMap;
     use std::fs::File;
     use std::io;
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{FileExt, MetadataExt};
     use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 
     use super::TaildirConfig;
     use crate::event::Event;
+    use crate::marks::{Mark, Resume};
     use crate::pipeline::{Output, Source, SourceContext};
 
-    /// A file identity that survives renames.
+    /// A file identity that survives renames: device and inode.
     type FileId = (u64, u64);
 
-    /// A followed file. `pos` is the committed offset: everything before it has been put
-    /// into the channel.
+    /// How many bytes at the start of a file its fingerprint covers (fewer while the
+    /// file is shorter).
+    const FINGERPRINT_BYTES: u64 = 256;
+
+    /// A checksum of a file's first `len` bytes: tells a file apart from another that
+    /// got the same inode after it was deleted, or from itself rewritten in place.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    struct Fingerprint {
+        len: u64,
+        crc: u32,
+    }
+
+    impl Fingerprint {
+        /// Of the first `len` bytes of `file`; `None` if it is shorter than that now.
+        fn of(file: &File, len: u64) -> io::Result<Option<Fingerprint>> {
+            let mut buf = vec![0; usize::try_from(len).unwrap_or(0)];
+            let mut filled = 0;
+            while filled < buf.len() {
+                match file.read_at(&mut buf[filled..], filled as u64)? {
+                    0 => return Ok(None),
+                    n => filled += n,
+                }
+            }
+            Ok(Some(Fingerprint {
+                len,
+                crc: crc32c::crc32c(&buf),
+            }))
+        }
+
+        /// Whether `file` still starts with the bytes this was taken of.
+        fn matches(&self, file: &File) -> io::Result<bool> {
+            if self.len == 0 {
+                return Ok(true);
+            }
+            Ok(Fingerprint::of(file, self.len)? == Some(*self))
+        }
+    }
+
+    /// How far a file has been read: everything before `pos` is committed.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    struct Position {
+        pos: u64,
+        /// Of the bytes before `pos` (at most [`FINGERPRINT_BYTES`] of them).
+        fingerprint: Fingerprint,
+    }
+
+    impl Position {
+        /// The position after reading up to `end` of `file`.
+        fn advanced(&self, file: &File, end: u64) -> io::Result<Position> {
+            let want = end.min(FINGERPRINT_BYTES);
+            let fingerprint = if want > self.fingerprint.len {
+                Fingerprint::of(file, want)?.unwrap_or(self.fingerprint)
+            } else {
+                self.fingerprint
+            };
+            Ok(Position {
+                pos: end,
+                fingerprint,
+            })
+        }
+
+        /// As committed in a mark: position, fingerprint length and checksum.
+        fn encode(&self) -> Vec<u8> {
+            let mut value = Vec::with_capacity(20);
+            value.extend_from_slice(&self.pos.to_le_bytes());
+            value.extend_from_slice(&self.fingerprint.len.to_le_bytes());
+            value.extend_from_slice(&self.fingerprint.crc.to_le_bytes());
+            value
+        }
+
+        fn decode(value: &[u8]) -> Option<Position> {
+            let pos = u64::from_le_bytes(value.get(0..8)?.try_into().ok()?);
+            let len = u64::from_le_bytes(value.get(8..16)?.try_into().ok()?);
+            let crc = u32::from_le_bytes(value.get(16..20)?.try_into().ok()?);
+            (value.len() == 20 && len <= FINGERPRINT_BYTES).then_some(Position {
+                pos,
+                fingerprint: Fingerprint { len, crc },
+            })
+        }
+    }
+
+    /// A file's key in marks: device and inode.
+    fn mark_key((dev, inode): FileId) -> Vec<u8> {
+        let mut key = dev.to_le_bytes().to_vec();
+        key.extend_from_slice(&inode.to_le_bytes());
+        key
+    }
+
+    fn id_of_key(key: &[u8]) -> Option<FileId> {
+        let dev = u64::from_le_bytes(key.get(0..8)?.try_into().ok()?);
+        let inode = u64::from_le_bytes(key.get(8..16)?.try_into().ok()?);
+        (key.len() == 16).then_some((dev, inode))
+    }
+
+    /// A followed file.
     struct Tracked {
         path: PathBuf,
         file: File,
-        pos: u64,
-        /// The path no longer leads to this file (renamed or deleted): drain it, then drop it.
+        at: Position,
+        /// No glob matches this file any more (moved away or deleted): drain it, then
+        /// drop it.
         rotated: bool,
         lines: crate::file_lines::LinesAt,
     }
@@ -75,7 +175,8 @@ mod imp {
         config: TaildirConfig,
         /// (directory to list, matcher, levels to descend).
         patterns: Vec<(PathBuf, globset::GlobMatcher, usize)>,
-        saved: HashMap<FileId, u64>,
+        /// Positions of files not followed yet: from the position file and the channel.
+        saved: HashMap<FileId, Position>,
         /// Files that failed to open or read, and when to try them again.
         retry_at: HashMap<FileId, Instant>,
     }
@@ -128,7 +229,7 @@ mod imp {
         prefix
     }
 
-    fn read_positions(path: &Path) -> io::Result<HashMap<FileId, u64>> {
+    fn read_positions(path: &Path) -> io::Result<HashMap<FileId, Position>> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
@@ -146,7 +247,15 @@ mod imp {
             if let (Some(dev), Some(inode), Some(pos)) =
                 (field("dev"), field("inode"), field("pos"))
             {
-                saved.insert((dev, inode), pos);
+                // Written by a version without fingerprints: trusted as it is.
+                let fingerprint = match (field("fingerprint_len"), field("fingerprint_crc")) {
+                    (Some(len), Some(crc)) if len <= FINGERPRINT_BYTES => Fingerprint {
+                        len,
+                        crc: u32::try_from(crc).unwrap_or_default(),
+                    },
+                    _ => Fingerprint::default(),
+                };
+                saved.insert((dev, inode), Position { pos, fingerprint });
             }
         }
         Ok(saved)
@@ -157,7 +266,14 @@ mod imp {
         let mut entries: Vec<serde_json::Value> = files
             .iter()
             .map(|(&(dev, inode), t)| {
-                serde_json::json!({ "dev": dev, "inode": inode, "pos": t.pos, "path": t.path.to_string_lossy() })
+                serde_json::json!({
+                    "dev": dev,
+                    "inode": inode,
+                    "pos": t.at.pos,
+                    "fingerprint_len": t.at.fingerprint.len,
+                    "fingerprint_crc": t.at.fingerprint.crc,
+                    "path": t.path.to_string_lossy(),
+                })
             })
             .collect();
         entries.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
@@ -192,6 +308,51 @@ mod imp {
             found.dedup();
             found
         }
+
+        /// Positions the channel committed are newer than the position file's.
+        fn take_resume(&mut self, resume: &Resume, source: &str) {
+            let mut resumed = 0;
+            for (key, value) in resume.iter() {
+                if let (Some(id), Some(at)) = (id_of_key(key), Position::decode(value)) {
+                    self.saved.insert(id, at);
+                    resumed += 1;
+                }
+            }
+            if resumed > 0 {
+                tracing::info!(
+                    source,
+                    files = resumed,
+                    "resuming from the positions committed in the channel"
+                );
+            }
+        }
+
+        /// Where to start reading a newly found file.
+        fn start_of(&mut self, id: FileId, file: &File, path: &Path, first_scan: bool) -> Position {
+            match self.saved.remove(&id) {
+                Some(saved) => match saved.fingerprint.matches(file) {
+                    Ok(true) => saved,
+                    Ok(false) => {
+                        tracing::info!(
+                            file = %path.display(),
+                            "this file does not start with what was read from its inode \
+                             before (a new file reusing the inode, or rewritten in place); \
+                             reading it from the start"
+                        );
+                        Position::default()
+                    }
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), error = %e, "cannot check the file's fingerprint; resuming at the saved position");
+                        saved
+                    }
+                },
+                None if first_scan && self.config.skip_to_end => {
+                    let end = file.metadata().map(|m| m.len()).unwrap_or(0);
+                    Position::default().advanced(file, end).unwrap_or_default()
+                }
+                None => Position::default(),
+            }
+        }
     }
 
     fn walk(dir: &Path, depth: usize, visit: &mut impl FnMut(&Path)) {
@@ -211,28 +372,30 @@ mod imp {
         }
     }
 
-    /// Reads lines of `t` from its committed position; a truncated file starts over.
+    /// Reads lines of `t` from its committed position (a truncated file starts over)
+    /// and the position after them.
     fn read_lines(
         t: &mut Tracked,
         max_line: usize,
         max_events: usize,
         ctx: &SourceContext,
         file_header: bool,
-    ) -> io::Result<(Vec<Event>, u64)> {
-        if t.file.metadata()?.len() < t.pos {
+    ) -> io::Result<(Vec<Event>, Position)> {
+        if t.file.metadata()?.len() < t.at.pos {
             tracing::info!(file = %t.path.display(), "file was truncated; reading it from the start");
-            t.pos = 0;
+            t.at = Position::default();
         }
         let header = file_header.then_some(t.path.as_path());
-        t.lines.read(
+        let (events, end) = t.lines.read(
             &t.file,
-            t.pos,
+            t.at.pos,
             t.rotated,
             max_line,
             max_events,
             &ctx.counters,
             header,
-        )
+        )?;
+        Ok((events, t.at.advanced(&t.file, end)?))
     }
 
     impl Source for Taildir {
@@ -243,6 +406,7 @@ mod imp {
         async fn run<O: Output>(mut self, out: O, ctx: SourceContext) -> io::Result<()> {
             let max_line = usize::try_from(self.config.max_line.0).unwrap_or(usize::MAX);
             let batch_size = self.config.batch_size.max(1) as usize;
+            self.take_resume(&out.resume(), ctx.name);
             let mut shutdown = ctx.shutdown.clone();
             let mut files: HashMap<FileId, Tracked> = HashMap::new();
             let mut first_scan = true;
@@ -251,12 +415,28 @@ mod imp {
             let positions = self.config.positions.clone();
             let save = |files: &HashMap<FileId, Tracked>| write_positions(&positions, files);
             loop {
-                // Follow new files; notice renamed and deleted ones.
+                // Follow new files; follow renamed ones under their new name; notice
+                // the ones no glob matches any more.
                 let found = self.discover();
-                for t in files.values_mut() {
-                    t.rotated = !found
-                        .iter()
-                        .any(|(p, id)| *p == t.path && files_id(&t.file) == Some(*id));
+                let paths: HashMap<FileId, &PathBuf> =
+                    found.iter().rev().map(|(p, id)| (*id, p)).collect();
+                for (id, t) in files.iter_mut() {
+                    match paths.get(id) {
+                        Some(&path) => {
+                            if *path != t.path {
+                                tracing::info!(
+                                    source = ctx.name,
+                                    from = %t.path.display(),
+                                    to = %path.display(),
+                                    pos = t.at.pos,
+                                    "file renamed; following it under its new name"
+                                );
+                                t.path = path.clone();
+                            }
+                            t.rotated = false;
+                        }
+                        None => t.rotated = true,
+                    }
                 }
                 for (path, id) in found {
                     let waiting = self.retry_at.get(&id).is_some_and(|t| Instant::now() < *t);
@@ -277,20 +457,14 @@ mod imp {
                             continue;
                         }
                     };
-                    let pos = match self.saved.remove(&id) {
-                        Some(pos) => pos,
-                        None if first_scan && self.config.skip_to_end => {
-                            file.metadata().map(|m| m.len()).unwrap_or(0)
-                        }
-                        None => 0,
-                    };
-                    tracing::info!(source = ctx.name, file = %path.display(), pos, "following file");
+                    let at = self.start_of(id, &file, &path, first_scan);
+                    tracing::info!(source = ctx.name, file = %path.display(), pos = at.pos, "following file");
                     files.insert(
                         id,
                         Tracked {
                             path,
                             file,
-                            pos,
+                            at,
                             rotated: false,
                             lines: crate::file_lines::LinesAt::new(),
                         },
@@ -298,43 +472,48 @@ mod imp {
                 }
                 first_scan = false;
 
-                // Read and send, one file's batch at a time, advancing positions only after
-                // each batch is committed.
+                // Read and send, one file's batch at a time, each with the file's new
+                // position, which counts only once the batch is committed.
                 let mut progressed = false;
                 let mut ids: Vec<FileId> = files.keys().copied().collect();
                 ids.sort_by(|a, b| files[a].path.cmp(&files[b].path));
                 for id in ids {
                     loop {
                         let t = files.get_mut(&id).expect("listed above");
-                        let (events, end) =
+                        let (events, next) =
                             match read_lines(t, max_line, batch_size, &ctx, self.config.file_header) {
                                 Ok(read) => read,
                                 Err(e) => {
                                     tracing::error!(
                                         source = ctx.name,
                                         file = %t.path.display(),
-                                        pos = t.pos,
+                                        pos = t.at.pos,
                                         error = %e,
                                         retry_in_s = FILE_RETRY.as_secs(),
                                         "cannot read this file; the source goes on with the others"
                                     );
                                     // Resume where it stood when it is found again.
-                                    self.saved.insert(id, t.pos);
+                                    self.saved.insert(id, t.at);
                                     self.retry_at.insert(id, Instant::now() + FILE_RETRY);
                                     files.remove(&id);
                                     break;
                                 }
                             };
-                        if end == t.pos {
+                        if next.pos == t.at.pos {
                             break;
                         }
                         let count = events.len() as u64;
-                        if !events.is_empty() && out.send(events).await.is_err() {
+                        let mark = Mark {
+                            source: ctx.name,
+                            key: mark_key(id),
+                            value: next.encode(),
+                        };
+                        if out.send_marked(events, Some(&mark)).await.is_err() {
                             return save(&files);
                         }
                         ctx.counters.events_accepted.add(count);
                         let t = files.get_mut(&id).expect("listed above");
-                        t.pos = end;
+                        t.at = next;
                         unsaved = true;
                         if last_save.elapsed() >= self.config.positions_interval {
                             save(&files)?;
@@ -346,10 +525,10 @@ mod imp {
                         }
                     }
                 }
-                // Rotated files read to the end are done.
+                // Files no glob matches any more, read to the end, are done.
                 let before = files.len();
                 files.retain(|_, t| {
-                    !(t.rotated && t.file.metadata().map(|m| m.len() <= t.pos).unwrap_or(true))
+                    !(t.rotated && t.file.metadata().map(|m| m.len() <= t.at.pos).unwrap_or(true))
                 });
                 if files.len() != before || (unsaved && !progressed) {
                     save(&files)?;
@@ -365,7 +544,36 @@ mod imp {
         }
     }
 
-    fn files_id(file: &File) -> Option<FileId> {
-        file.metadata().ok().map(|m| (m.dev(), m.ino()))
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn positions_round_trip_through_marks() {
+            let at = Position {
+                pos: 12_345,
+                fingerprint: Fingerprint { len: 256, crc: 7 },
+            };
+            assert_eq!(Position::decode(&at.encode()), Some(at));
+            assert_eq!(Position::decode(&[1, 2, 3]), None);
+            assert_eq!(id_of_key(&mark_key((3, 99))), Some((3, 99)));
+        }
+
+        #[test]
+        fn a_fingerprint_tells_new_content_on_the_same_inode_apart() {
+            let dir = std::env::temp_dir().join(format!("sluice-fp-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("a.log");
+            std::fs::write(&path, "first line\nsecond line\n").unwrap();
+            let file = File::open(&path).unwrap();
+            let at = Position::default().advanced(&file, 11).unwrap();
+            assert_eq!(at.fingerprint.len, 11);
+            assert!(at.fingerprint.matches(&file).unwrap());
+            std::fs::write(&path, "other text that is longer\n").unwrap();
+            assert!(!at.fingerprint.matches(&File::open(&path).unwrap()).unwrap());
+            std::fs::write(&path, "short").unwrap();
+            assert!(!at.fingerprint.matches(&File::open(&path).unwrap()).unwrap());
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 }

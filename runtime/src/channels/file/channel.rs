@@ -10,12 +10,14 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use super::marks::MarkTable;
 use super::reader::Reader;
 use super::recovery::{lock_dir, recover};
 use super::segment::{new_segment, Writer};
 use super::FileChannelConfig;
 use crate::build::BuildChannel;
 use crate::event::Batch;
+use crate::marks::{Mark, Marks};
 use crate::metrics::ChannelCounters;
 use crate::params::FsyncPolicy;
 use crate::pipeline::{Channel, Closed, Taken};
@@ -41,6 +43,9 @@ pub(super) struct Inner {
     segment_size: u64,
     fsync: FsyncPolicy,
     writer: Mutex<Writer>,
+    /// The sources' committed marks; changed only while `writer` is held, so they
+    /// follow the log's order.
+    marks: Mutex<MarkTable>,
     state: Mutex<State>,
     space: Notify,
     data: Notify,
@@ -119,7 +124,9 @@ fn open(config: FileChannelConfig, counters: Arc<ChannelCounters>) -> io::Result
         .keys()
         .next_back()
         .map_or(1, |last| last + 1);
-    let writer = new_segment(&dir, next).map_err(|e| other(e, &dir))?;
+    let marks = MarkTable::recovered(recovered.marks);
+    let mut writer = new_segment(&dir, next).map_err(|e| other(e, &dir))?;
+    write_marks(&mut writer, &marks).map_err(|e| other(e, &dir))?;
     let mut segments = recovered.segments;
     segments.insert(next, writer.offset);
     let disk_bytes = segments.values().sum();
@@ -165,6 +172,7 @@ fn open(config: FileChannelConfig, counters: Arc<ChannelCounters>) -> io::Result
         segment_size: config.segment_size.0,
         fsync: config.fsync,
         writer: Mutex::new(writer),
+        marks: Mutex::new(marks),
         state: Mutex::new(state),
         space: Notify::new(),
         data: Notify::new(),
@@ -176,6 +184,16 @@ fn open(config: FileChannelConfig, counters: Arc<ChannelCounters>) -> io::Result
     inner.checkpoint();
     tokio::spawn(housekeeping(Arc::downgrade(&inner)));
     Ok(FileChannel { inner })
+}
+
+/// Starts a new segment with every mark committed so far, so the marks outlive the
+/// segments they were committed in.
+fn write_marks(writer: &mut Writer, marks: &MarkTable) -> io::Result<()> {
+    let mut record = Vec::new();
+    marks.encode(&mut record);
+    writer.file.write_all(&record)?;
+    writer.offset += record.len() as u64;
+    Ok(())
 }
 
 /// Syncs, checkpoints and deletes consumed segments until the channel is dropped.
@@ -221,6 +239,10 @@ impl Inner {
 
     fn writer(&self) -> MutexGuard<'_, Writer> {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn mark_table(&self) -> MutexGuard<'_, MarkTable> {
+        self.marks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn sync_if_dirty(&self) {
@@ -305,7 +327,7 @@ impl Inner {
 
     /// Appends one encoded transaction and makes it visible to takers. On failure the
     /// segment is cut back to where the transaction began.
-    fn append(&self, bytes: &[u8], count: usize) -> io::Result<()> {
+    fn append(&self, bytes: &[u8], count: usize, mark: Option<&Mark>) -> io::Result<()> {
         let mut writer = self.writer();
         let before = writer.offset;
         let written = writer
@@ -324,6 +346,9 @@ impl Inner {
         }
         writer.offset += bytes.len() as u64;
         writer.dirty = matches!(self.fsync, FsyncPolicy::Interval(_));
+        if let Some(mark) = mark {
+            self.mark_table().commit(mark);
+        }
         let mut rotated = false;
         if writer.offset >= self.segment_size {
             // The old segment must be whole on disk before the next one starts. If
@@ -337,6 +362,15 @@ impl Inner {
                 Ok(next) => {
                     *writer = next;
                     rotated = true;
+                    if let Err(e) = write_marks(&mut writer, &self.mark_table()) {
+                        // The marks in older segments go with them: the sources fall
+                        // back to their position files (duplicates, never loss).
+                        tracing::warn!(
+                            dir = %self.dir.display(),
+                            error = %e,
+                            "cannot copy the sources' marks into the new segment"
+                        );
+                    }
                 }
                 Err(e) => tracing::warn!(
                     dir = %self.dir.display(),
@@ -380,7 +414,8 @@ impl Inner {
                     return Err(Closed);
                 }
                 let empty = state.held() == 0;
-                let fits = state.held() + count <= self.capacity
+                // A transaction larger than the channel goes in alone, once it is empty.
+                let fits = (state.held() + count <= self.capacity || empty)
                     && (state.disk_bytes + bytes <= self.max_bytes || empty);
                 if fits {
                     state.reserved += count;
@@ -391,7 +426,11 @@ impl Inner {
         }
     }
 
-    async fn put_transaction(self: &Arc<Self>, mut batch: Batch) -> Result<(), Closed> {
+    async fn put_transaction(
+        self: &Arc<Self>,
+        mut batch: Batch,
+        mark: Option<&Mark>,
+    ) -> Result<(), Closed> {
         self.counters.put_attempts.add(batch.len() as u64);
         // An event too large to be read back would poison its segment: refuse it alone.
         batch.retain(|event| {
@@ -409,20 +448,21 @@ impl Inner {
             fits
         });
         let count = batch.len();
-        if count == 0 {
+        if count == 0 && mark.is_none() {
             return Ok(());
         }
         let mut encoded = Vec::with_capacity(batch.iter().map(|e| e.size() + 64).sum());
         for event in &batch {
             wal::encode_event(&mut encoded, event);
         }
-        wal::encode_commit(&mut encoded, count as u32);
+        wal::encode_commit(&mut encoded, count as u32, mark);
+        let mark = mark.cloned();
         let _reservation = self.reserve(count, encoded.len() as u64).await?;
         let encoded = Arc::new(encoded);
         let mut backoff = Duration::from_millis(100);
         loop {
-            let (inner, bytes) = (self.clone(), encoded.clone());
-            let result = tokio::task::spawn_blocking(move || inner.append(&bytes, count))
+            let (inner, bytes, mark) = (self.clone(), encoded.clone(), mark.clone());
+            let result = tokio::task::spawn_blocking(move || inner.append(&bytes, count, mark.as_ref()))
                 .await
                 .unwrap_or_else(|e| Err(io::Error::other(e)));
             match result {
@@ -464,17 +504,18 @@ impl Drop for Reservation<'_> {
 }
 
 impl Channel for FileChannel {
-    async fn put(&self, mut batch: Batch) -> Result<(), Closed> {
-        let tx = self.inner.transaction_capacity;
-        while batch.len() > tx {
-            let rest = batch.split_off(tx);
-            self.inner.put_transaction(batch).await?;
-            batch = rest;
-        }
-        if batch.is_empty() {
-            return Ok(());
-        }
-        self.inner.put_transaction(batch).await
+    /// One transaction, whatever its size: a source's batch is committed whole or not
+    /// at all (`transaction_capacity` bounds takes).
+    async fn put(&self, batch: Batch) -> Result<(), Closed> {
+        self.inner.put_transaction(batch, None).await
+    }
+
+    async fn put_marked(&self, batch: Batch, mark: Option<&Mark>) -> Result<(), Closed> {
+        self.inner.put_transaction(batch, mark).await
+    }
+
+    fn marks(&self, source: &str) -> Option<Marks> {
+        Some(self.inner.mark_table().of(source))
     }
 
     async fn take(&self, max: usize) -> Option<Taken> {
@@ -500,22 +541,19 @@ impl Channel for FileChannel {
                     // page cache through a 256 KiB buffer (one read call per 256 KiB).
                     // Handing the worker off per take cost 5-10% throughput and a
                     // quarter more CPU in `bench/channel.sh`.
-                    let read = state.reader.read(&inner.dir, &state.segments, end, max);
-                    let events = match read
-                    {
-                        Ok(events) => events,
-                        Err(e) => {
-                            tracing::error!(
-                                dir = %inner.dir.display(),
-                                segment = state.reader.pos.segment,
-                                offset = state.reader.pos.offset,
-                                error = %e,
-                                "damaged record in the file channel; skipping the rest of its segment"
-                            );
-                            state.reader.skip_segment(&state.segments, end);
-                            Vec::new()
-                        }
-                    };
+                    let (events, error) =
+                        state.reader.read(&inner.dir, &state.segments, end, max);
+                    if let Some(e) = error {
+                        tracing::error!(
+                            dir = %inner.dir.display(),
+                            segment = state.reader.pos.segment,
+                            offset = state.reader.pos.offset,
+                            error = %e,
+                            good_events_kept = events.len(),
+                            "damaged record in the file channel; skipping the rest of its segment"
+                        );
+                        state.reader.skip_segment(&state.segments, end);
+                    }
                     if state.reader.pos >= state.committed_end && state.redo.is_empty() {
                         // Whatever a skipped segment held is gone from the count too.
                         state.queued = events.len();

@@ -20,7 +20,7 @@ pub struct FileChannelConfig {
     /// Most bytes of segments on disk; unlimited when unset.
     #[param(min = 1)]
     pub max_bytes: Option<ByteSize>,
-    /// Most events in one put or take transaction.
+    /// Most events in one take; a put is one transaction, whatever its size
     #[param(transaction_capacity, default = "10_000", min = 1)]
     pub transaction_capacity: u64,
     /// `"every_commit"` syncs before each commit returns; a duration syncs at most that
@@ -37,6 +37,8 @@ pub struct FileChannelConfig {
 // `recovery` (what a restart finds on disk).
 #[cfg(feature = "channel-file")]
 mod channel;
+#[cfg(feature = "channel-file")]
+mod marks;
 #[cfg(feature = "channel-file")]
 mod reader;
 #[cfg(feature = "channel-file")]

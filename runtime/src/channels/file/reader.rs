@@ -17,15 +17,28 @@ pub(super) struct Reader {
 
 impl Reader {
     /// Reads up to `max` committed events, never past `end`, moving on to the next
-    /// live segment at the end of one.
+    /// live segment at the end of one. A read error comes back with the events read
+    /// before it, which are good.
     pub(super) fn read(
         &mut self,
         dir: &Path,
         segments: &BTreeMap<u64, u64>,
         end: Pos,
         max: usize,
-    ) -> io::Result<Batch> {
+    ) -> (Batch, Option<io::Error>) {
         let mut batch = Vec::new();
+        let error = self.read_into(&mut batch, dir, segments, end, max).err();
+        (batch, error)
+    }
+
+    fn read_into(
+        &mut self,
+        batch: &mut Batch,
+        dir: &Path,
+        segments: &BTreeMap<u64, u64>,
+        end: Pos,
+        max: usize,
+    ) -> io::Result<()> {
         while batch.len() < max && self.pos < end {
             let limit = if self.pos.segment == end.segment {
                 end.offset
@@ -69,13 +82,13 @@ impl Reader {
             file.read_exact(&mut self.record[wal::RECORD_HEADER..])?;
             match wal::parse(&self.record) {
                 Parsed::Record { kind, payload, len } => {
-                    self.pos.offset += len as u64;
                     if kind == wal::EVENT {
                         let event = wal::decode_event(payload).ok_or_else(|| {
                             io::Error::new(io::ErrorKind::InvalidData, "malformed event record")
                         })?;
                         batch.push(event);
                     }
+                    self.pos.offset += len as u64;
                 }
                 Parsed::Incomplete => unreachable!("the whole record was read"),
                 Parsed::Corrupt(why) => {
@@ -83,7 +96,7 @@ impl Reader {
                 }
             }
         }
-        Ok(batch)
+        Ok(())
     }
 
     /// Skips the rest of a damaged segment.

@@ -46,11 +46,13 @@ pub(super) fn lock_dir(dir: &Path) -> io::Result<File> {
 }
 
 /// What recovery found: live segments (id → size after repair), where consumers
-/// resume, and how many committed events lie ahead of them.
+/// resume, how many committed events lie ahead of them, and the sources' marks in the
+/// order they were committed.
 pub(super) struct Recovered {
     pub(super) segments: BTreeMap<u64, u64>,
     pub(super) start: Pos,
     pub(super) events: u64,
+    pub(super) marks: Vec<wal::StoredMark>,
 }
 
 pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
@@ -80,6 +82,7 @@ pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
     }
     let mut segments = BTreeMap::new();
     let mut events = 0;
+    let mut marks = Vec::new();
     for id in ids {
         let path = wal::segment_path(dir, id);
         if id < start.segment {
@@ -104,6 +107,13 @@ pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
             8
         };
         let scan = wal::scan(&data, from);
+        if let Some(damaged) = scan.corrupt_at {
+            let (data, salvaged) = repair(&path, &data, &scan, damaged)?;
+            events += scan.events + salvaged;
+            marks.extend(wal::marks_in(&data, data.len() as u64));
+            segments.insert(id, data.len() as u64);
+            continue;
+        }
         if scan.good_end < data.len() as u64 {
             tracing::warn!(
                 segment = %path.display(),
@@ -118,6 +128,7 @@ pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
             file.sync_all()?;
         }
         events += scan.events;
+        marks.extend(wal::marks_in(&data, scan.good_end));
         segments.insert(id, scan.good_end);
     }
     if segments.is_empty() {
@@ -127,5 +138,50 @@ pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
         segments,
         start,
         events,
+        marks,
     })
+}
+
+/// A segment with a damaged record in the middle: the original is copied aside
+/// (`<id>.wal.damaged`), and the segment is rewritten as its good part followed by every
+/// committed transaction still framed after the damage. Returns the new bytes and the
+/// events salvaged.
+fn repair(path: &Path, data: &[u8], scan: &wal::Scan, damaged: u64) -> io::Result<(Vec<u8>, u64)> {
+    let aside = aside_path(path);
+    std::fs::copy(path, &aside)?;
+    let (tail, salvaged, transactions) = wal::salvage(data, damaged);
+    let mut repaired = data[..scan.good_end as usize].to_vec();
+    repaired.extend_from_slice(&tail);
+    tracing::error!(
+        segment = %path.display(),
+        copied_to = %aside.display(),
+        problem = scan.problem.unwrap_or("damaged record"),
+        at = damaged,
+        salvaged_events = salvaged,
+        salvaged_transactions = transactions,
+        lost_bytes = data.len() - repaired.len(),
+        "damaged record in the middle of a segment; kept every committed transaction \
+         before and after it, the damaged one is lost (the original is kept aside)"
+    );
+    let temp = path.with_extension("wal.repairing");
+    let mut file = File::create(&temp)?;
+    file.write_all(&repaired)?;
+    file.sync_all()?;
+    std::fs::rename(&temp, path)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok((repaired, salvaged))
+}
+
+/// `<segment>.damaged`, or `<segment>.damaged.N` if that is taken by an earlier repair.
+fn aside_path(path: &Path) -> std::path::PathBuf {
+    let base = path.with_extension("wal.damaged");
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = base.with_extension(format!("damaged.{n}"));
+        n += 1;
+    }
+    candidate
 }

@@ -10,6 +10,7 @@ use super::channel::FileChannel;
 use super::FileChannelConfig;
 use crate::build::BuildChannel;
 use crate::event::{Batch, Event};
+use crate::marks::Mark;
 use crate::params::{ByteSize, FsyncPolicy};
 use crate::pipeline::{Channel, Taken};
 use crate::wal;
@@ -235,5 +236,149 @@ async fn a_corrupt_checkpoint_is_rebuilt_by_replaying_the_segments() {
         10,
         "replayed from the oldest segment: duplicates, no loss"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn mark(key: &str, value: &str) -> Mark {
+    Mark {
+        source: "logs",
+        key: key.as_bytes().to_vec(),
+        value: value.as_bytes().to_vec(),
+    }
+}
+
+fn mark_of(ch: &FileChannel, key: &str) -> Option<String> {
+    ch.marks("logs")
+        .unwrap()
+        .get(key.as_bytes())
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marks_are_committed_with_their_events_and_outlive_their_segments() {
+    let dir = temp("marks");
+    let ch = open_channel(config(&dir)).await;
+    ch.put_marked(events(0..10), Some(&mark("a.log", "10")))
+        .await
+        .unwrap();
+    // A batch filtered down to nothing still commits its mark.
+    ch.put_marked(Vec::new(), Some(&mark("b.log", "7")))
+        .await
+        .unwrap();
+    ch.put_marked(events(10..20), Some(&mark("a.log", "20")))
+        .await
+        .unwrap();
+    assert_eq!(ch.len(), 20);
+    assert_eq!(mark_of(&ch, "a.log").as_deref(), Some("20"));
+    // Deliver everything through many small segments, so the segments holding the
+    // marks are deleted.
+    for i in 0..20u32 {
+        ch.put(events(100 * i..100 * i + 20)).await.unwrap();
+        while let Some(t) = tokio::time::timeout(Duration::from_millis(50), ch.take(100))
+            .await
+            .ok()
+            .flatten()
+        {
+            ch.commit(t);
+        }
+    }
+    ch.inner.checkpoint();
+    assert!(!wal::segment_path(&dir, 1).exists(), "consumed segments go");
+    drop(ch);
+    let ch = open_channel(config(&dir)).await;
+    assert_eq!(mark_of(&ch, "a.log").as_deref(), Some("20"));
+    assert_eq!(mark_of(&ch, "b.log").as_deref(), Some("7"));
+    assert_eq!(ch.marks("other").unwrap().len(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_is_one_transaction_even_past_transaction_capacity() {
+    let dir = temp("whole");
+    let mut c = config(&dir);
+    c.segment_size = ByteSize(1 << 20);
+    let ch = open_channel(c.clone()).await;
+    ch.put(events(0..250)).await.unwrap();
+    drop(ch);
+    let data = std::fs::read(wal::segment_path(&dir, 1)).unwrap();
+    let commits = {
+        let mut at = wal::SEGMENT_MAGIC.len();
+        let mut commits = 0;
+        while let wal::Parsed::Record { kind, len, .. } = wal::parse(&data[at..]) {
+            commits += usize::from(kind == wal::COMMIT);
+            at += len;
+        }
+        commits
+    };
+    assert_eq!(commits, 1, "250 events, one commit record");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Three transactions in one segment, the middle one damaged.
+async fn segment_with_damaged_middle(dir: &Path) -> FileChannelConfig {
+    let mut c = config(dir);
+    c.segment_size = ByteSize(1 << 20);
+    let ch = open_channel(c.clone()).await;
+    ch.put_marked(events(0..10), Some(&mark("a", "1")))
+        .await
+        .unwrap();
+    ch.put_marked(events(10..20), Some(&mark("a", "2")))
+        .await
+        .unwrap();
+    ch.put_marked(events(20..30), Some(&mark("a", "3")))
+        .await
+        .unwrap();
+    drop(ch);
+    let segment = wal::segment_path(dir, 1);
+    let mut data = std::fs::read(&segment).unwrap();
+    let body = data
+        .windows(8)
+        .position(|w| w == b"event 15")
+        .expect("event 15 is in the segment");
+    data[body] ^= 0xff;
+    std::fs::write(&segment, &data).unwrap();
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_keeps_the_transactions_after_a_damaged_one_and_the_original_aside() {
+    let dir = temp("middle");
+    let c = segment_with_damaged_middle(&dir).await;
+    // Recovery opens segment 1, finds the damage, salvages.
+    let ch = open_channel(c).await;
+    assert_eq!(ch.len(), 20);
+    let t = ch.take(100).await.unwrap();
+    let mut expected = numbered(0..10);
+    expected.extend(numbered(20..30));
+    assert_eq!(bodies(&t), expected);
+    assert!(dir.join("00000000000000000001.wal.damaged").exists());
+    assert_eq!(
+        mark_of(&ch, "a").as_deref(),
+        Some("3"),
+        "the last committed mark survives the damage before it"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_take_that_meets_damage_keeps_the_good_events_read_before_it() {
+    let dir = temp("take_damage");
+    let mut c = config(&dir);
+    c.segment_size = ByteSize(1 << 20);
+    let ch = open_channel(c).await;
+    ch.put(events(0..10)).await.unwrap();
+    ch.put(events(10..20)).await.unwrap();
+    // Damage the second transaction on disk while the channel runs.
+    let segment = wal::segment_path(&dir, 1);
+    let mut data = std::fs::read(&segment).unwrap();
+    let body = data
+        .windows(8)
+        .position(|w| w == b"event 15")
+        .expect("event 15 is in the segment");
+    data[body] ^= 0xff;
+    std::fs::write(&segment, &data).unwrap();
+    let t = ch.take(100).await.unwrap();
+    assert_eq!(bodies(&t), numbered(0..15), "the good events before the damage");
+    ch.commit(t);
     std::fs::remove_dir_all(&dir).unwrap();
 }
