@@ -23,7 +23,7 @@ use crate::catalogue::Role;
 use crate::env::{EnvError, EnvRule, EnvVar};
 use crate::metrics::Counter;
 use crate::metrics::Metrics;
-use crate::pipeline::{Channel, Output, Sink, Source, SourceContext};
+use crate::pipeline::{Channel, Journal, Output, Sink, Source, SourceContext};
 use crate::shutdown::{self, Shutdown, ShutdownTrigger};
 use crate::supervise::{panic_message, CatchUnwind, Fatal, Policy, Supervisor};
 
@@ -466,6 +466,21 @@ impl AgentContext {
         let mut supervisor = self.supervisor(Role::Sink, name, counters.restarts.clone());
         let batch_size = usize::try_from(batch_size).unwrap_or(usize::MAX).max(1);
         let blocking_io = sink.blocking_io();
+        // A durable channel only this sink drains keeps the sink's position: the sink
+        // undoes what it wrote after the last commit, and records new files at once.
+        let keeps_position = match channel.positions_for(name) {
+            Some(committed) => {
+                if let Some(position) = committed {
+                    if let Err(e) = sink.resume(&position) {
+                        tracing::error!(sink = name, error = %e, "cannot undo the writes after the last commit; they may be repeated");
+                    }
+                }
+                let journal = channel.clone();
+                sink.bind_journal(Journal::new(move |p| journal.note_position(name, p)));
+                true
+            }
+            None => false,
+        };
         let drive = async move {
             let mut backoff = Duration::from_millis(100);
             let mut started = supervisor.started();
@@ -474,7 +489,12 @@ impl AgentContext {
                 counters.drain_attempts.add(count);
                 match CatchUnwind::new(sink.write(&taken.events)).await {
                     Ok(Ok(())) => {
-                        channel.commit(taken);
+                        let position = if keeps_position {
+                            sink.position()
+                        } else {
+                            None
+                        };
+                        channel.commit_at(taken, name, position);
                         counters.drain_successes.add(count);
                         backoff = Duration::from_millis(100);
                     }

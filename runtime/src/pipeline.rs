@@ -81,6 +81,29 @@ pub trait Channel: Send + Sync + 'static {
     /// The events of a take were delivered.
     fn commit(&self, taken: Taken);
 
+    /// Registers `sink` as a drain of this channel and returns whether the channel keeps
+    /// its position (see [`Sink::position`]): `None` when it does not (the channel is
+    /// not durable, or several sinks drain it), else the position committed last, if
+    /// any.
+    fn positions_for(&self, sink: &'static str) -> Option<Option<Vec<u8>>> {
+        let _ = sink;
+        None
+    }
+
+    /// Commits a take together with the sink's position after writing it: both are
+    /// recorded in one write, so after a crash the position matches exactly what the
+    /// channel hands out again.
+    fn commit_at(&self, taken: Taken, sink: &'static str, position: Option<Vec<u8>>) {
+        let _ = (sink, position);
+        self.commit(taken);
+    }
+
+    /// Records a position for `sink` now, between commits (one that adds nothing
+    /// uncommitted, like a new empty file; see [`Journal`]).
+    fn note_position(&self, sink: &'static str, position: Vec<u8>) {
+        let _ = (sink, position);
+    }
+
     /// The events of a take were not delivered: put them back in front.
     fn rollback(&self, taken: Taken);
 
@@ -185,6 +208,43 @@ pub trait Sink: Send + 'static {
     /// own (see [`Source::blocking_io`]).
     fn blocking_io(&self) -> bool {
         false
+    }
+
+    /// What the sink has written so far, for a sink that can undo writes that were not
+    /// committed (`file_roll`: its open files and their lengths). Asked after each
+    /// successful write and committed with the batch by a durable channel that only
+    /// this sink drains.
+    fn position(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Called before the first write with the position committed last: the sink
+    /// undoes whatever it wrote after it, because the channel hands those events out
+    /// again. With [`Sink::position`], this makes delivery exactly once across a crash.
+    fn resume(&mut self, position: &[u8]) -> io::Result<()> {
+        let _ = position;
+        Ok(())
+    }
+
+    /// Where to record a position between commits (see [`Journal`]); given only when
+    /// the channel keeps this sink's position.
+    fn bind_journal(&mut self, _journal: Journal) {}
+}
+
+/// Records a sink's position in its channel at once, between commits: for a change
+/// that must be known before the sink writes on, such as a new file it is about to
+/// write into (recorded as empty, so a crash removes what went into it).
+#[derive(Clone)]
+pub struct Journal(Arc<dyn Fn(Vec<u8>) + Send + Sync>);
+
+impl Journal {
+    pub fn new(record: impl Fn(Vec<u8>) + Send + Sync + 'static) -> Journal {
+        Journal(Arc::new(record))
+    }
+
+    /// Records `position` now.
+    pub fn record(&self, position: Vec<u8>) {
+        (self.0)(position)
     }
 }
 

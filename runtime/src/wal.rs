@@ -28,7 +28,9 @@ use crate::marks::Mark;
 /// The first bytes of every segment file.
 pub const SEGMENT_MAGIC: &[u8; 8] = b"SLCWAL1\n";
 /// The first bytes of the checkpoint file.
-const CHECKPOINT_MAGIC: &[u8; 8] = b"SLCCKP1\n";
+const CHECKPOINT_MAGIC: &[u8; 8] = b"SLCCKP2\n";
+/// The first bytes of the checkpoint file of earlier versions (no sink positions).
+const CHECKPOINT_MAGIC_V1: &[u8; 8] = b"SLCCKP1\n";
 /// Kind byte, length and checksum.
 pub const RECORD_HEADER: usize = 9;
 /// Largest payload accepted when reading; anything bigger is corruption. The channel
@@ -398,12 +400,39 @@ pub fn salvage(data: &[u8], damaged: u64) -> (Vec<u8>, u64, u64) {
     (kept, events, transactions)
 }
 
-/// The checkpoint file's bytes for `pos`.
-pub fn encode_checkpoint(pos: Pos) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(28);
+/// What the checkpoint records: where consumers resume, and the positions of the sinks
+/// that keep one (see `Sink::position`), as of that same moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub pos: Pos,
+    /// Sink name → position.
+    pub sinks: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+/// The checkpoint file's bytes:
+///
+/// ```text
+/// magic (8) | body length: u32 LE | segment: u64 LE | offset: u64 LE
+///   | per sink: name length u32, name, position length u32, position
+///   | crc32c of everything before: u32 LE
+/// ```
+///
+/// It is rewritten in place, so it may be followed by older, longer bytes: the body
+/// length says where it ends.
+pub fn encode_checkpoint(checkpoint: &Checkpoint) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(40);
     buf.extend_from_slice(CHECKPOINT_MAGIC);
-    buf.extend_from_slice(&pos.segment.to_le_bytes());
-    buf.extend_from_slice(&pos.offset.to_le_bytes());
+    buf.extend_from_slice(&[0; 4]);
+    buf.extend_from_slice(&checkpoint.pos.segment.to_le_bytes());
+    buf.extend_from_slice(&checkpoint.pos.offset.to_le_bytes());
+    for (name, position) in &checkpoint.sinks {
+        for part in [name.as_bytes(), position] {
+            buf.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            buf.extend_from_slice(part);
+        }
+    }
+    let body = (buf.len() - CHECKPOINT_MAGIC.len() - 4) as u32;
+    buf[8..12].copy_from_slice(&body.to_le_bytes());
     let crc = crc32c::crc32c(&buf);
     buf.extend_from_slice(&crc.to_le_bytes());
     buf
@@ -411,14 +440,61 @@ pub fn encode_checkpoint(pos: Pos) -> Vec<u8> {
 
 /// Reads the checkpoint: `Ok(None)` when there is none, `Err` with a reason when it is
 /// unreadable or corrupt.
-pub fn read_checkpoint(dir: &Path) -> Result<Option<Pos>, String> {
+pub fn read_checkpoint(dir: &Path) -> Result<Option<Checkpoint>, String> {
     let mut data = Vec::new();
     match File::open(checkpoint_path(dir)) {
         Ok(mut f) => f.read_to_end(&mut data).map_err(|e| e.to_string())?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
     };
-    if data.len() != 28 || &data[..8] != CHECKPOINT_MAGIC {
+    decode_checkpoint(&data).map(Some)
+}
+
+/// The checkpoint in `data` (see [`encode_checkpoint`]), or why it is not one.
+pub fn decode_checkpoint(data: &[u8]) -> Result<Checkpoint, String> {
+    if data.get(..8) == Some(&CHECKPOINT_MAGIC_V1[..]) {
+        return decode_checkpoint_v1(data);
+    }
+    if data.get(..8) != Some(&CHECKPOINT_MAGIC[..]) {
+        return Err("not a checkpoint file".into());
+    }
+    let mut rest = &data[8..];
+    let body = take_u32(&mut rest).ok_or("too short")?;
+    let end = 12usize.checked_add(body).ok_or("bad length")?;
+    let crc = data.get(end..end + 4).ok_or("too short")?;
+    if crc32c::crc32c(&data[..end]) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+        return Err("checksum mismatch".into());
+    }
+    let mut body = &data[12..end];
+    let mut word = || {
+        take(&mut body, 8).map(|b| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(b);
+            u64::from_le_bytes(w)
+        })
+    };
+    let pos = match (word(), word()) {
+        (Some(segment), Some(offset)) => Pos { segment, offset },
+        _ => return Err("too short".into()),
+    };
+    let mut sinks = std::collections::BTreeMap::new();
+    while !body.is_empty() {
+        let mut part = || {
+            let n = take_u32(&mut body)?;
+            take(&mut body, n)
+        };
+        let (Some(name), Some(position)) = (part(), part()) else {
+            return Err("malformed sink position".into());
+        };
+        let name = std::str::from_utf8(name).map_err(|_| "malformed sink name")?;
+        sinks.insert(name.to_owned(), position.to_vec());
+    }
+    Ok(Checkpoint { pos, sinks })
+}
+
+/// The 28-byte checkpoint of earlier versions: magic, segment, offset, crc.
+fn decode_checkpoint_v1(data: &[u8]) -> Result<Checkpoint, String> {
+    if data.len() != 28 {
         return Err("not a checkpoint file".into());
     }
     let crc = u32::from_le_bytes([data[24], data[25], data[26], data[27]]);
@@ -430,10 +506,13 @@ pub fn read_checkpoint(dir: &Path) -> Result<Option<Pos>, String> {
         b.copy_from_slice(&data[at..at + 8]);
         u64::from_le_bytes(b)
     };
-    Ok(Some(Pos {
-        segment: word(8),
-        offset: word(16),
-    }))
+    Ok(Checkpoint {
+        pos: Pos {
+            segment: word(8),
+            offset: word(16),
+        },
+        sinks: Default::default(),
+    })
 }
 
 #[cfg(test)]
@@ -506,13 +585,22 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sluice-wal-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         assert_eq!(read_checkpoint(&dir), Ok(None));
-        let pos = Pos {
-            segment: 7,
-            offset: 1234,
+        let mut checkpoint = Checkpoint {
+            pos: Pos {
+                segment: 7,
+                offset: 1234,
+            },
+            sinks: Default::default(),
         };
-        let mut bytes = encode_checkpoint(pos);
+        checkpoint.sinks.insert("out".into(), b"files".to_vec());
+        let mut bytes = encode_checkpoint(&checkpoint);
+        // Rewritten in place over a longer one: the old tail does not matter.
+        let mut over_longer = bytes.clone();
+        over_longer.extend_from_slice(b"older, longer checkpoint bytes");
+        std::fs::write(checkpoint_path(&dir), &over_longer).unwrap();
+        assert_eq!(read_checkpoint(&dir), Ok(Some(checkpoint.clone())));
         std::fs::write(checkpoint_path(&dir), &bytes).unwrap();
-        assert_eq!(read_checkpoint(&dir), Ok(Some(pos)));
+        assert_eq!(read_checkpoint(&dir), Ok(Some(checkpoint)));
         bytes[12] ^= 1;
         std::fs::write(checkpoint_path(&dir), &bytes).unwrap();
         assert!(read_checkpoint(&dir).is_err());
@@ -548,6 +636,7 @@ mod tests {
                 let _ = parse(&data);
                 let _ = decode_event(&data);
                 let _ = decode_commit(&data);
+                let _ = decode_checkpoint(&data);
                 let _ = decode_marks(&data);
                 let _ = marks_in(&data, start);
                 if let Some(corrupt) = scan.corrupt_at {

@@ -119,8 +119,9 @@ mod imp {
                         return Err(Closed);
                     }
                     let empty = state.held() == 0;
-                    let fits = (state.held() + count <= self.capacity || empty)
-                        && (state.held_bytes() + bytes <= self.max_bytes || empty);
+                    let fits = empty
+                        || (state.held() + count <= self.capacity
+                            && state.held_bytes() + bytes <= self.max_bytes);
                     if fits {
                         state.queue.extend(batch);
                         state.queued_bytes += bytes;

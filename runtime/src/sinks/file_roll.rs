@@ -9,7 +9,10 @@ use crate::params::{ByteSize, PathTemplate};
 
 /// Writes events to files under `dir`, starting a new file every `roll_interval` or
 /// `roll_size`. `dir` and `prefix` may use `%Y %m %d %H %M` (event time, UTC) and
-/// `%{header}`.
+/// `%{header}`. A write that fails half-way is cut back before it is retried. Drained
+/// from a `file` channel (and the only sink draining it), the files and their lengths
+/// are committed with each batch and cut back to them after a crash: every event is
+/// written exactly once.
 #[derive(Clone, Debug, Component)]
 #[component(role = "sink", kind = "file_roll")]
 pub struct FileRollConfig {
@@ -68,7 +71,7 @@ mod imp {
 
     use super::{Compression, FileRollConfig, TextFormat};
     use crate::event::Event;
-    use crate::pipeline::Sink;
+    use crate::pipeline::{Journal, Sink};
     use crate::sinks::format::write_line;
     use crate::time::{now_millis, Utc};
     use sluice_core::template::Part;
@@ -133,6 +136,7 @@ mod imp {
     const BUFFER: usize = 256 * 1024;
 
     struct OpenFile {
+        path: PathBuf,
         file: File,
         /// Lines formatted straight into this buffer, written out when it is full and
         /// at the end of every batch.
@@ -171,6 +175,12 @@ mod imp {
         last: usize,
         key_dir: String,
         key_prefix: String,
+        /// The files open after the last successful batch, with their lengths: what a
+        /// failed batch or a crash is cut back to.
+        committed: Vec<(PathBuf, u64)>,
+        /// Files created by the batch being written.
+        created: Vec<PathBuf>,
+        journal: Option<Journal>,
     }
 
     impl BuildSink for FileRollConfig {
@@ -207,6 +217,9 @@ mod imp {
                 last: 0,
                 key_dir: String::new(),
                 key_prefix: String::new(),
+                committed: Vec::new(),
+                created: Vec::new(),
+                journal: None,
             })
         }
     }
@@ -234,6 +247,7 @@ mod imp {
                     Ok(file) => {
                         tracing::debug!(path = %path.display(), "opened output file");
                         return Ok(OpenFile {
+                            path,
                             file,
                             buf: Vec::with_capacity(BUFFER),
                             size: 0,
@@ -249,9 +263,25 @@ mod imp {
             unreachable!("an unused file name exists")
         }
 
+        /// Writes a batch, or cuts every file it touched back to where the last batch
+        /// left it and closes them, so a retry writes nothing twice.
+        fn write_batch(&mut self, batch: &[Event]) -> io::Result<()> {
+            let written = self.try_write_batch(batch);
+            if let Err(e) = &written {
+                tracing::warn!(error = %e, "write failed; cutting the files back to the last committed batch");
+                self.files.clear();
+                self.last = 0;
+                let committed = std::mem::take(&mut self.committed);
+                let created: Vec<(PathBuf, u64)> =
+                    self.created.drain(..).map(|p| (p, 0)).collect();
+                cut_back(committed.iter().chain(&created));
+            }
+            written
+        }
+
         /// Writes a batch to its files and flushes them (syncs, with `fsync`), then
         /// closes idle files. Blocking file I/O.
-        fn write_batch(&mut self, batch: &[Event]) -> io::Result<()> {
+        fn try_write_batch(&mut self, batch: &[Event]) -> io::Result<()> {
             let now = now_millis();
             for event in batch {
                 self.write_event(event, now)?;
@@ -273,7 +303,23 @@ mod imp {
             {
                 self.close_file(i)?;
             }
+            self.committed = self
+                .files
+                .iter()
+                .map(|(_, f)| (f.path.clone(), f.size))
+                .collect();
+            self.created.clear();
             Ok(())
+        }
+
+        /// A file is about to be written for the first time: with a journal, it is
+        /// recorded as empty first, so a crash before the batch commits removes it.
+        fn created(&mut self, path: PathBuf) {
+            self.created.push(path);
+            if let Some(journal) = &self.journal {
+                let created = self.created.iter().map(|p| (p.clone(), 0));
+                journal.record(encode_position(self.committed.iter().cloned().chain(created)));
+            }
         }
 
         /// Flushes and closes open file `i` (synced with `fsync`).
@@ -328,6 +374,7 @@ mod imp {
                         self.close_file(oldest)?;
                     }
                     let file = self.open(&self.key_dir, &self.key_prefix)?;
+                    self.created(file.path.clone());
                     self.files
                         .push(((self.key_dir.clone(), self.key_prefix.clone()), file));
                     self.files.len() - 1
@@ -347,6 +394,65 @@ mod imp {
         }
     }
 
+    /// Cuts each file back to its length (a length of 0: removes it).
+    fn cut_back<'a>(files: impl Iterator<Item = &'a (PathBuf, u64)>) {
+        for (path, len) in files {
+            let cut = if *len == 0 {
+                std::fs::remove_file(path)
+            } else {
+                OpenOptions::new().write(true).open(path).and_then(|f| {
+                    if f.metadata()?.len() > *len {
+                        tracing::info!(file = %path.display(), len, "cutting back bytes written after the last commit");
+                        f.set_len(*len)?;
+                        f.sync_data()?;
+                    }
+                    Ok(())
+                })
+            };
+            match cut {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => tracing::error!(
+                    file = %path.display(),
+                    error = %e,
+                    "cannot cut the file back; the events after its last commit may appear twice"
+                ),
+            }
+        }
+    }
+
+    /// A position: the file count, then each path (u32 length, bytes) and length (u64).
+    fn encode_position(files: impl Iterator<Item = (PathBuf, u64)>) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        let files: Vec<(PathBuf, u64)> = files.collect();
+        let mut out = (files.len() as u32).to_le_bytes().to_vec();
+        for (path, len) in &files {
+            let bytes = path.as_os_str().as_bytes();
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(bytes);
+            out.extend_from_slice(&len.to_le_bytes());
+        }
+        out
+    }
+
+    fn decode_position(mut data: &[u8]) -> Option<Vec<(PathBuf, u64)>> {
+        use std::os::unix::ffi::OsStrExt;
+        fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+            let head = data.get(..n)?;
+            *data = &data[n..];
+            Some(head)
+        }
+        let count = u32::from_le_bytes(take(&mut data, 4)?.try_into().ok()?);
+        let mut files = Vec::new();
+        for _ in 0..count {
+            let n = u32::from_le_bytes(take(&mut data, 4)?.try_into().ok()?) as usize;
+            let path = PathBuf::from(std::ffi::OsStr::from_bytes(take(&mut data, n)?));
+            let len = u64::from_le_bytes(take(&mut data, 8)?.try_into().ok()?);
+            files.push((path, len));
+        }
+        data.is_empty().then_some(files)
+    }
+
     impl Sink for FileRoll {
         async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
             self.write_batch(batch)
@@ -354,6 +460,22 @@ mod imp {
 
         fn blocking_io(&self) -> bool {
             true
+        }
+
+        fn position(&self) -> Option<Vec<u8>> {
+            Some(encode_position(self.committed.iter().cloned()))
+        }
+
+        fn resume(&mut self, position: &[u8]) -> io::Result<()> {
+            let files = decode_position(position).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "malformed file_roll position")
+            })?;
+            cut_back(files.iter());
+            Ok(())
+        }
+
+        fn bind_journal(&mut self, journal: Journal) {
+            self.journal = Some(journal);
         }
 
         async fn close(&mut self) -> io::Result<()> {

@@ -80,6 +80,12 @@ struct State {
     /// Last position written to the checkpoint file, and last one synced.
     written: Pos,
     checkpointed: Pos,
+    /// The sinks draining this channel, and the positions of those that keep one
+    /// (only while a single sink drains it: see [`Channel::positions_for`]).
+    drains: std::collections::BTreeSet<&'static str>,
+    sink_positions: BTreeMap<String, Vec<u8>>,
+    /// `sink_positions` changed since the checkpoint was last written.
+    positions_changed: bool,
     closed: bool,
 }
 
@@ -160,6 +166,9 @@ fn open(config: FileChannelConfig, counters: Arc<ChannelCounters>) -> io::Result
         acked: recovered.start,
         written: Pos::default(),
         checkpointed: Pos::default(),
+        drains: Default::default(),
+        sink_positions: recovered.sink_positions,
+        positions_changed: false,
         closed: false,
     };
     let inner = Arc::new(Inner {
@@ -265,19 +274,25 @@ impl Inner {
             .checkpoint_file
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let acked = {
-            let state = self.state();
-            if state.acked == state.written {
+        let checkpoint = {
+            let mut state = self.state();
+            if state.acked == state.written && !state.positions_changed {
                 return;
             }
-            state.acked
+            state.positions_changed = false;
+            wal::Checkpoint {
+                pos: state.acked,
+                sinks: state.sink_positions.clone(),
+            }
         };
         use std::os::unix::fs::FileExt;
-        if let Err(e) = file.write_all_at(&wal::encode_checkpoint(acked), 0) {
+        // One write: the sinks' positions change together with the delivered position.
+        if let Err(e) = file.write_all_at(&wal::encode_checkpoint(&checkpoint), 0) {
             tracing::error!(dir = %self.dir.display(), error = %e, "cannot write the checkpoint");
+            self.state().positions_changed = true;
             return;
         }
-        self.state().written = acked;
+        self.state().written = checkpoint.pos;
         drop(file);
     }
 
@@ -415,8 +430,9 @@ impl Inner {
                 }
                 let empty = state.held() == 0;
                 // A transaction larger than the channel goes in alone, once it is empty.
-                let fits = (state.held() + count <= self.capacity || empty)
-                    && (state.disk_bytes + bytes <= self.max_bytes || empty);
+                let fits = empty
+                    || (state.held() + count <= self.capacity
+                        && state.disk_bytes + bytes <= self.max_bytes);
                 if fits {
                     state.reserved += count;
                     return Ok(Reservation { inner: self, count });
@@ -579,9 +595,49 @@ impl Channel for FileChannel {
     }
 
     fn commit(&self, taken: Taken) {
+        self.commit_at(taken, "", None);
+    }
+
+    fn positions_for(&self, sink: &'static str) -> Option<Option<Vec<u8>>> {
+        let mut state = self.inner.state();
+        state.drains.insert(sink);
+        if state.drains.len() > 1 {
+            if !state.sink_positions.is_empty() {
+                tracing::info!(
+                    dir = %self.inner.dir.display(),
+                    "several sinks drain this channel: their positions are not kept \
+                     (a crash can repeat what they wrote last)"
+                );
+                state.sink_positions.clear();
+                state.positions_changed = true;
+            }
+            return None;
+        }
+        Some(state.sink_positions.get(sink).cloned())
+    }
+
+    fn note_position(&self, sink: &'static str, position: Vec<u8>) {
+        {
+            let mut state = self.inner.state();
+            if state.drains.len() != 1 || !state.drains.contains(sink) {
+                return;
+            }
+            state.sink_positions.insert(sink.to_owned(), position);
+            state.positions_changed = true;
+        }
+        self.inner.write_checkpoint();
+    }
+
+    fn commit_at(&self, taken: Taken, sink: &'static str, position: Option<Vec<u8>>) {
         let inner = &self.inner;
         let n = taken.events.len();
         let mut state = inner.state();
+        if let Some(position) = position {
+            if state.drains.len() == 1 && state.drains.contains(sink) {
+                state.sink_positions.insert(sink.to_owned(), position);
+                state.positions_changed = true;
+            }
+        }
         if let Some(entry) = state.outstanding.get_mut(&taken.ticket) {
             entry.1 = true;
         }

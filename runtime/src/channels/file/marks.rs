@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use crate::marks::{Mark, Marks, MAX_MARKS_PER_SOURCE};
 use crate::wal::StoredMark;
 
+/// One source's marks: key → (when it was last committed, value).
+type SourceMarks = HashMap<Vec<u8>, (u64, Vec<u8>)>;
+
 #[derive(Default)]
 pub(super) struct MarkTable {
-    /// source → key → (when it was last committed, value).
-    sources: HashMap<String, HashMap<Vec<u8>, (u64, Vec<u8>)>>,
+    /// source → its marks.
+    sources: HashMap<String, SourceMarks>,
     clock: u64,
 }
 
@@ -111,6 +114,6 @@ mod tests {
         }
         let marks = table.of("logs");
         assert_eq!(marks.len(), MAX_MARKS_PER_SOURCE);
-        assert!(!marks.contains_key(&b"0".to_vec()));
+        assert!(!marks.contains_key(b"0".as_slice()));
     }
 }

@@ -53,6 +53,8 @@ pub(super) struct Recovered {
     pub(super) start: Pos,
     pub(super) events: u64,
     pub(super) marks: Vec<wal::StoredMark>,
+    /// The sinks' positions, as of the checkpoint.
+    pub(super) sink_positions: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
@@ -72,6 +74,10 @@ pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
     if checkpoint.is_none() && !ids.is_empty() {
         tracing::info!(dir = %dir.display(), "no checkpoint; replaying every segment");
     }
+    let (checkpoint, sink_positions) = match checkpoint {
+        Some(c) => (Some(c.pos), c.sinks),
+        None => (None, Default::default()),
+    };
     let mut start =
         checkpoint.unwrap_or_else(|| Pos::start_of(ids.first().copied().unwrap_or(1)));
     // A checkpoint that points into a deleted segment resumes at the next one.
@@ -108,11 +114,12 @@ pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
         };
         let scan = wal::scan(&data, from);
         if let Some(damaged) = scan.corrupt_at {
-            let (data, salvaged) = repair(&path, &data, &scan, damaged)?;
-            events += scan.events + salvaged;
-            marks.extend(wal::marks_in(&data, data.len() as u64));
-            segments.insert(id, data.len() as u64);
-            continue;
+            if let Some((data, salvaged)) = repair(&path, &data, &scan, damaged)? {
+                events += scan.events + salvaged;
+                marks.extend(wal::marks_in(&data, data.len() as u64));
+                segments.insert(id, data.len() as u64);
+                continue;
+            }
         }
         if scan.good_end < data.len() as u64 {
             tracing::warn!(
@@ -139,17 +146,31 @@ pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
         start,
         events,
         marks,
+        sink_positions,
     })
 }
 
-/// A segment with a damaged record in the middle: the original is copied aside
-/// (`<id>.wal.damaged`), and the segment is rewritten as its good part followed by every
-/// committed transaction still framed after the damage. Returns the new bytes and the
-/// events salvaged.
-fn repair(path: &Path, data: &[u8], scan: &wal::Scan, damaged: u64) -> io::Result<(Vec<u8>, u64)> {
+/// A segment with a damaged record: the original is copied aside (`<id>.wal.damaged`).
+/// If committed transactions can still be framed after the damage, the segment is
+/// rewritten as its good part followed by them, and the new bytes and the number of
+/// events salvaged are returned; if not, `None`: the segment is cut back as usual.
+fn repair(
+    path: &Path,
+    data: &[u8],
+    scan: &wal::Scan,
+    damaged: u64,
+) -> io::Result<Option<(Vec<u8>, u64)>> {
     let aside = aside_path(path);
     std::fs::copy(path, &aside)?;
     let (tail, salvaged, transactions) = wal::salvage(data, damaged);
+    if transactions == 0 {
+        tracing::error!(
+            segment = %path.display(),
+            copied_to = %aside.display(),
+            "damaged record with nothing committed after it; the original is kept aside"
+        );
+        return Ok(None);
+    }
     let mut repaired = data[..scan.good_end as usize].to_vec();
     repaired.extend_from_slice(&tail);
     tracing::error!(
@@ -171,7 +192,7 @@ fn repair(path: &Path, data: &[u8], scan: &wal::Scan, damaged: u64) -> io::Resul
     if let Some(dir) = path.parent() {
         File::open(dir)?.sync_all()?;
     }
-    Ok((repaired, salvaged))
+    Ok(Some((repaired, salvaged)))
 }
 
 /// `<segment>.damaged`, or `<segment>.damaged.N` if that is taken by an earlier repair.
