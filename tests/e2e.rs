@@ -806,6 +806,92 @@ fn taildir_follows_appends_renames_copytruncate_and_new_files() {
 }
 
 #[test]
+fn taildir_follows_a_file_renamed_within_its_glob_without_reading_it_again() {
+    let agent = build_agent("tests/e2e/taildir.flow");
+    let dir = temp_dir("taildir_rename_in_glob");
+    let (logs, out) = (dir.join("logs"), dir.join("out"));
+    std::fs::create_dir_all(&logs).unwrap();
+    let app = logs.join("app.log");
+    append_lines(&app, "a", 0..1_000);
+    let mut child = start_in(&agent, &dir);
+    wait_until(Duration::from_secs(30), || {
+        out.exists() && output_lines(&out).len() >= 1_000
+    });
+    // logrotate with `dateext`-style names that the glob still matches: the old file
+    // keeps its lines and gets a few more, a new app.log starts.
+    let rotated = logs.join("app.1.log");
+    std::fs::rename(&app, &rotated).unwrap();
+    append_lines(&rotated, "a", 1_000..1_100);
+    append_lines(&app, "b", 0..500);
+    wait_until(Duration::from_secs(30), || output_lines(&out).len() >= 1_600);
+    // Several scans later, nothing of the renamed file has come again.
+    std::thread::sleep(Duration::from_millis(500));
+    stop_cleanly(&mut child);
+    assert_lines_exactly(&output_lines(&out), &[("a", 1_100), ("b", 500)]);
+    let positions = std::fs::read_to_string(dir.join("state/positions.json")).unwrap();
+    assert!(positions.contains("app.1.log"), "{positions}");
+}
+
+/// Deletes `path` and writes `text` into a new file there until the new file gets the
+/// old one's inode back (file systems reuse freed inodes); `false` if it never does.
+fn recreate_with_same_inode(path: &Path, text: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(path).unwrap().ino();
+    let dir = path.parent().unwrap();
+    let mut spare = Vec::new();
+    for i in 0..64 {
+        std::fs::remove_file(path).unwrap();
+        std::fs::write(path, text).unwrap();
+        if std::fs::metadata(path).unwrap().ino() == inode {
+            for f in spare {
+                let _ = std::fs::remove_file(f);
+            }
+            return true;
+        }
+        // Keep the wrong inode busy under another name, so the next try gets another.
+        let busy = dir.join(format!(".busy-{i}"));
+        std::fs::rename(path, &busy).unwrap();
+        std::fs::write(path, text).unwrap();
+        spare.push(busy);
+    }
+    for f in spare {
+        let _ = std::fs::remove_file(f);
+    }
+    false
+}
+
+#[test]
+fn taildir_reads_a_new_file_on_a_reused_inode_from_its_start() {
+    let agent = build_agent("tests/e2e/taildir.flow");
+    let dir = temp_dir("taildir_inode_reuse");
+    let (logs, out) = (dir.join("logs"), dir.join("out"));
+    std::fs::create_dir_all(&logs).unwrap();
+    let app = logs.join("app.log");
+    append_lines(&app, "old", 0..100);
+    let mut child = start_in(&agent, &dir);
+    wait_until(Duration::from_secs(30), || {
+        out.exists() && output_lines(&out).len() >= 100
+    });
+    stop_cleanly(&mut child);
+    // While the agent is down the file is deleted, and a new, longer one gets its inode.
+    let text: String = (0..300).map(|i| format!("new {i}\n")).collect();
+    let reused = recreate_with_same_inode(&app, &text);
+    if !can_run(
+        reused,
+        "SLUICE_REQUIRE_INODE_REUSE",
+        "this file system did not hand the freed inode out again",
+    ) {
+        return;
+    }
+    let mut child = start_in(&agent, &dir);
+    wait_until(Duration::from_secs(30), || output_lines(&out).len() >= 400);
+    std::thread::sleep(Duration::from_millis(300));
+    stop_cleanly(&mut child);
+    // Resuming at the old offset would have skipped the new file's first lines.
+    assert_lines_exactly(&output_lines(&out), &[("old", 100), ("new", 300)]);
+}
+
+#[test]
 fn taildir_keeps_following_its_files_when_one_cannot_be_read() {
     const UNREADABLE: &str = "/sys/devices/system/cpu/power/autosuspend_delay_ms";
     let eio = std::fs::File::open(UNREADABLE)
