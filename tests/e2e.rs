@@ -823,7 +823,9 @@ fn taildir_follows_a_file_renamed_within_its_glob_without_reading_it_again() {
     std::fs::rename(&app, &rotated).unwrap();
     append_lines(&rotated, "a", 1_000..1_100);
     append_lines(&app, "b", 0..500);
-    wait_until(Duration::from_secs(30), || output_lines(&out).len() >= 1_600);
+    wait_until(Duration::from_secs(30), || {
+        output_lines(&out).len() >= 1_600
+    });
     // Several scans later, nothing of the renamed file has come again.
     std::thread::sleep(Duration::from_millis(500));
     stop_cleanly(&mut child);
@@ -1606,6 +1608,143 @@ fn http_source_rejects_bad_requests_cleanly() {
     wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 3);
     assert_eq!(downstream.bodies(), ["event 0", "event 1", "event 2"]);
     stop_cleanly(&mut child);
+}
+
+#[test]
+fn http_source_answers_an_oversized_body_so_that_every_client_can_read_the_413() {
+    let agent = build_agent("tests/e2e/http.flow");
+    let downstream = Downstream::start(200);
+    let port = free_port();
+    let mut child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("TOKEN", "t")
+        .env(
+            "DOWNSTREAM",
+            format!("http://127.0.0.1:{}/", downstream.port),
+        )
+        .env("METRICS", format!("127.0.0.1:{}", free_port()))
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    // Python's urllib writes the whole body before it reads the answer, like most Flume
+    // HTTP clients. 16 MiB cannot sit in the socket buffers: answering without reading
+    // it would reset the connection under the client's feet.
+    let script = r#"
+import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1], data=b"x" * (16 << 20),
+                             headers={"Authorization": "Bearer t"})
+try:
+    urllib.request.urlopen(req, timeout=30)
+    print("accepted")
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode().strip())
+except Exception as e:
+    print("failed:", type(e).__name__, e)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, &format!("http://127.0.0.1:{port}/")])
+        .output()
+        .expect("python3 is installed");
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        answer.starts_with("413 body over max_body"),
+        "urllib must read the 413: {answer} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // curl asks `Expect: 100-continue` for a large body: the 413 comes before any of
+    // the body is sent.
+    let big = dir_with_file("http_expect", 8 << 20);
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_upload}"])
+        .args([
+            "-H",
+            "Authorization: Bearer t",
+            "-H",
+            "Expect: 100-continue",
+        ])
+        .arg("--data-binary")
+        .arg(format!("@{}", big.display()))
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&out.stdout);
+    let (code, uploaded) = answer.split_once(' ').unwrap();
+    assert_eq!(code, "413", "{answer}");
+    assert!(
+        uploaded.parse::<u64>().unwrap() < 1 << 20,
+        "the body should not have been sent: {answer}"
+    );
+    // The source still takes events.
+    assert_eq!(
+        curl(
+            &format!("http://127.0.0.1:{port}/"),
+            Some("t"),
+            &flume_events(0..3)
+        ),
+        "200"
+    );
+    stop_cleanly(&mut child);
+}
+
+/// A file of `len` bytes in a fresh temporary directory.
+fn dir_with_file(name: &str, len: usize) -> PathBuf {
+    let dir = temp_dir(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("body");
+    std::fs::write(&path, vec![b'x'; len]).unwrap();
+    path
+}
+
+#[test]
+fn http_source_commits_a_batch_into_every_channel_or_none() {
+    let agent = build_agent("tests/e2e/http_replicate.flow");
+    let dir = temp_dir("http_replicate");
+    let out = dir.join("out");
+    let downstream = Downstream::start(503); // refusing: `slow` fills up
+    let port = free_port();
+    let mut child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("OUT", &out)
+        .env(
+            "DOWNSTREAM",
+            format!("http://127.0.0.1:{}/", downstream.port),
+        )
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let url = format!("http://127.0.0.1:{port}/");
+    // Two batches of 10 fill `slow` (capacity 20); the third finds no room in it.
+    assert!(curl(&url, None, &flume_events(0..10)).starts_with("200"));
+    assert!(curl(&url, None, &flume_events(10..20)).starts_with("200"));
+    for _ in 0..3 {
+        assert_eq!(curl(&url, None, &flume_events(20..30)), "503 1");
+    }
+    // The downstream recovers; the client's retry of the third batch goes through.
+    downstream
+        .status
+        .store(200, std::sync::atomic::Ordering::SeqCst);
+    wait_until(Duration::from_secs(30), || {
+        curl(&url, None, &flume_events(20..30)).starts_with("200")
+    });
+    wait_until(Duration::from_secs(30), || {
+        out.exists() && output_lines(&out).len() >= 30
+    });
+    wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 30);
+    std::thread::sleep(Duration::from_millis(300));
+    stop_cleanly(&mut child);
+    // Refused three times, then accepted once: every event once in each channel.
+    let bodies: Vec<String> = output_lines(&out);
+    let expected: Vec<String> = (0..30).map(|i| format!("event {i}")).collect();
+    assert_eq!(bodies, expected, "the files sink");
+    assert_eq!(downstream.bodies(), expected, "the http downstream");
 }
 
 /// A self-signed certificate for `localhost` and 127.0.0.1, made by the real `openssl`.

@@ -113,6 +113,14 @@ pub trait Channel: Send + Sync + 'static {
     /// Events held, including those taken but not yet committed.
     fn len(&self) -> usize;
 
+    /// Whether a put of `count` events would go in now without waiting. A source that
+    /// must answer its client quickly asks before it puts (so it never answers "busy"
+    /// after part of a batch went in).
+    fn has_room(&self, count: usize) -> bool {
+        let _ = count;
+        true
+    }
+
     /// Whether what it holds survives the agent's exit (the `file` channel). Events left
     /// in a channel that is not durable when the agent exits are lost.
     fn durable(&self) -> bool {
@@ -144,6 +152,13 @@ pub trait Output: Send + Sync + 'static {
     fn resume(&self) -> Resume {
         Resume::default()
     }
+
+    /// Whether every channel the source puts into has room for `count` more events
+    /// now (see [`Channel::has_room`]).
+    fn has_room(&self, count: usize) -> bool {
+        let _ = count;
+        true
+    }
 }
 
 impl<O: Output> Output for Arc<O> {
@@ -157,6 +172,10 @@ impl<O: Output> Output for Arc<O> {
 
     fn resume(&self) -> Resume {
         (**self).resume()
+    }
+
+    fn has_room(&self, count: usize) -> bool {
+        (**self).has_room(count)
     }
 }
 

@@ -109,6 +109,10 @@ impl Gen {
                 fn resume(&self) -> Resume {
                     Resume::agreed(vec![#(self.#channel_fields.marks(#name)),*])
                 }
+
+                fn has_room(&self, count: usize) -> bool {
+                    true #(&& self.#channel_fields.has_room(count))*
+                }
             }
         };
         (spawn, definition)

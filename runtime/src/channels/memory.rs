@@ -212,6 +212,12 @@ mod imp {
         fn len(&self) -> usize {
             self.lock().held()
         }
+
+        fn has_room(&self, count: usize) -> bool {
+            let state = self.lock();
+            state.held() == 0
+                || (state.held() + count <= self.capacity && state.held_bytes() < self.max_bytes)
+        }
     }
 
     #[cfg(test)]

@@ -7,10 +7,12 @@ use sluice_macros::{Component, ParamEnum};
 use crate::params::{Address, ByteSize};
 use crate::tls::TlsServerConfig;
 
-/// Accepts batches of events by HTTP POST. Answers 200 only once the batch is committed
-/// to the channel, 503 with `Retry-After` when the channel is full, 413 over `max_body`,
-/// 401 without the bearer token, 400 for a malformed body, 408 for a body slower than
-/// `body_timeout`.
+/// Accepts batches of events by HTTP POST. Each request's batch is committed whole or
+/// not at all: 200 only once it is in every channel, 503 with `Retry-After` (and nothing
+/// put) when a channel stays full for a second. 413 over `max_body` (answered from
+/// `Content-Length` before the body is sent by clients that ask `Expect: 100-continue`,
+/// after reading and discarding it for others), 401 without the bearer token, 400 for a
+/// malformed body, 408 for a body slower than `body_timeout`.
 #[derive(Clone, Debug, Component)]
 #[component(role = "source", kind = "http", replayable)]
 pub struct HttpSourceConfig {
@@ -58,8 +60,8 @@ mod imp {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use bytes::Bytes;
-    use http_body_util::{BodyExt, Full, Limited};
+    use bytes::{Bytes, BytesMut};
+    use http_body_util::{BodyExt, Full};
     use hyper::body::Incoming;
     use hyper::{Request, Response, StatusCode};
     use hyper_util::rt::TokioIo;
@@ -71,6 +73,20 @@ mod imp {
 
     /// How long a request waits for room in a full channel before it gets 503.
     const FULL_CHANNEL_WAIT: Duration = Duration::from_secs(1);
+    /// How often a request waiting for room looks again.
+    const ROOM_POLL: Duration = Duration::from_millis(10);
+    /// Most bytes of an oversized body read and thrown away before the 413, and the
+    /// most time spent on it: a client that sends its whole body before it reads the
+    /// answer can then read the 413 instead of meeting a reset connection.
+    const DRAIN_BYTES: usize = 64 << 20;
+    const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+    /// Why a body was not read.
+    enum BodyError {
+        TooLarge,
+        Timeout,
+        Broken(hyper::Error),
+    }
 
     pub struct HttpSource {
         config: HttpSourceConfig,
@@ -177,34 +193,33 @@ mod imp {
                 .get(hyper::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<usize>().ok());
+            let expects_continue = request
+                .headers()
+                .get(hyper::header::EXPECT)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+            let mut body = request.into_body();
             if declared.is_some_and(|n| n > self.max_body) {
-                self.ctx.counters.events_rejected.inc();
-                return reply(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!("body over max_body ({} bytes)", self.max_body),
-                );
+                // A client waiting for `100 Continue` has not sent the body: answer
+                // now. Others are sending it: read it away first.
+                if !expects_continue {
+                    drain(&mut body).await;
+                }
+                return self.too_large();
             }
-            let read = Limited::new(request.into_body(), self.max_body).collect();
-            let Ok(read) = tokio::time::timeout(self.body_timeout, read).await else {
-                self.ctx.counters.events_rejected.inc();
-                return reply(
-                    StatusCode::REQUEST_TIMEOUT,
-                    &format!("the body did not arrive within {:?}", self.body_timeout),
-                );
-            };
-            let body = match read {
-                Ok(b) => b.to_bytes(),
-                Err(e)
-                    if e.downcast_ref::<http_body_util::LengthLimitError>()
-                        .is_some() =>
-                {
+            let body = match read_body(&mut body, self.max_body, self.body_timeout).await {
+                Ok(body) => body,
+                Err(BodyError::TooLarge) => {
+                    drain(&mut body).await;
+                    return self.too_large();
+                }
+                Err(BodyError::Timeout) => {
                     self.ctx.counters.events_rejected.inc();
                     return reply(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        &format!("body over max_body ({} bytes)", self.max_body),
+                        StatusCode::REQUEST_TIMEOUT,
+                        &format!("the body did not arrive within {:?}", self.body_timeout),
                     );
                 }
-                Err(e) => {
+                Err(BodyError::Broken(e)) => {
                     return reply(
                         StatusCode::BAD_REQUEST,
                         &format!("cannot read the body: {e}"),
@@ -224,16 +239,78 @@ mod imp {
             if count == 0 {
                 return reply(StatusCode::OK, "0 events");
             }
-            // 200 only once the batch is committed to the channel.
-            match tokio::time::timeout(FULL_CHANNEL_WAIT, self.out.send(events)).await {
+            // Nothing goes in unless every channel has room for all of it: a batch is
+            // committed whole, or refused whole.
+            let waited = std::time::Instant::now();
+            while !self.out.has_room(events.len()) {
+                if waited.elapsed() >= FULL_CHANNEL_WAIT || self.ctx.shutdown.is_triggered() {
+                    return reply(StatusCode::SERVICE_UNAVAILABLE, "channel full; retry later");
+                }
+                tokio::time::sleep(ROOM_POLL).await;
+            }
+            // The put runs to its end even if the client goes away meanwhile, so a
+            // batch is never left in some channels and not in others.
+            let out = self.out.clone();
+            let put = tokio::spawn(async move { out.send(events).await });
+            match put.await {
                 Ok(Ok(())) => {
                     self.ctx.counters.events_accepted.add(count);
                     reply(StatusCode::OK, &format!("{count} events"))
                 }
-                Ok(Err(_)) => reply(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
-                Err(_) => reply(StatusCode::SERVICE_UNAVAILABLE, "channel full; retry later"),
+                Ok(Err(_)) | Err(_) => reply(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
             }
         }
+
+        /// 413, closing the connection (the rest of the body is not read).
+        fn too_large(&self) -> Response<Full<Bytes>> {
+            self.ctx.counters.events_rejected.inc();
+            let mut response = reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("body over max_body ({} bytes)", self.max_body),
+            );
+            response.headers_mut().insert(
+                hyper::header::CONNECTION,
+                hyper::header::HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
+
+    /// Reads a whole body of at most `max` bytes within `limit`.
+    async fn read_body(body: &mut Incoming, max: usize, limit: Duration) -> Result<Bytes, BodyError> {
+        let mut data = BytesMut::new();
+        let read = async {
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(BodyError::Broken)?;
+                if let Some(chunk) = frame.data_ref() {
+                    if data.len() + chunk.len() > max {
+                        return Err(BodyError::TooLarge);
+                    }
+                    data.extend_from_slice(chunk);
+                }
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(limit, read).await {
+            Ok(Ok(())) => Ok(data.freeze()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(BodyError::Timeout),
+        }
+    }
+
+    /// Reads and discards the rest of a body, up to [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+    async fn drain(body: &mut Incoming) {
+        let mut left = DRAIN_BYTES;
+        let discard = async {
+            while let Some(Ok(frame)) = body.frame().await {
+                let n = frame.data_ref().map_or(0, |d| d.len());
+                if n >= left {
+                    return;
+                }
+                left -= n;
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, discard).await;
     }
 
     impl Source for HttpSource {

@@ -682,6 +682,13 @@ impl Channel for FileChannel {
         self.inner.state().held()
     }
 
+    fn has_room(&self, count: usize) -> bool {
+        let state = self.inner.state();
+        state.held() == 0
+            || (state.held() + count <= self.inner.capacity
+                && state.disk_bytes < self.inner.max_bytes)
+    }
+
     fn durable(&self) -> bool {
         true
     }
