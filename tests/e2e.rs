@@ -1431,7 +1431,18 @@ fn http_source_and_sink_against_curl_and_a_flaky_downstream() {
 
 #[test]
 fn http_sink_drops_refused_batches_only_when_told_to() {
-    let agent = build_agent("tests/e2e/http.flow");
+    http_sink_drops_and_counts("tests/e2e/http.flow");
+}
+
+#[test]
+fn http_sink_in_a_group_counts_what_it_drops_under_its_own_name() {
+    http_sink_drops_and_counts("tests/e2e/http_group.flow");
+}
+
+/// With `on_client_error = "drop"`, a batch refused with 404 is dropped and counted in
+/// the `downstream` sink's metrics, whether it is drained directly or through a group.
+fn http_sink_drops_and_counts(flow: &str) {
+    let agent = build_agent(flow);
     let downstream = Downstream::start(404);
     let (port, metrics_port) = (free_port(), free_port());
     let mut child = Command::new(&agent)

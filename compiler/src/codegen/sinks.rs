@@ -69,9 +69,12 @@ impl Gen {
             if member.batch_field.is_some() {
                 batches.push(batch_of(member, &cfg));
             }
-            builds.push(
-                quote!(let #var = #cfg.build().await.map_err(AgentError::component(#member_name))?;),
-            );
+            let member_kind = member.spec.kind;
+            // A member reports its own counters (dropped events, say) under its name.
+            builds.push(quote! {
+                let mut #var = #cfg.build().await.map_err(AgentError::component(#member_name))?;
+                #var.bind_counters(ctx.metrics().sink(#member_name, #member_kind));
+            });
             let index = proc_macro2::Literal::usize_unsuffixed(index);
             arms.push(quote!(#index => self.#var.write(batch).await,));
             fields.push((var, quote!(SinkOf<#config_ty>)));
