@@ -395,3 +395,64 @@ fn a_full_disk_holds_sources_back_and_loses_nothing() {
         "the error must say what happens:\n{log}"
     );
 }
+
+#[test]
+fn file_roll_cuts_back_a_half_failed_write_so_its_retry_writes_nothing_twice() {
+    let dir = temp_dir("file-roll-full");
+    let tmpfs = Tmpfs::mount(&dir.join("out"), "128k");
+    if !can_run(
+        tmpfs.is_some(),
+        "SLUICE_REQUIRE_MOUNT",
+        "this machine does not allow mounting a tmpfs (needs root)",
+    ) {
+        return;
+    }
+    let agent = build_agent("tests/e2e/file_roll_full.flow");
+    // Leave the sink about 8 KiB: the first batches fit, then one fails half-way.
+    let filler = dir.join("out/filler");
+    std::fs::write(&filler, vec![0u8; 120 << 10]).unwrap();
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    let log = dir.join("logs/ids.log");
+    append_ids(&log, 0..2_000); // about 24 KiB of lines
+    let mut child = Command::new(&agent)
+        .current_dir(&dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let log_text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let log_text = log_text.clone();
+        let stderr = child.0.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                log_text.lock().unwrap().push_str(&(line + "\n"));
+            }
+        })
+    };
+    // The disk fills within the first batches; let a few retries fail.
+    std::thread::sleep(Duration::from_secs(2));
+    // Space comes back; the retries go through.
+    std::fs::remove_file(&filler).unwrap();
+    let out = dir.join("out/data");
+    wait_until(Duration::from_secs(30), || {
+        delivered(&out).ids.len() >= 2_000
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    stop_cleanly(&mut child);
+    reader.join().unwrap();
+    let mut result = delivered(&out);
+    assert_eq!(result.torn_at_end, 0, "no torn line is left behind");
+    let log_text = log_text.lock().unwrap();
+    assert!(log_text.contains("No space left on device"), "{log_text}");
+    result.ids.sort_unstable();
+    assert_eq!(
+        result.ids,
+        (0..2_000).collect::<Vec<usize>>(),
+        "every line exactly once"
+    );
+}
