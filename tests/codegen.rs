@@ -49,3 +49,36 @@ fn generated_main_rs_of_every_example() {
         "only {generated} example flows can be built"
     );
 }
+
+/// A source with two flows into one channel commits its read position only with the
+/// second put: a crash between the two puts must not record the position as if both
+/// had been made.
+#[test]
+fn a_source_with_two_flows_into_one_channel_commits_its_mark_with_the_last_put() {
+    let text = r#"
+source logs = taildir {
+    files = ["/var/log/*.log"]
+    positions = "/tmp/positions.json"
+}
+channel wal = file { dir = "/tmp/wal" }
+sink out = null
+flow logs | errors -> wal -> out
+flow logs -> wal
+transform errors = filter { when = contains(body, "ERROR") }
+"#;
+    let source = SourceFile::new("two_flows.flow".to_owned(), text.to_owned());
+    let checked = check(&source);
+    assert!(!checked.has_errors(), "the flow has errors");
+    let main_rs = codegen::generate(&source, &checked).unwrap().main_rs;
+    assert_eq!(
+        main_rs.matches("put_marked(events, None)").count()
+            + main_rs.matches("put_marked(events.clone(), None)").count(),
+        1,
+        "{main_rs}"
+    );
+    assert_eq!(
+        main_rs.matches("put_marked(events, mark)").count(),
+        1,
+        "{main_rs}"
+    );
+}

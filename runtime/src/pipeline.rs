@@ -100,8 +100,9 @@ pub trait Channel: Send + Sync + 'static {
 
     /// Records a position for `sink` now, between commits (one that adds nothing
     /// uncommitted, like a new empty file; see [`Journal`]).
-    fn note_position(&self, sink: &'static str, position: Vec<u8>) {
+    fn note_position(&self, sink: &'static str, position: Vec<u8>) -> io::Result<()> {
         let _ = (sink, position);
+        Ok(())
     }
 
     /// The events of a take were not delivered: put them back in front.
@@ -254,15 +255,18 @@ pub trait Sink: Send + 'static {
 /// that must be known before the sink writes on, such as a new file it is about to
 /// write into (recorded as empty, so a crash removes what went into it).
 #[derive(Clone)]
-pub struct Journal(Arc<dyn Fn(Vec<u8>) + Send + Sync>);
+pub struct Journal(JournalFn);
+
+type JournalFn = Arc<dyn Fn(Vec<u8>) -> io::Result<()> + Send + Sync>;
 
 impl Journal {
-    pub fn new(record: impl Fn(Vec<u8>) + Send + Sync + 'static) -> Journal {
+    pub fn new(record: impl Fn(Vec<u8>) -> io::Result<()> + Send + Sync + 'static) -> Journal {
         Journal(Arc::new(record))
     }
 
-    /// Records `position` now.
-    pub fn record(&self, position: Vec<u8>) {
+    /// Records `position` now; an error means it is not recorded, and the sink must not
+    /// go on with what it was about to write.
+    pub fn record(&self, position: Vec<u8>) -> io::Result<()> {
         (self.0)(position)
     }
 }

@@ -15,6 +15,8 @@ use crate::ir::{Delivery, Flow, Path, Route, Source, Step};
 struct Fields {
     all: Vec<(Ident, TokenStream, TokenStream)>,
     channels: Vec<Ident>,
+    /// Puts into each channel still to be emitted: only the last one carries the mark.
+    puts_left: std::collections::HashMap<String, usize>,
 }
 
 impl Fields {
@@ -23,6 +25,20 @@ impl Fields {
             self.all.push((ident.clone(), ty, init));
         }
         ident
+    }
+
+    /// The mark argument of the next put into `channel`: the batch's mark on its last
+    /// put there, `None` before. A source with two flows into one channel must not
+    /// commit its new position with the first put, or a crash between the two would
+    /// skip the second flow's events.
+    fn mark_for(&mut self, channel: &str) -> TokenStream {
+        let left = self.puts_left.entry(channel.to_owned()).or_insert(1);
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            quote!(mark)
+        } else {
+            quote!(None)
+        }
     }
 
     /// The field holding channel `name`.
@@ -54,6 +70,15 @@ impl Gen {
         let cfg = names::config(Role::Source, name);
         let output = self.types.output_struct(name);
         let mut fields = Fields::default();
+        for path in &source.paths {
+            let channels = match &path.delivery {
+                Delivery::Channels(channels) => channels,
+                Delivery::Route(route) => &route.channels,
+            };
+            for channel in channels {
+                *fields.puts_left.entry(channel.clone()).or_default() += 1;
+            }
+        }
         let mut sends = Vec::new();
         for (i, path) in source.paths.iter().enumerate() {
             let events = if i + 1 == source.paths.len() {
@@ -192,14 +217,16 @@ impl Gen {
     fn deliver(&mut self, flow: &Flow, delivery: &Delivery, fields: &mut Fields) -> TokenStream {
         match delivery {
             Delivery::Channels(channels) => {
-                let puts = channels.iter().enumerate().map(|(i, channel)| {
+                let mut puts = Vec::new();
+                for (i, channel) in channels.iter().enumerate() {
                     let ch = fields.channel(flow, channel);
-                    if i + 1 == channels.len() {
-                        quote! { self.#ch.put_marked(events, mark).await?; }
+                    let mark = fields.mark_for(channel);
+                    puts.push(if i + 1 == channels.len() {
+                        quote! { self.#ch.put_marked(events, #mark).await?; }
                     } else {
-                        quote! { self.#ch.put_marked(events.clone(), mark).await?; }
-                    }
-                });
+                        quote! { self.#ch.put_marked(events.clone(), #mark).await?; }
+                    });
+                }
                 quote!(#(#puts)*)
             }
             Delivery::Route(route) => self.route(flow, route, fields),
@@ -237,12 +264,14 @@ impl Gen {
             .iter()
             .map(|c| names::route_batch(c))
             .collect();
-        let puts = route.channels.iter().zip(&batches).map(|(c, batch)| {
+        let mut puts = Vec::new();
+        for (c, batch) in route.channels.iter().zip(&batches) {
             let ch = fields.channel(flow, c);
-            quote! {
-                self.#ch.put_marked(#batch, mark).await?;
-            }
-        });
+            let mark = fields.mark_for(c);
+            puts.push(quote! {
+                self.#ch.put_marked(#batch, #mark).await?;
+            });
+        }
         quote! {
             #(let mut #batches: Batch = Vec::new();)*
             for event in events {

@@ -314,11 +314,14 @@ mod imp {
 
         /// A file is about to be written for the first time: with a journal, it is
         /// recorded as empty first, so a crash before the batch commits removes it.
-        fn created(&mut self, path: PathBuf) {
+        fn created(&mut self, path: PathBuf) -> io::Result<()> {
             self.created.push(path);
-            if let Some(journal) = &self.journal {
-                let created = self.created.iter().map(|p| (p.clone(), 0));
-                journal.record(encode_position(self.committed.iter().cloned().chain(created)));
+            match &self.journal {
+                Some(journal) => {
+                    let created = self.created.iter().map(|p| (p.clone(), 0));
+                    journal.record(encode_position(self.committed.iter().cloned().chain(created)))
+                }
+                None => Ok(()),
             }
         }
 
@@ -374,9 +377,10 @@ mod imp {
                         self.close_file(oldest)?;
                     }
                     let file = self.open(&self.key_dir, &self.key_prefix)?;
-                    self.created(file.path.clone());
+                    let path = file.path.clone();
                     self.files
                         .push(((self.key_dir.clone(), self.key_prefix.clone()), file));
+                    self.created(path)?;
                     self.files.len() - 1
                 }
             };

@@ -72,28 +72,38 @@ mod imp {
         resumed: Option<Place>,
     }
 
-    /// A place in a spool file: which file (path and inode) and how far.
+    /// A place in a spool file: which file (path, inode and size, which a spool file
+    /// never changes) and how far.
     #[derive(Clone, Debug, PartialEq, Eq)]
     struct Place {
         path: PathBuf,
         inode: u64,
+        size: u64,
         pos: u64,
     }
 
     impl Place {
-        /// Inode, position, then the path's bytes.
+        /// Inode, size, position, then the path's bytes.
         fn encode(&self) -> Vec<u8> {
             let mut value = self.inode.to_le_bytes().to_vec();
+            value.extend_from_slice(&self.size.to_le_bytes());
             value.extend_from_slice(&self.pos.to_le_bytes());
             value.extend_from_slice(self.path.as_os_str().as_bytes());
             value
         }
 
         fn decode(value: &[u8]) -> Option<Place> {
-            let inode = u64::from_le_bytes(value.get(0..8)?.try_into().ok()?);
-            let pos = u64::from_le_bytes(value.get(8..16)?.try_into().ok()?);
-            let path = PathBuf::from(std::ffi::OsStr::from_bytes(value.get(16..)?));
-            Some(Place { path, inode, pos })
+            let word = |at: usize| -> Option<u64> {
+                Some(u64::from_le_bytes(value.get(at..at + 8)?.try_into().ok()?))
+            };
+            let (inode, size, pos) = (word(0)?, word(8)?, word(16)?);
+            let path = PathBuf::from(std::ffi::OsStr::from_bytes(value.get(24..)?));
+            Some(Place {
+                path,
+                inode,
+                size,
+                pos,
+            })
         }
     }
 
@@ -167,15 +177,16 @@ mod imp {
             candidates.into_iter().next().map(|(_, p)| p)
         }
 
-        fn open(&self, path: PathBuf) -> io::Result<Current> {
+        fn open(&mut self, path: PathBuf) -> io::Result<Current> {
             let file = File::open(&path)?;
             let meta = file.metadata()?;
             // Resume inside this file if the channel or the tracker says we were
             // reading it; the channel's place is the newer.
+            // Used once: after this file, the tracker takes over.
             let committed = self
                 .resumed
-                .as_ref()
-                .filter(|p| p.path == path && p.inode == meta.ino())
+                .take()
+                .filter(|p| p.path == path && p.inode == meta.ino() && p.size == meta.len())
                 .map(|p| p.pos);
             let pos = committed.unwrap_or_else(|| {
                 std::fs::read_to_string(&self.tracker)
@@ -305,6 +316,7 @@ mod imp {
                     let place = Place {
                         path: current.path.clone(),
                         inode: current.inode,
+                        size: current.size,
                         pos: end,
                     };
                     let mark = Mark {
@@ -336,6 +348,16 @@ mod imp {
                     failed.insert(current.path.clone());
                     continue;
                 }
+                // No place in a file any more: a new file that gets this name and inode
+                // (with `delete_completed`) must start at its beginning.
+                let done = Mark {
+                    source: ctx.name,
+                    key: MARK_KEY.to_vec(),
+                    value: Vec::new(),
+                };
+                if out.send_marked(Vec::new(), Some(&done)).await.is_err() {
+                    return Ok(());
+                }
                 tracing::info!(source = ctx.name, file = %current.path.display(), "spool file completed");
             }
         }
@@ -350,6 +372,7 @@ mod imp {
             let place = Place {
                 path: PathBuf::from("spool/app-ü.log"),
                 inode: 42,
+                size: 5_000,
                 pos: 1_000,
             };
             assert_eq!(Place::decode(&place.encode()), Some(place));

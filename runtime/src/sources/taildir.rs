@@ -420,6 +420,11 @@ mod imp {
                 let found = self.discover();
                 let paths: HashMap<FileId, &PathBuf> =
                     found.iter().rev().map(|(p, id)| (*id, p)).collect();
+                if !first_scan {
+                    // Positions of files that are gone are forgotten (at start they are
+                    // all kept for the first scan to find).
+                    self.saved.retain(|id, _| paths.contains_key(id));
+                }
                 for (id, t) in files.iter_mut() {
                     match paths.get(id) {
                         Some(&path) => {
@@ -525,10 +530,18 @@ mod imp {
                         }
                     }
                 }
-                // Files no glob matches any more, read to the end, are done.
+                // Files no glob matches any more, read to the end, are done. Their
+                // positions stay known until a scan does not find them either, in case
+                // they only slipped past this scan (a rename under way).
                 let before = files.len();
-                files.retain(|_, t| {
-                    !(t.rotated && t.file.metadata().map(|m| m.len() <= t.at.pos).unwrap_or(true))
+                let saved = &mut self.saved;
+                files.retain(|id, t| {
+                    let done = t.rotated
+                        && t.file.metadata().map(|m| m.len() <= t.at.pos).unwrap_or(true);
+                    if done {
+                        saved.insert(*id, t.at);
+                    }
+                    !done
                 });
                 if files.len() != before || (unsaved && !progressed) {
                     save(&files)?;

@@ -25,6 +25,10 @@ use crate::wal::{self, Pos};
 
 /// How often consumed progress is checkpointed (and consumed segments deleted).
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// Largest checkpoint rewritten in place: one page, which a killed process cannot
+/// leave half-written. A larger one (a sink with many open files) is written to a new
+/// file renamed over the old.
+const IN_PLACE_CHECKPOINT: usize = 4096;
 /// Longest wait between retries of a put that failed to write (e.g. a full disk).
 const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -200,9 +204,28 @@ fn open(config: FileChannelConfig, counters: Arc<ChannelCounters>) -> io::Result
 fn write_marks(writer: &mut Writer, marks: &MarkTable) -> io::Result<()> {
     let mut record = Vec::new();
     marks.encode(&mut record);
-    writer.file.write_all(&record)?;
+    if let Err(e) = writer.file.write_all(&record) {
+        // Leave no torn record for the next transaction to follow.
+        let cut = writer
+            .file
+            .set_len(writer.offset)
+            .and_then(|()| writer.file.seek(SeekFrom::Start(writer.offset)));
+        if let Err(cut) = cut {
+            tracing::error!(error = %cut, "cannot cut back a failed write");
+        }
+        return Err(e);
+    }
     writer.offset += record.len() as u64;
     Ok(())
+}
+
+/// Writes `bytes` as the new checkpoint file, atomically, and returns it opened.
+fn replace_checkpoint(dir: &Path, bytes: &[u8]) -> io::Result<File> {
+    let path = wal::checkpoint_path(dir);
+    let temp = path.with_extension("new");
+    std::fs::write(&temp, bytes)?;
+    std::fs::rename(&temp, &path)?;
+    OpenOptions::new().read(true).write(true).open(&path)
 }
 
 /// Syncs, checkpoints and deletes consumed segments until the channel is dropped.
@@ -266,18 +289,18 @@ impl Inner {
         }
     }
 
-    /// Writes the delivered position into the checkpoint file, in place. No fsync:
-    /// the page cache survives a killed process, and after a power loss a stale or
-    /// torn checkpoint only means events are delivered again.
-    fn write_checkpoint(&self) {
-        let file = self
+    /// Writes the delivered position and the sinks' positions into the checkpoint file.
+    /// No fsync: the page cache survives a killed process, and after a power loss a
+    /// stale or torn checkpoint only means events are delivered again.
+    fn write_checkpoint(&self) -> io::Result<()> {
+        let mut file = self
             .checkpoint_file
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         let checkpoint = {
             let mut state = self.state();
             if state.acked == state.written && !state.positions_changed {
-                return;
+                return Ok(());
             }
             state.positions_changed = false;
             wal::Checkpoint {
@@ -285,20 +308,26 @@ impl Inner {
                 sinks: state.sink_positions.clone(),
             }
         };
-        use std::os::unix::fs::FileExt;
         // One write: the sinks' positions change together with the delivered position.
-        if let Err(e) = file.write_all_at(&wal::encode_checkpoint(&checkpoint), 0) {
+        let bytes = wal::encode_checkpoint(&checkpoint);
+        let written = if bytes.len() <= IN_PLACE_CHECKPOINT {
+            use std::os::unix::fs::FileExt;
+            file.write_all_at(&bytes, 0)
+        } else {
+            replace_checkpoint(&self.dir, &bytes).map(|new| *file = new)
+        };
+        if let Err(e) = written {
             tracing::error!(dir = %self.dir.display(), error = %e, "cannot write the checkpoint");
             self.state().positions_changed = true;
-            return;
+            return Err(e);
         }
         self.state().written = checkpoint.pos;
-        drop(file);
+        Ok(())
     }
 
     /// Makes the checkpoint durable, then deletes the segments before it.
     pub(super) fn checkpoint(&self) {
-        self.write_checkpoint();
+        let _ = self.write_checkpoint(); // logged inside
         let written = {
             let state = self.state();
             if state.written == state.checkpointed {
@@ -616,16 +645,16 @@ impl Channel for FileChannel {
         Some(state.sink_positions.get(sink).cloned())
     }
 
-    fn note_position(&self, sink: &'static str, position: Vec<u8>) {
+    fn note_position(&self, sink: &'static str, position: Vec<u8>) -> io::Result<()> {
         {
             let mut state = self.inner.state();
             if state.drains.len() != 1 || !state.drains.contains(sink) {
-                return;
+                return Ok(());
             }
             state.sink_positions.insert(sink.to_owned(), position);
             state.positions_changed = true;
         }
-        self.inner.write_checkpoint();
+        self.inner.write_checkpoint()
     }
 
     fn commit_at(&self, taken: Taken, sink: &'static str, position: Option<Vec<u8>>) {
@@ -654,8 +683,8 @@ impl Channel for FileChannel {
         drop(state);
         inner.counters.take_successes.add(n as u64);
         inner.space.notify_waiters();
-        // A 28-byte write into the page cache, no fsync (that runs in housekeeping).
-        inner.write_checkpoint();
+        // A small write into the page cache, no fsync (that runs in housekeeping).
+        let _ = inner.write_checkpoint(); // logged inside
         if drained {
             inner.data.notify_waiters();
         }

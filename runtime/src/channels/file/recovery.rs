@@ -116,7 +116,10 @@ pub(super) fn recover(dir: &Path) -> io::Result<Recovered> {
         if let Some(damaged) = scan.corrupt_at {
             if let Some((data, salvaged)) = repair(&path, &data, &scan, damaged)? {
                 events += scan.events + salvaged;
-                marks.extend(wal::marks_in(&data, data.len() as u64));
+                // Marks only from before the damage: what is framed after it could be
+                // bytes inside a damaged event (say, a crafted HTTP body). The sources
+                // fall back to older positions: duplicates, never a skip.
+                marks.extend(wal::marks_in(&data, scan.good_end));
                 segments.insert(id, data.len() as u64);
                 continue;
             }
@@ -161,7 +164,14 @@ fn repair(
     damaged: u64,
 ) -> io::Result<Option<(Vec<u8>, u64)>> {
     let aside = aside_path(path);
-    std::fs::copy(path, &aside)?;
+    if let Err(e) = std::fs::copy(path, &aside) {
+        tracing::error!(
+            segment = %path.display(),
+            error = %e,
+            "cannot copy the damaged segment aside; cutting it back to its last good commit"
+        );
+        return Ok(None);
+    }
     let (tail, salvaged, transactions) = wal::salvage(data, damaged);
     if transactions == 0 {
         tracing::error!(
@@ -185,12 +195,24 @@ fn repair(
          before and after it, the damaged one is lost (the original is kept aside)"
     );
     let temp = path.with_extension("wal.repairing");
-    let mut file = File::create(&temp)?;
-    file.write_all(&repaired)?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path)?;
-    if let Some(dir) = path.parent() {
-        File::open(dir)?.sync_all()?;
+    let rewritten = File::create(&temp)
+        .and_then(|mut file| {
+            file.write_all(&repaired)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, path))
+        .and_then(|()| match path.parent() {
+            Some(dir) => File::open(dir)?.sync_all(),
+            None => Ok(()),
+        });
+    if let Err(e) = rewritten {
+        let _ = std::fs::remove_file(&temp);
+        tracing::error!(
+            segment = %path.display(),
+            error = %e,
+            "cannot rewrite the damaged segment; cutting it back to its last good commit"
+        );
+        return Ok(None);
     }
     Ok(Some((repaired, salvaged)))
 }
