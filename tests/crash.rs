@@ -307,6 +307,28 @@ fn a_damaged_last_put_is_cut_back_reported_and_read_again_from_the_source() {
     );
 }
 
+/// The agent's log as it comes, gathered by a thread that ends when the agent does.
+fn collect_stderr(
+    child: &mut Running,
+) -> (
+    std::sync::Arc<std::sync::Mutex<String>>,
+    std::thread::JoinHandle<()>,
+) {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = child.0.stderr.take().unwrap();
+    let gathered = log.clone();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            gathered.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    (log, reader)
+}
+
 /// A tmpfs mounted for one test, unmounted when dropped.
 struct Tmpfs(std::path::PathBuf);
 
@@ -356,20 +378,7 @@ fn a_full_disk_holds_sources_back_and_loses_nothing() {
         .spawn()
         .map(Running)
         .unwrap();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let log = log.clone();
-        let stderr = child.0.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                log.lock().unwrap().push_str(&(line + "\n"));
-            }
-        })
-    };
+    let (log, reader) = collect_stderr(&mut child);
     // The downstream is away, so the channel fills the disk and the source is held back.
     wait_until(Duration::from_secs(30), || {
         log.lock().unwrap().contains("No space left on device")
@@ -420,20 +429,7 @@ fn file_roll_cuts_back_a_half_failed_write_so_its_retry_writes_nothing_twice() {
         .spawn()
         .map(Running)
         .unwrap();
-    let log_text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let log_text = log_text.clone();
-        let stderr = child.0.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                log_text.lock().unwrap().push_str(&(line + "\n"));
-            }
-        })
-    };
+    let (log_text, reader) = collect_stderr(&mut child);
     // The disk fills within the first batches; let a few retries fail.
     std::thread::sleep(Duration::from_secs(2));
     // Space comes back; the retries go through.

@@ -805,21 +805,48 @@ fn taildir_follows_appends_renames_copytruncate_and_new_files() {
     assert!(!positions.contains("a.log.1"), "{positions}");
 }
 
-#[test]
-fn taildir_follows_a_file_renamed_within_its_glob_without_reading_it_again() {
+/// `tests/e2e/taildir.flow` run in scratch directory `name`, following `logs/app.log`,
+/// which starts with `count` lines `prefix i`, all of them delivered.
+struct TaildirRun {
+    agent: PathBuf,
+    dir: PathBuf,
+    app: PathBuf,
+    out: PathBuf,
+    child: Running,
+}
+
+fn start_taildir(name: &str, prefix: &str, count: usize) -> TaildirRun {
     let agent = build_agent("tests/e2e/taildir.flow");
-    let dir = temp_dir("taildir_rename_in_glob");
+    let dir = temp_dir(name);
     let (logs, out) = (dir.join("logs"), dir.join("out"));
     std::fs::create_dir_all(&logs).unwrap();
     let app = logs.join("app.log");
-    append_lines(&app, "a", 0..1_000);
-    let mut child = start_in(&agent, &dir);
+    append_lines(&app, prefix, 0..count);
+    let child = start_in(&agent, &dir);
     wait_until(Duration::from_secs(30), || {
-        out.exists() && output_lines(&out).len() >= 1_000
+        out.exists() && output_lines(&out).len() >= count
     });
+    TaildirRun {
+        agent,
+        dir,
+        app,
+        out,
+        child,
+    }
+}
+
+#[test]
+fn taildir_follows_a_file_renamed_within_its_glob_without_reading_it_again() {
+    let TaildirRun {
+        dir,
+        app,
+        out,
+        mut child,
+        ..
+    } = start_taildir("taildir_rename_in_glob", "a", 1_000);
     // logrotate with `dateext`-style names that the glob still matches: the old file
     // keeps its lines and gets a few more, a new app.log starts.
-    let rotated = logs.join("app.1.log");
+    let rotated = dir.join("logs/app.1.log");
     std::fs::rename(&app, &rotated).unwrap();
     append_lines(&rotated, "a", 1_000..1_100);
     append_lines(&app, "b", 0..500);
@@ -864,16 +891,13 @@ fn recreate_with_same_inode(path: &Path, text: &str) -> bool {
 
 #[test]
 fn taildir_reads_a_new_file_on_a_reused_inode_from_its_start() {
-    let agent = build_agent("tests/e2e/taildir.flow");
-    let dir = temp_dir("taildir_inode_reuse");
-    let (logs, out) = (dir.join("logs"), dir.join("out"));
-    std::fs::create_dir_all(&logs).unwrap();
-    let app = logs.join("app.log");
-    append_lines(&app, "old", 0..100);
-    let mut child = start_in(&agent, &dir);
-    wait_until(Duration::from_secs(30), || {
-        out.exists() && output_lines(&out).len() >= 100
-    });
+    let TaildirRun {
+        agent,
+        dir,
+        app,
+        out,
+        mut child,
+    } = start_taildir("taildir_inode_reuse", "old", 100);
     stop_cleanly(&mut child);
     // While the agent is down the file is deleted, and a new, longer one gets its inode.
     let text: String = (0..300).map(|i| format!("new {i}\n")).collect();
@@ -940,16 +964,13 @@ fn taildir_keeps_following_its_files_when_one_cannot_be_read() {
 
 #[test]
 fn taildir_restart_resumes_with_no_loss_and_no_duplicates() {
-    let agent = build_agent("tests/e2e/taildir.flow");
-    let dir = temp_dir("taildir_restart");
-    let (logs, out) = (dir.join("logs"), dir.join("out"));
-    std::fs::create_dir_all(&logs).unwrap();
-    let a = logs.join("app.log");
-    append_lines(&a, "x", 0..500);
-    let mut child = start_in(&agent, &dir);
-    wait_until(Duration::from_secs(30), || {
-        out.exists() && output_lines(&out).len() >= 500
-    });
+    let TaildirRun {
+        agent,
+        dir,
+        app: a,
+        out,
+        mut child,
+    } = start_taildir("taildir_restart", "x", 500);
     stop_cleanly(&mut child);
     // Written while the agent is down, including a line cut in half by the stop.
     append_lines(&a, "x", 500..1_000);
@@ -1343,6 +1364,47 @@ fn http_source_answers_slow_bodies_with_408_and_bounds_connections() {
     stop_cleanly(&mut child);
 }
 
+/// An agent of an http flow started against `downstream` (its `BIND`, `TOKEN`,
+/// `DOWNSTREAM` and `METRICS` set, plus `extra`), once its port accepts connections.
+struct HttpAgent {
+    child: Running,
+    port: u16,
+    metrics_port: u16,
+    url: String,
+}
+
+fn start_http_agent(
+    flow: &str,
+    token: &str,
+    downstream: &Downstream,
+    extra: &[(&str, &str)],
+) -> HttpAgent {
+    let agent = build_agent(flow);
+    let (port, metrics_port) = (free_port(), free_port());
+    let child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("TOKEN", token)
+        .env(
+            "DOWNSTREAM",
+            format!("http://127.0.0.1:{}/ingest", downstream.port),
+        )
+        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
+        .envs(extra.iter().copied())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    HttpAgent {
+        child,
+        port,
+        metrics_port,
+        url: format!("http://127.0.0.1:{port}/"),
+    }
+}
+
 fn flume_events(range: std::ops::Range<usize>) -> String {
     let events: Vec<String> = range
         .map(|i| format!(r#"{{"headers":{{"n":"{i}"}},"body":"event {i}"}}"#))
@@ -1352,25 +1414,13 @@ fn flume_events(range: std::ops::Range<usize>) -> String {
 
 #[test]
 fn http_source_and_sink_against_curl_and_a_flaky_downstream() {
-    let agent = build_agent("tests/e2e/http.flow");
     let downstream = Downstream::start(503); // failing at first
-    let (port, metrics_port) = (free_port(), free_port());
-    let mut child = Command::new(&agent)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("TOKEN", "s3cret")
-        .env(
-            "DOWNSTREAM",
-            format!("http://127.0.0.1:{}/ingest", downstream.port),
-        )
-        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}/");
-    wait_until(Duration::from_secs(30), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let HttpAgent {
+        mut child,
+        metrics_port,
+        url,
+        ..
+    } = start_http_agent("tests/e2e/http.flow", "s3cret", &downstream, &[]);
     let token = Some("s3cret");
     assert_eq!(curl(&url, None, &flume_events(0..1)), "401");
     assert_eq!(curl(&url, token, "[{\"body\": "), "400");
@@ -1442,26 +1492,13 @@ fn http_sink_in_a_group_counts_what_it_drops_under_its_own_name() {
 /// With `on_client_error = "drop"`, a batch refused with 404 is dropped and counted in
 /// the `downstream` sink's metrics, whether it is drained directly or through a group.
 fn http_sink_drops_and_counts(flow: &str) {
-    let agent = build_agent(flow);
     let downstream = Downstream::start(404);
-    let (port, metrics_port) = (free_port(), free_port());
-    let mut child = Command::new(&agent)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("TOKEN", "t")
-        .env(
-            "DOWNSTREAM",
-            format!("http://127.0.0.1:{}/ingest", downstream.port),
-        )
-        .env("METRICS", format!("127.0.0.1:{metrics_port}"))
-        .env("ON_CLIENT_ERROR", "drop")
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}/");
-    wait_until(Duration::from_secs(30), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let HttpAgent {
+        mut child,
+        metrics_port,
+        url,
+        ..
+    } = start_http_agent(flow, "t", &downstream, &[("ON_CLIENT_ERROR", "drop")]);
     assert_eq!(curl(&url, Some("t"), &flume_events(0..5)), "200");
     wait_until(Duration::from_secs(30), || {
         metric(
@@ -1555,24 +1592,10 @@ fn syslog_sources_survive_bad_input() {
 
 #[test]
 fn http_source_rejects_bad_requests_cleanly() {
-    let agent = build_agent("tests/e2e/http.flow");
     let downstream = Downstream::start(200);
-    let port = free_port();
-    let mut child = Command::new(&agent)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("TOKEN", "t")
-        .env(
-            "DOWNSTREAM",
-            format!("http://127.0.0.1:{}/", downstream.port),
-        )
-        .env("METRICS", format!("127.0.0.1:{}", free_port()))
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
-    wait_until(Duration::from_secs(30), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let HttpAgent {
+        mut child, port, ..
+    } = start_http_agent("tests/e2e/http.flow", "t", &downstream, &[]);
     let raw = |request: &[u8]| {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -1623,24 +1646,10 @@ fn http_source_rejects_bad_requests_cleanly() {
 
 #[test]
 fn http_source_answers_an_oversized_body_so_that_every_client_can_read_the_413() {
-    let agent = build_agent("tests/e2e/http.flow");
     let downstream = Downstream::start(200);
-    let port = free_port();
-    let mut child = Command::new(&agent)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("TOKEN", "t")
-        .env(
-            "DOWNSTREAM",
-            format!("http://127.0.0.1:{}/", downstream.port),
-        )
-        .env("METRICS", format!("127.0.0.1:{}", free_port()))
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
-    wait_until(Duration::from_secs(30), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let HttpAgent {
+        mut child, port, ..
+    } = start_http_agent("tests/e2e/http.flow", "t", &downstream, &[]);
     // Python's urllib writes the whole body before it reads the answer, like most Flume
     // HTTP clients. 16 MiB cannot sit in the socket buffers: answering without reading
     // it would reset the connection under the client's feet.

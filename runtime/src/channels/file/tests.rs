@@ -33,6 +33,26 @@ fn config(dir: &Path) -> FileChannelConfig {
     }
 }
 
+/// A config whose segments are large enough for a whole test: one segment file.
+fn large_segments(dir: &Path) -> FileChannelConfig {
+    FileChannelConfig {
+        segment_size: ByteSize(1 << 20),
+        ..config(dir)
+    }
+}
+
+/// Flips a byte of the body `body` in segment 1, on disk.
+fn damage_body(dir: &Path, body: &[u8]) {
+    let segment = wal::segment_path(dir, 1);
+    let mut data = std::fs::read(&segment).unwrap();
+    let at = data
+        .windows(body.len())
+        .position(|w| w == body)
+        .expect("the body is in the segment");
+    data[at] ^= 0xff;
+    std::fs::write(&segment, &data).unwrap();
+}
+
 async fn open_channel(config: FileChannelConfig) -> FileChannel {
     config.build(Arc::default()).await.unwrap()
 }
@@ -186,8 +206,7 @@ async fn a_full_channel_makes_puts_wait_until_a_commit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_torn_tail_and_a_corrupt_record_are_cut_at_the_last_commit() {
     let dir = temp("torn");
-    let mut c = config(&dir);
-    c.segment_size = ByteSize(1 << 20);
+    let c = large_segments(&dir);
     let ch = open_channel(c.clone()).await;
     ch.put(events(0..10)).await.unwrap();
     ch.put(events(10..20)).await.unwrap();
@@ -295,8 +314,7 @@ async fn marks_are_committed_with_their_events_and_outlive_their_segments() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_put_is_one_transaction_even_past_transaction_capacity() {
     let dir = temp("whole");
-    let mut c = config(&dir);
-    c.segment_size = ByteSize(1 << 20);
+    let c = large_segments(&dir);
     let ch = open_channel(c.clone()).await;
     ch.put(events(0..250)).await.unwrap();
     drop(ch);
@@ -316,8 +334,7 @@ async fn a_put_is_one_transaction_even_past_transaction_capacity() {
 
 /// Three transactions in one segment, the middle one damaged.
 async fn segment_with_damaged_middle(dir: &Path) -> FileChannelConfig {
-    let mut c = config(dir);
-    c.segment_size = ByteSize(1 << 20);
+    let c = large_segments(dir);
     let ch = open_channel(c.clone()).await;
     ch.put_marked(events(0..10), Some(&mark("a", "1")))
         .await
@@ -329,14 +346,7 @@ async fn segment_with_damaged_middle(dir: &Path) -> FileChannelConfig {
         .await
         .unwrap();
     drop(ch);
-    let segment = wal::segment_path(dir, 1);
-    let mut data = std::fs::read(&segment).unwrap();
-    let body = data
-        .windows(8)
-        .position(|w| w == b"event 15")
-        .expect("event 15 is in the segment");
-    data[body] ^= 0xff;
-    std::fs::write(&segment, &data).unwrap();
+    damage_body(dir, b"event 15");
     c
 }
 
@@ -364,20 +374,12 @@ async fn recovery_keeps_the_transactions_after_a_damaged_one_and_the_original_as
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_take_that_meets_damage_keeps_the_good_events_read_before_it() {
     let dir = temp("take_damage");
-    let mut c = config(&dir);
-    c.segment_size = ByteSize(1 << 20);
+    let c = large_segments(&dir);
     let ch = open_channel(c).await;
     ch.put(events(0..10)).await.unwrap();
     ch.put(events(10..20)).await.unwrap();
     // Damage the second transaction on disk while the channel runs.
-    let segment = wal::segment_path(&dir, 1);
-    let mut data = std::fs::read(&segment).unwrap();
-    let body = data
-        .windows(8)
-        .position(|w| w == b"event 15")
-        .expect("event 15 is in the segment");
-    data[body] ^= 0xff;
-    std::fs::write(&segment, &data).unwrap();
+    damage_body(&dir, b"event 15");
     let t = ch.take(100).await.unwrap();
     assert_eq!(bodies(&t), numbered(0..15), "the good events before the damage");
     ch.commit(t);
