@@ -38,6 +38,8 @@ pub mod event;
 pub mod expr;
 #[cfg(any(feature = "source-taildir", feature = "source-spooldir"))]
 pub mod file_lines;
+#[cfg(feature = "hop")]
+pub mod hop;
 #[cfg(feature = "agent")]
 pub mod lines;
 #[cfg(feature = "agent")]

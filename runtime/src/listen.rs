@@ -37,6 +37,26 @@ pub async fn bind_udp(addr: &str) -> io::Result<UdpSocket> {
 pub struct TcpServer {
     listener: TcpListener,
     tls: Option<Acceptor>,
+    refusals: Arc<Refusals>,
+}
+
+/// The client addresses already refused, so a client retrying with a bad certificate
+/// or token is logged once, not once per attempt (counted every time).
+#[derive(Default)]
+pub struct Refusals(std::sync::Mutex<std::collections::HashSet<std::net::IpAddr>>);
+
+/// How many refused addresses are remembered; past this, the set starts over.
+const REMEMBERED_REFUSALS: usize = 1024;
+
+impl Refusals {
+    /// Whether `peer` is refused for the first time (it is then remembered).
+    pub fn first(&self, peer: std::net::IpAddr) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= REMEMBERED_REFUSALS {
+            seen.clear();
+        }
+        seen.insert(peer)
+    }
 }
 
 impl TcpServer {
@@ -45,11 +65,20 @@ impl TcpServer {
     pub async fn bind(addr: &str, tls: Option<&TlsServerConfig>) -> io::Result<TcpServer> {
         let tls = crate::tls::acceptor(tls)?;
         let listener = bind_tcp(addr).await?;
-        Ok(TcpServer { listener, tls })
+        Ok(TcpServer {
+            listener,
+            tls,
+            refusals: Arc::default(),
+        })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where connection handlers record refusals of their own (a wrong token).
+    pub fn refusals(&self) -> Arc<Refusals> {
+        self.refusals.clone()
     }
 
     /// Accepts connections until shutdown, at most `max_connections` at a time (further
@@ -104,6 +133,7 @@ impl TcpServer {
             let _ = stream.set_nodelay(true);
             let (counters, name) = (ctx.counters.clone(), ctx.name);
             let (tls, serve) = (self.tls.clone(), serve.clone());
+            let refusals = self.refusals.clone();
             connections.spawn(async move {
                 counters.open_connections.inc();
                 let opened = match tls {
@@ -113,7 +143,16 @@ impl TcpServer {
                 match opened {
                     Ok(stream) => serve(stream, peer).await,
                     Err(e) => {
-                        tracing::debug!(source = name, %peer, error = %e, "TLS handshake failed")
+                        counters.connections_refused.inc();
+                        if refusals.first(peer.ip()) {
+                            tracing::warn!(
+                                source = name,
+                                %peer,
+                                error = %e,
+                                "TLS handshake failed; refused (logged once per client address, \
+                                 counted in connections_refused_total)"
+                            );
+                        }
                     }
                 }
                 counters.open_connections.dec();

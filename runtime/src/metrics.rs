@@ -59,6 +59,9 @@ pub struct SourceCounters {
     pub events_rejected: Counter,
     pub parse_errors: Counter,
     pub open_connections: Gauge,
+    /// Clients refused: a failed TLS handshake (say, a client certificate from another
+    /// CA) or a wrong token.
+    pub connections_refused: Counter,
     /// Times the source failed (error or panic) and was started again.
     pub restarts: Arc<Counter>,
 }
@@ -106,6 +109,7 @@ fn help(metric: &str) -> &'static str {
         }
         "parse_errors_total" => "Inputs that did not parse and were kept raw or dropped.",
         "open_connections" => "Client connections a source holds open.",
+        "connections_refused_total" => "Clients refused: a failed TLS handshake or a wrong token.",
         "put_attempts_total" => "Events offered to a channel.",
         "put_successes_total" => "Events committed into a channel.",
         "take_attempts_total" => "Events handed out by a channel.",
@@ -222,6 +226,11 @@ impl Metrics {
                                 "OpenConnectionCount",
                                 "open_connections",
                                 c.open_connections.get(),
+                            ),
+                            (
+                                "ConnectionRefusedCount",
+                                "connections_refused_total",
+                                c.connections_refused.get(),
                             ),
                             ("RestartCount", RESTARTS, c.restarts.get()),
                         ],

@@ -6,6 +6,7 @@ crate::catalogue::registry! {
     file_roll::FileRollConfig,
     tcp::TcpSinkConfig,
     http::HttpSinkConfig,
+    sluice::SluiceSinkConfig,
 }
 #[cfg(feature = "agent")]
 pub mod format;

@@ -11,4 +11,5 @@ crate::catalogue::registry! {
     syslog_tcp::SyslogTcpConfig,
     syslog_udp::SyslogUdpConfig,
     http::HttpSourceConfig,
+    sluice::SluiceSourceConfig,
 }
