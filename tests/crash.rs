@@ -28,66 +28,6 @@ impl Rng {
     }
 }
 
-/// `id 00001234` lines: fixed width, so a torn line can never pass for another id.
-fn id_line(i: usize) -> String {
-    format!("id {i:08}")
-}
-
-fn append_ids(path: &Path, range: std::ops::Range<usize>) {
-    use std::io::Write;
-    let mut text = String::with_capacity(range.len() * 12);
-    for i in range {
-        text.push_str(&id_line(i));
-        text.push('\n');
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    f.write_all(text.as_bytes()).unwrap();
-}
-
-/// What the output files hold: ids seen (with repeats) and lines that are not whole ids.
-#[derive(Default)]
-struct Delivered {
-    ids: Vec<usize>,
-    /// Partial lines; allowed only as the last line of a file (a write cut by the kill).
-    torn_at_end: usize,
-}
-
-fn delivered(out: &Path) -> Delivered {
-    let mut d = Delivered::default();
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return d;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let text = String::from_utf8_lossy(&data);
-        let lines: Vec<&str> = text.split_terminator('\n').collect();
-        for (n, line) in lines.iter().enumerate() {
-            let id = line
-                .strip_prefix("id ")
-                .filter(|digits| digits.len() == 8)
-                .and_then(|digits| digits.parse().ok());
-            match id {
-                Some(id) => d.ids.push(id),
-                None => {
-                    let last = n + 1 == lines.len() && !text.ends_with('\n');
-                    assert!(
-                        last,
-                        "{}: bad line {line:?} inside the file",
-                        path.display()
-                    );
-                    d.torn_at_end += 1;
-                }
-            }
-        }
-    }
-    d
-}
-
 /// Feeds ids `range` to a pipeline's input in `dir`.
 type Feed = fn(&Path, std::ops::Range<usize>);
 
