@@ -68,3 +68,30 @@ fn graph_of_the_syslog_fanout_example() {
     );
     insta::assert_snapshot!("syslog_fanout_mermaid", graph_render::mermaid(topology));
 }
+
+#[test]
+fn a_sink_shows_where_it_sends_its_events() {
+    let source = SourceFile::new(
+        "tiers.flow",
+        r#"
+source logs = stdin
+channel buf = memory
+sink next_tier = sluice { addr = "collector-1.internal:7070" }
+sink api = http { url = env("API_URL") }
+flow logs -> buf -> next_tier
+flow logs -> buf2 -> api
+channel buf2 = memory
+"#
+        .to_owned(),
+    );
+    let checked = check(&source);
+    let topology = checked.topology.as_ref().unwrap();
+    let dot = graph_render::dot("tiers", topology);
+    assert!(
+        dot.contains(r#"next_tier (sluice → \"collector-1.internal:7070\")"#),
+        "{dot}"
+    );
+    assert!(dot.contains(r#"api (http → env(\"API_URL\"))"#), "{dot}");
+    let mermaid = graph_render::mermaid(topology);
+    assert!(mermaid.contains("collector-1.internal:7070"), "{mermaid}");
+}

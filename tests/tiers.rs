@@ -253,6 +253,7 @@ fn mutual_tls_admits_only_clients_with_a_certificate_from_the_client_ca() {
             ],
         )
     };
+    wait_for_port(metrics);
     // A certificate from another CA: refused at the handshake, counted, and nothing
     // it holds gets through, however often it retries.
     let mut rogue = sender("rogue", &rogue_cert, &rogue_key, 1_000..1_100);
@@ -302,6 +303,7 @@ fn a_receiver_full_for_a_while_holds_the_sender_back_and_loses_nothing() {
         &sender_dir,
         &[("RECEIVER", addr(port)), ("METRICS", addr(sender_metrics))],
     );
+    wait_for_port(sender_metrics);
     // Held back: busy answers count as failed deliveries, and the backlog waits in the
     // sender's file channel instead of its memory.
     wait_until(Duration::from_secs(30), || {

@@ -72,6 +72,22 @@ impl Topology {
     }
 }
 
+/// Where a sink sends its events, as written (`"host:port"`, `env("TERMINAL")`): its
+/// destination parameter, or its URL.
+fn destination(component: &crate::resolve::Component, src: &str) -> Option<String> {
+    let spec = component.spec?;
+    let param = spec
+        .param_for(Purpose::Destination)
+        .or_else(|| spec.param_for(Purpose::TlsByScheme))?;
+    let written = component
+        .decl
+        .params()
+        .iter()
+        .find(|p| p.name.name == param.name)?;
+    src.get(written.value.span.start..written.value.span.end)
+        .map(str::to_owned)
+}
+
 pub fn build(file: &File, src: &str, symbols: &Symbols, diags: &mut Vec<Diagnostic>) -> Topology {
     let mut builder = Builder {
         topo: Topology::default(),
@@ -84,10 +100,14 @@ pub fn build(file: &File, src: &str, symbols: &Symbols, diags: &mut Vec<Diagnost
             continue;
         }
         let kind = component.decl.kind.name.clone();
+        let detail = match destination(component, src) {
+            Some(to) => format!("{kind} → {to}"),
+            None => kind,
+        };
         let node = builder.topo.graph.add_node(Node {
             kind: NodeKind::Component(component.role()),
             name: component.name().to_owned(),
-            detail: kind,
+            detail,
             span: component.decl.name.span,
         });
         builder

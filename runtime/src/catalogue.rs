@@ -99,17 +99,21 @@ pub enum Purpose {
     /// written as a plain `http://` literal (an `env(...)` may give either), the agent
     /// links TLS.
     TlsByScheme,
+    /// `#[param(destination)]`: where a sink sends its events (an address or URL);
+    /// `sluice graph` shows it on the sink.
+    Destination,
 }
 
 impl Purpose {
     /// Every purpose, with the attribute word that declares it.
-    pub const ATTRIBUTES: [(&'static str, Purpose); 6] = [
+    pub const ATTRIBUTES: [(&'static str, Purpose); 7] = [
         ("batch", Purpose::Batch),
         ("members", Purpose::Members),
         ("capacity", Purpose::Capacity),
         ("transaction_capacity", Purpose::TransactionCapacity),
         ("tls", Purpose::Tls),
         ("tls_by_scheme", Purpose::TlsByScheme),
+        ("destination", Purpose::Destination),
     ];
 }
 

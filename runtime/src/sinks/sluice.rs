@@ -16,6 +16,7 @@ use crate::tls::TlsClientConfig;
 #[component(role = "sink", kind = "sluice")]
 pub struct SluiceSinkConfig {
     /// The receiving agent's `sluice` source, e.g. `"collector-1.internal:7070"`.
+    #[param(destination)]
     pub addr: Address,
     /// The shared secret the receiver expects (set it with `env(...)`).
     pub token: Option<String>,

@@ -13,6 +13,7 @@ use crate::tls::TlsClientConfig;
 #[component(role = "sink", kind = "tcp")]
 pub struct TcpSinkConfig {
     /// Where to connect, e.g. `"collector.internal:6000"`.
+    #[param(destination)]
     pub addr: Address,
     /// How each event is written.
     #[param(default = "\"text\"")]
