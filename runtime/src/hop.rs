@@ -321,6 +321,18 @@ mod tests {
         assert!(decode_all(&bytes[..bytes.len() - 3], DEFAULT_MAX_FRAME).is_empty());
     }
 
+    #[test]
+    fn the_fuzz_seeds_are_what_they_claim() {
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/hop");
+        let read = |name: &str| std::fs::read(seeds.join(name)).unwrap();
+        let frames = decode_all(&read("hello_then_batch"), DEFAULT_MAX_FRAME);
+        assert!(matches!(&frames[0], Ok(Body::Hello(h)) if h.version == 1 && h.token == "secret"));
+        assert!(matches!(&frames[1], Ok(Body::Batch(b)) if b.id == 7 && b.events.len() == 2));
+        let frames = decode_all(&read("ack_busy"), DEFAULT_MAX_FRAME);
+        assert!(matches!(&frames[0], Ok(Body::Ack(a)) if a.status == Status::Busy as i32));
+        assert!(decode_all(&read("huge_length"), DEFAULT_MAX_FRAME)[0].is_err());
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
