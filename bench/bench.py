@@ -445,6 +445,41 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         receiver.wait()
         self.tcp_peers("tcp_to_tcp")
 
+    def scenario_agent_to_agent(self):
+        """Edge agent (netcat -> sluice sink) -> collector agent (sluice source -> file),
+        for each wire compression, against a socat relay writing a file. CPU is reported
+        per side, in seconds per GiB of input."""
+        log("agent_to_agent")
+        path, events = self.inputs["syslog"]
+        want = file_size(path)
+        gib = want / (1 << 30)
+        self.socat_ceiling("agent_to_agent", relay=True)
+        for compression in ("none", "lz4", "zstd"):
+            d = self.fresh(f"agent_to_agent-{compression}")
+            cport, cmetrics = free_port(), free_port()
+            collector = Timed([str(self.agent("agent_to_agent_collector")), "--log-level", "error"],
+                              env={"BIND": f"127.0.0.1:{cport}", "METRICS": f"127.0.0.1:{cmetrics}",
+                                   "OUT_DIR": str(d / "out")})
+            wait_port(cport)
+            eport = free_port()
+            edge = Timed([str(self.agent("agent_to_agent_edge")), "--log-level", "error"],
+                         env={"BIND": f"127.0.0.1:{eport}", "COLLECTOR": f"127.0.0.1:{cport}",
+                              "METRICS": f"127.0.0.1:{free_port()}", "COMPRESSION": compression})
+            wait_port(eport)
+            start = time.time()
+            senders = self.tcp_send(eport)
+            until(lambda: metric(cmetrics, 'sluice_sink_drain_successes_total{component="out"') >= events,
+                  self.args.timeout, f"agent_to_agent/{compression}")
+            seconds = time.time() - start
+            for s in senders:
+                s.wait()
+            edge_cpu, edge_rss = edge.stop()
+            collector_cpu, collector_rss = collector.stop()
+            self.record("agent_to_agent", f"sluice → sluice ({compression})", want, events, seconds,
+                        edge_cpu + collector_cpu, max(edge_rss, collector_rss),
+                        note=f"CPU s/GiB: edge {edge_cpu / gib:.1f}, collector {collector_cpu / gib:.1f}; "
+                             f"peak RSS KiB: edge {edge_rss}, collector {collector_rss}")
+
     def scenario_http_to_file(self):
         log("http_to_file")
         path, events = self.inputs["access"]
@@ -607,7 +642,11 @@ def first_line(cmd, pick=None):
     return lines[0].strip() if lines else cmd[0]
 
 
-SCENARIOS = ["file_to_file", "tcp_to_null", "tcp_to_tcp", "regex_parse", "http_to_file", "durable"]
+SCENARIOS = ["file_to_file", "tcp_to_null", "tcp_to_tcp", "regex_parse", "http_to_file", "durable",
+             "agent_to_agent"]
+
+# Scenarios whose agents are not one flow named after them.
+AGENTS = {"agent_to_agent": ["agent_to_agent_edge", "agent_to_agent_collector"]}
 
 
 def main():
@@ -628,7 +667,8 @@ def main():
     # Build every agent before measuring anything, so no run shares the machine with
     # a compiler.
     for name in args.only or SCENARIOS:
-        suite.agent(name)
+        for flow in AGENTS.get(name, [name]):
+            suite.agent(flow)
     suite.prepare_inputs()
     for name in args.only or SCENARIOS:
         for i in range(args.repeat):

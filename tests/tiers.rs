@@ -416,10 +416,9 @@ fn bad_input_to_the_receiver_is_refused_and_counted_and_others_go_on() {
     s.write_all(&whole).unwrap();
     let mut event = sluice_runtime::event::Event::new(id_line(7));
     event.headers.set("host", "edge");
-    let batch = hop::encode(Body::Batch(hop::Batch {
-        id: 1,
-        events: vec![hop::WireEvent::from(&event)],
-    }))
+    let batch = hop::encode(Body::Batch(
+        hop::Batch::new(1, &[event], hop::Compression::Zstd).unwrap(),
+    ))
     .unwrap();
     s.write_all(&batch).unwrap();
     // Welcome, then the batch's acknowledgement once it is committed.

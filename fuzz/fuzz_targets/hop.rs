@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     for max_frame in [64, hop::DEFAULT_MAX_FRAME] {
         for decoded in hop::decode_all(data, max_frame).into_iter().flatten() {
             if let Body::Batch(batch) = decoded {
-                let _: Vec<Event> = batch.events.into_iter().map(Event::from).collect();
+                let _: Result<Vec<Event>, _> = batch.into_events(1 << 20);
             }
         }
     }

@@ -79,7 +79,9 @@ pub struct Refused {
     pub reason: String,
 }
 
-/// Sender → receiver: events to commit, as one transaction.
+/// Sender → receiver: events to commit, as one transaction. Either `events`, or (with
+/// a `compression` other than `None`) `compressed`: an [`Events`] message compressed,
+/// `uncompressed_size` bytes before compression.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Batch {
     /// Chosen by the sender, increasing on a connection; echoed in the [`Ack`].
@@ -87,6 +89,90 @@ pub struct Batch {
     pub id: u64,
     #[prost(message, repeated, tag = "2")]
     pub events: Vec<WireEvent>,
+    #[prost(enumeration = "Compression", tag = "3")]
+    pub compression: i32,
+    #[prost(bytes = "bytes", tag = "4")]
+    pub compressed: Bytes,
+    #[prost(uint64, tag = "5")]
+    pub uncompressed_size: u64,
+}
+
+/// The events of a batch, as compressed.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Events {
+    #[prost(message, repeated, tag = "1")]
+    pub events: Vec<WireEvent>,
+}
+
+/// How a batch's events are compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, prost::Enumeration)]
+#[repr(i32)]
+pub enum Compression {
+    None = 0,
+    /// LZ4 block format (no frame header).
+    Lz4 = 1,
+    /// A Zstandard frame.
+    Zstd = 2,
+}
+
+/// How much larger than the frame limit a batch may grow when decompressed.
+pub const MAX_EXPANSION: usize = 8;
+
+impl Batch {
+    /// A batch of `events`, compressed with `compression`.
+    pub fn new(id: u64, events: &[Event], compression: Compression) -> io::Result<Batch> {
+        let events: Vec<WireEvent> = events.iter().map(WireEvent::from).collect();
+        if compression == Compression::None {
+            return Ok(Batch {
+                id,
+                events,
+                ..Batch::default()
+            });
+        }
+        let plain = prost::Message::encode_to_vec(&Events { events });
+        let compressed = match compression {
+            Compression::Lz4 => lz4_flex::block::compress(&plain),
+            Compression::Zstd => zstd::bulk::compress(&plain, 3)?,
+            Compression::None => unreachable!("handled above"),
+        };
+        Ok(Batch {
+            id,
+            events: Vec::new(),
+            compression: compression as i32,
+            compressed: Bytes::from(compressed),
+            uncompressed_size: plain.len() as u64,
+        })
+    }
+
+    /// The batch's events, decompressed if need be; at most `max_size` bytes of them
+    /// (a compressed batch claiming more is refused before it is decompressed).
+    pub fn into_events(self, max_size: usize) -> Result<Vec<Event>, FrameError> {
+        let wire = match Compression::try_from(self.compression) {
+            Ok(Compression::None) => self.events,
+            Ok(codec) => {
+                let size = usize::try_from(self.uncompressed_size)
+                    .ok()
+                    .filter(|&n| n <= max_size)
+                    .ok_or(FrameError::TooLarge(self.uncompressed_size))?;
+                let plain = match codec {
+                    Compression::Lz4 => lz4_flex::block::decompress(&self.compressed, size)
+                        .map_err(|e| FrameError::Decompress(e.to_string()))?,
+                    _ => zstd::bulk::decompress(&self.compressed, size)
+                        .map_err(|e| FrameError::Decompress(e.to_string()))?,
+                };
+                if plain.len() != size {
+                    return Err(FrameError::Decompress(format!(
+                        "{} bytes decompressed, {size} announced",
+                        plain.len()
+                    )));
+                }
+                let events: Events = prost::Message::decode(plain.as_slice())?;
+                events.events
+            }
+            Err(_) => return Err(FrameError::UnknownCompression(self.compression)),
+        };
+        Ok(wire.into_iter().map(Event::from).collect())
+    }
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -168,6 +254,12 @@ pub enum FrameError {
     Decode(#[from] prost::DecodeError),
     #[error("frame without a message")]
     Empty,
+    #[error("a batch of {0} bytes once decompressed is over the limit")]
+    TooLarge(u64),
+    #[error("cannot decompress the batch: {0}")]
+    Decompress(String),
+    #[error("unknown compression {0}")]
+    UnknownCompression(i32),
 }
 
 /// The frame codec: `LengthDelimitedCodec` with the checksum inside.
@@ -280,10 +372,7 @@ mod tests {
         let mut event = Event::new("hello");
         event.headers.set("host", "web-1");
         event.headers.set("ü", "ç");
-        Body::Batch(Batch {
-            id: 7,
-            events: vec![WireEvent::from(&event), WireEvent::from(&Event::new(""))],
-        })
+        Body::Batch(Batch::new(7, &[event, Event::new("")], Compression::None).unwrap())
     }
 
     #[test]
@@ -319,6 +408,32 @@ mod tests {
         ));
         // Truncated: nothing yet, no error.
         assert!(decode_all(&bytes[..bytes.len() - 3], DEFAULT_MAX_FRAME).is_empty());
+    }
+
+    #[test]
+    fn a_compressed_batch_claiming_too_much_is_refused_before_decompressing() {
+        let events: Vec<Event> = (0..100).map(|i| Event::new(format!("line {i}"))).collect();
+        for compression in [Compression::Lz4, Compression::Zstd] {
+            let mut batch = Batch::new(1, &events, compression).unwrap();
+            batch.uncompressed_size = u64::MAX;
+            assert!(matches!(
+                batch.clone().into_events(1 << 20),
+                Err(FrameError::TooLarge(_))
+            ));
+            batch.uncompressed_size = 10;
+            assert!(
+                batch.into_events(1 << 20).is_err(),
+                "a wrong size is an error"
+            );
+        }
+        let unknown = Batch {
+            compression: 9,
+            ..Batch::default()
+        };
+        assert!(matches!(
+            unknown.into_events(1 << 20),
+            Err(FrameError::UnknownCompression(9))
+        ));
     }
 
     #[test]
@@ -360,14 +475,16 @@ mod tests {
                         e
                     })
                     .collect();
-                let body = Body::Batch(Batch { id: 1, events: events.iter().map(WireEvent::from).collect() });
-                let bytes = encode(body).unwrap();
-                let decoded = decode_all(&bytes, DEFAULT_MAX_FRAME);
-                let Some(Ok(Body::Batch(b))) = decoded.into_iter().next() else {
-                    return Err(TestCaseError::fail("no batch"));
-                };
-                let back: Vec<Event> = b.events.into_iter().map(Event::from).collect();
-                prop_assert_eq!(back, events);
+                for compression in [Compression::None, Compression::Lz4, Compression::Zstd] {
+                    let body = Body::Batch(Batch::new(1, &events, compression).unwrap());
+                    let bytes = encode(body).unwrap();
+                    let decoded = decode_all(&bytes, DEFAULT_MAX_FRAME);
+                    let Some(Ok(Body::Batch(b))) = decoded.into_iter().next() else {
+                        return Err(TestCaseError::fail("no batch"));
+                    };
+                    let back = b.into_events(DEFAULT_MAX_FRAME).unwrap();
+                    prop_assert_eq!(&back, &events);
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sluice_macros::Component;
+use sluice_macros::{Component, ParamEnum};
 
 use crate::params::Address;
 use crate::tls::TlsClientConfig;
@@ -29,9 +29,21 @@ pub struct SluiceSinkConfig {
     /// Longest pause between retries of a batch the receiver could not take.
     #[param(default = "5s", min = 1)]
     pub retry_max_backoff: Duration,
+    /// How batches are compressed on the wire: `lz4` (fast, the default), `zstd`
+    /// (smaller, for slow links) or `none`. See `docs/protocol.md` for figures.
+    #[param(default = "\"lz4\"")]
+    pub compression: HopCompression,
     /// Connect with TLS; `cert` and `key` give the client certificate for mutual TLS.
     #[param(tls)]
     pub tls: Option<TlsClientConfig>,
+}
+
+/// Batch compression on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ParamEnum)]
+pub enum HopCompression {
+    None,
+    Lz4,
+    Zstd,
 }
 
 #[cfg(feature = "sink-sluice")]
@@ -47,7 +59,8 @@ mod imp {
     use super::SluiceSinkConfig;
     use crate::build::BuildSink;
     use crate::event::Event;
-    use crate::hop::{self, Body, FrameReader, Hello, Status, WireEvent};
+    use super::HopCompression;
+    use crate::hop::{self, Body, Compression, FrameReader, Hello, Status};
     use crate::pipeline::Sink;
     use crate::tls::{Connector, NetStream};
 
@@ -126,10 +139,12 @@ mod imp {
             let connection = self.connection.as_mut().expect("connected above");
             let id = connection.next_id;
             connection.next_id += 1;
-            let message = hop::Batch {
-                id,
-                events: batch.iter().map(WireEvent::from).collect(),
+            let compression = match self.config.compression {
+                HopCompression::None => Compression::None,
+                HopCompression::Lz4 => Compression::Lz4,
+                HopCompression::Zstd => Compression::Zstd,
             };
+            let message = hop::Batch::new(id, batch, compression)?;
             hop::send(&mut connection.writer, Body::Batch(message)).await?;
             let ack = match connection.frames.next().await.map_err(io::Error::other)? {
                 Some(Body::Ack(ack)) if ack.id == id => ack,

@@ -46,7 +46,7 @@ mod imp {
 
     use super::SluiceSourceConfig;
     use crate::build::BuildSource;
-    use crate::event::{Batch, Event};
+    use crate::event::Batch;
     use crate::hop::{self, Ack, Body, FrameReader, Refused, Status, Welcome};
     use crate::listen::{Refusals, TcpServer};
     use crate::pipeline::{Output, Source, SourceContext};
@@ -163,14 +163,21 @@ mod imp {
         /// Commits a batch into every channel, or into none (busy).
         async fn commit(&self, batch: hop::Batch) -> Ack {
             let id = batch.id;
-            let events: Batch = batch.events.into_iter().map(Event::from).collect();
-            let count = events.len() as u64;
-            self.ctx.counters.events_received.add(count);
             let answer = |status: Status, message: &str| Ack {
                 id,
                 status: status as i32,
                 message: message.to_owned(),
             };
+            let max_size = self.max_frame.saturating_mul(hop::MAX_EXPANSION);
+            let events: Batch = match batch.into_events(max_size) {
+                Ok(events) => events,
+                Err(e) => {
+                    self.ctx.counters.parse_errors.inc();
+                    return answer(Status::Error, &e.to_string());
+                }
+            };
+            let count = events.len() as u64;
+            self.ctx.counters.events_received.add(count);
             let waited = Instant::now();
             while !self.out.has_room(events.len()) {
                 if waited.elapsed() >= FULL_CHANNEL_WAIT || self.ctx.shutdown.is_triggered() {
