@@ -29,8 +29,10 @@ pub struct SluiceSinkConfig {
     /// Longest pause between retries of a batch the receiver could not take.
     #[param(default = "5s", min = 1)]
     pub retry_max_backoff: Duration,
-    /// How batches are compressed on the wire: `lz4` (fast, the default), `zstd`
-    /// (smaller, for slow links) or `none`. See `docs/protocol.md` for figures.
+    /// How batches are compressed on the wire: `lz4` (3.5× fewer bytes on syslog
+    /// lines, a third more CPU; the default), `zstd` (5.7×, for slow or metered links)
+    /// or `none` (fastest when the link is not the limit). Figures in
+    /// `docs/protocol.md`.
     #[param(default = "\"lz4\"")]
     pub compression: HopCompression,
     /// Connect with TLS; `cert` and `key` give the client certificate for mutual TLS.
