@@ -2,6 +2,7 @@
 # Benchmarks of the code generation issue: build times, binary size, and seq -> null /
 # seq -> file_roll throughput, with coreutils `seq > file` as the same-run baseline.
 # Usage: bash bench/core.sh   (run from the workspace root; takes a few minutes)
+#        SECTIONS=hop bash bench/core.sh   (only what the agent-to-agent hop costs to build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${EVENTS:-10000000}
@@ -9,6 +10,28 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build -q --release -p sluice-compiler
 sluice=target/release/sluice
+SECTIONS=${SECTIONS:-all}
+
+# What linking the hop (prost, lz4_flex, zstd's C library) costs an agent's build: the
+# same flow with a `tcp` sink and with a `sluice` sink, each from an empty cache (cold)
+# and again after editing the flow (warm).
+hop_cost() {
+    echo "## build cost of the sluice sink (vs a tcp sink)"
+    for kind in tcp sluice; do
+        printf 'source in = stdin\nchannel buf = memory { capacity = 10_000 }\nsink out = %s { addr = "127.0.0.1:9" }\nflow in -> buf -> out\n' "$kind" > "$work/$kind.flow"
+        export SLUICE_CACHE_DIR="$work/cache-$kind"
+        start=$(date +%s.%N); $sluice build "$work/$kind.flow" -o "$work/$kind" 2>/dev/null; end=$(date +%s.%N)
+        cold=$(echo "$end - $start" | bc)
+        sed -i 's/10_000/10_001/' "$work/$kind.flow"
+        start=$(date +%s.%N); $sluice build "$work/$kind.flow" -o "$work/$kind" 2>/dev/null; end=$(date +%s.%N)
+        warm=$(echo "$end - $start" | bc)
+        echo "$kind sink: cold build ${cold} s, warm rebuild ${warm} s, stripped binary $(stat -c %s "$work/$kind") bytes"
+    done
+}
+if [ "$SECTIONS" = hop ]; then
+    hop_cost
+    exit 0
+fi
 
 echo "## build times (quickstart)"
 export SLUICE_CACHE_DIR="$work/cache"
@@ -31,3 +54,5 @@ bytes=$(cat "$work"/out/* | wc -c)
 echo "seq -> file_roll: ${e}s wall, $(echo "$bytes / $e / 1048576" | bc -l | cut -c1-6) MiB/s ($bytes bytes), cpu ${u}+${s}s, peak RSS ${m} KiB"
 read -r e u s m < <(t sh -c "seq 0 $((EVENTS - 1)) > $work/baseline")
 echo "baseline coreutils seq > file: ${e}s wall, $(echo "$bytes / $e / 1048576" | bc -l | cut -c1-6) MiB/s"
+
+hop_cost
