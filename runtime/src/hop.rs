@@ -30,6 +30,21 @@ pub const VERSION: u32 = 1;
 /// Largest frame accepted unless configured otherwise.
 pub const DEFAULT_MAX_FRAME: usize = 64 << 20;
 
+/// Largest hello a receiver reads: before a sender is admitted, it cannot make the
+/// receiver hold a large frame in memory.
+pub const MAX_HELLO: usize = 64 << 10;
+
+/// Compares a presented secret with the expected one in time that does not depend on
+/// where they differ.
+pub fn same_secret(presented: &str, expected: &str) -> bool {
+    let (a, b) = (presented.as_bytes(), expected.as_bytes());
+    let mut diff = a.len() ^ b.len();
+    for (i, &x) in b.iter().enumerate() {
+        diff |= usize::from(x ^ a.get(i).copied().unwrap_or(!x));
+    }
+    diff == 0
+}
+
 /// Every message, one per frame.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Frame {
@@ -338,6 +353,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
     }
 
+    /// Changes the largest frame accepted from now on.
+    pub fn set_max_frame(&mut self, max_frame: usize) {
+        self.codec.set_max_frame_length(max_frame.saturating_add(4));
+    }
+
     /// The next message; `Ok(None)` when the peer closed the connection between frames.
     pub async fn next(&mut self) -> Result<Option<Body>, FrameError> {
         loop {
@@ -434,6 +454,16 @@ mod tests {
             unknown.into_events(1 << 20),
             Err(FrameError::UnknownCompression(9))
         ));
+    }
+
+    #[test]
+    fn secrets_compare_equal_only_when_equal() {
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cre", "s3cret"));
+        assert!(!same_secret("s3cret!", "s3cret"));
+        assert!(!same_secret("S3cret", "s3cret"));
+        assert!(!same_secret("", "s3cret"));
+        assert!(same_secret("", ""));
     }
 
     #[test]

@@ -100,7 +100,7 @@ mod imp {
 
         async fn serve(self: Arc<Self>, stream: NetStream, peer: SocketAddr) {
             let (reader, mut writer) = tokio::io::split(stream);
-            let mut frames = FrameReader::new(reader, self.max_frame);
+            let mut frames = FrameReader::new(reader, hop::MAX_HELLO);
             let hello = match tokio::time::timeout(self.idle, frames.next()).await {
                 Ok(Ok(Some(Body::Hello(hello)))) => hello,
                 Ok(Ok(None)) | Err(_) => return,
@@ -122,7 +122,7 @@ mod imp {
                 return self.refuse(&mut writer, peer, reason).await;
             }
             if let Some(token) = &self.token {
-                if hello.token != *token {
+                if !hop::same_secret(&hello.token, token) {
                     return self.refuse(&mut writer, peer, "wrong token".to_owned()).await;
                 }
             }
@@ -133,6 +133,7 @@ mod imp {
             if hop::send(&mut writer, Body::Welcome(welcome)).await.is_err() {
                 return;
             }
+            frames.set_max_frame(self.max_frame);
             tracing::info!(source = self.ctx.name, %peer, sender = hello.agent, "sender connected");
             loop {
                 let body = match tokio::time::timeout(self.idle, frames.next()).await {
