@@ -102,11 +102,14 @@ pub enum Purpose {
     /// `#[param(destination)]`: where a sink sends its events (an address or URL);
     /// `sluice graph` shows it on the sink.
     Destination,
+    /// `#[param(secret)]`: a password or token. `sluice check` refuses it written in
+    /// the flow file (also as an `env(...)` default): it must come from `env(...)`.
+    Secret,
 }
 
 impl Purpose {
     /// Every purpose, with the attribute word that declares it.
-    pub const ATTRIBUTES: [(&'static str, Purpose); 7] = [
+    pub const ATTRIBUTES: [(&'static str, Purpose); 8] = [
         ("batch", Purpose::Batch),
         ("members", Purpose::Members),
         ("capacity", Purpose::Capacity),
@@ -114,6 +117,7 @@ impl Purpose {
         ("tls", Purpose::Tls),
         ("tls_by_scheme", Purpose::TlsByScheme),
         ("destination", Purpose::Destination),
+        ("secret", Purpose::Secret),
     ];
 }
 

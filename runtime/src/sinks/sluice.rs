@@ -19,6 +19,7 @@ pub struct SluiceSinkConfig {
     #[param(destination)]
     pub addr: Address,
     /// The shared secret the receiver expects (set it with `env(...)`).
+    #[param(secret)]
     pub token: Option<String>,
     /// Give up on a connect, a send or an acknowledgement after this long, and retry.
     #[param(default = "30s", min = 1)]

@@ -35,6 +35,7 @@ pub struct HttpSourceConfig {
     #[param(default = "30s", min = 1)]
     pub body_timeout: Duration,
     /// When set, requests must carry `Authorization: Bearer <token>`.
+    #[param(secret)]
     pub auth_token: Option<String>,
     /// Serve HTTPS.
     #[param(tls)]

@@ -19,6 +19,7 @@ pub struct SluiceSourceConfig {
     #[param(binds = "tcp")]
     pub bind: Address,
     /// A shared secret senders must present (set it with `env(...)`).
+    #[param(secret)]
     pub token: Option<String>,
     /// Serve TLS; `client_ca` requires client certificates signed by it.
     #[param(tls)]

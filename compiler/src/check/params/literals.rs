@@ -2,7 +2,7 @@
 //! an environment value must read as.
 
 use sluice_dsl::{Literal, Span};
-use sluice_runtime::catalogue::{ParamSpec, ParamType};
+use sluice_runtime::catalogue::{ParamSpec, ParamType, Purpose};
 
 use super::fields::Ctx;
 use super::validators::{example, validate_string};
@@ -56,6 +56,27 @@ impl Ctx<'_, '_> {
             .label(format!("expected {}", ty.describe()))
             .help(help.unwrap_or_else(|| format!("for example `{} = {}`", field.name, example(ty))))
         };
+        if field.purpose == Some(Purpose::Secret) {
+            if let Literal::Str(_) = lit {
+                let var = field.name.to_ascii_uppercase();
+                diags.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        span,
+                        format!(
+                            "`{}` is a secret: it must not be written in the flow file",
+                            field.name
+                        ),
+                    )
+                    .label("a secret in plain text")
+                    .help(format!(
+                        "read it from the environment at start: `{} = env(\"{var}\")`",
+                        field.name
+                    )),
+                );
+                return;
+            }
+        }
         match (ty, lit) {
             (ParamType::Bool, Literal::Bool(_)) => {}
             (ParamType::Bool, Literal::Str(s)) if s == "true" || s == "false" => {
@@ -213,6 +234,24 @@ impl Ctx<'_, '_> {
             );
         }
         if let Some(default) = &env.default {
+            if field.purpose == Some(Purpose::Secret) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        default.span,
+                        format!(
+                            "`{}` is a secret: a default for it would be written in the flow file",
+                            field.name
+                        ),
+                    )
+                    .label("a secret in plain text")
+                    .help(format!(
+                        "drop the default: `{} = env(\"{}\")` (the agent refuses to start without it)",
+                        field.name, env.name.value
+                    )),
+                );
+                return;
+            }
             if let Err(problem) = parse_as(ty, &default.value) {
                 diags.push(
                     Diagnostic::new(
