@@ -110,6 +110,12 @@ pub struct Batch {
     pub compressed: Bytes,
     #[prost(uint64, tag = "5")]
     pub uncompressed_size: u64,
+    /// Set on the first batch a sender sends after a batch of it was not taken: the
+    /// receiver answers every batch after a refused one `Busy` without looking at it
+    /// (so batches already in flight behind it cannot overtake it), until one comes
+    /// with `resumes`.
+    #[prost(bool, tag = "6")]
+    pub resumes: bool,
 }
 
 /// The events of a batch, as compressed.
@@ -156,6 +162,7 @@ impl Batch {
             compression: compression as i32,
             compressed: Bytes::from(compressed),
             uncompressed_size: plain.len() as u64,
+            resumes: false,
         })
     }
 

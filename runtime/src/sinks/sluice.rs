@@ -24,9 +24,15 @@ pub struct SluiceSinkConfig {
     /// Give up on a connect, a send or an acknowledgement after this long, and retry.
     #[param(default = "30s", min = 1)]
     pub timeout: Duration,
-    /// Events taken from the channel and sent as one batch.
+    /// Events taken from the channel per transaction.
     #[param(batch, default = "1_000", min = 1)]
     pub batch_size: u64,
+    /// Batches on the wire before the first acknowledgement comes back: a take is sent
+    /// as up to this many batches, back to back, so the link does not idle while the
+    /// receiver commits. Order is kept: when one is not taken, the ones behind it are
+    /// skipped by the receiver and sent again.
+    #[param(default = "4", min = 1, max = 64)]
+    pub max_in_flight: u64,
     /// Longest pause between retries of a batch the receiver could not take.
     #[param(default = "5s", min = 1)]
     pub retry_max_backoff: Duration,
@@ -72,6 +78,32 @@ mod imp {
         frames: FrameReader<ReadHalf<NetStream>>,
         writer: WriteHalf<NetStream>,
         next_id: u64,
+        /// A batch was not taken: the next one sent must say it resumes.
+        resume: bool,
+    }
+
+    /// The first events of a take that the receiver has already acknowledged, when the
+    /// rest failed: a retry of the same take (rolled back, handed out again first)
+    /// skips them instead of sending them twice.
+    struct Acked {
+        count: usize,
+        checksum: u32,
+    }
+
+    /// A checksum of events' headers and bodies, to recognise a take handed out again.
+    fn checksum(events: &[Event]) -> u32 {
+        let mut crc = 0;
+        for event in events {
+            for (name, value) in event.headers.iter() {
+                crc = crc32c::crc32c_append(crc, name.as_bytes());
+                crc = crc32c::crc32c_append(crc, &[0]);
+                crc = crc32c::crc32c_append(crc, value.as_bytes());
+                crc = crc32c::crc32c_append(crc, &[0]);
+            }
+            crc = crc32c::crc32c_append(crc, &event.body);
+            crc = crc32c::crc32c_append(crc, &(event.body.len() as u64).to_le_bytes());
+        }
+        crc
     }
 
     /// Sends each batch on one connection and waits for its acknowledgement.
@@ -79,6 +111,7 @@ mod imp {
         config: SluiceSinkConfig,
         connector: Connector,
         connection: Option<Connection>,
+        acked: Option<Acked>,
     }
 
     impl BuildSink for SluiceSinkConfig {
@@ -90,6 +123,7 @@ mod imp {
                 config: self,
                 connector,
                 connection: None,
+                acked: None,
             })
         }
     }
@@ -117,6 +151,7 @@ mod imp {
                         frames,
                         writer,
                         next_id: 1,
+                        resume: false,
                     })
                 }
                 Some(Body::Refused(r)) => Err(refused(
@@ -134,65 +169,122 @@ mod imp {
             }
         }
 
-        /// Sends one batch and waits for its acknowledgement.
-        async fn deliver(&mut self, batch: &[Event]) -> io::Result<()> {
-            if self.connection.is_none() {
-                self.connection = Some(self.connect().await?);
+        /// How many leading events of `batch` the receiver already acknowledged (from
+        /// a failed attempt at this same take).
+        fn already_acked(&self, batch: &[Event]) -> usize {
+            match &self.acked {
+                Some(a) if a.count <= batch.len() && checksum(&batch[..a.count]) == a.checksum => {
+                    a.count
+                }
+                _ => 0,
             }
-            let connection = self.connection.as_mut().expect("connected above");
-            let id = connection.next_id;
-            connection.next_id += 1;
+        }
+
+        /// Sends the take as up to `max_in_flight` batches back to back, then reads
+        /// their acknowledgements in order. Returns how many leading events were
+        /// acknowledged, and the error that stopped the rest, if any.
+        async fn deliver(&mut self, batch: &[Event], skip: usize) -> (usize, io::Result<()>) {
+            let mut done = skip;
+            if self.connection.is_none() {
+                match self.connect().await {
+                    Ok(c) => self.connection = Some(c),
+                    Err(e) => return (done, Err(e)),
+                }
+            }
             let compression = match self.config.compression {
                 HopCompression::None => Compression::None,
                 HopCompression::Lz4 => Compression::Lz4,
                 HopCompression::Zstd => Compression::Zstd,
             };
-            let message = hop::Batch::new(id, batch, compression)?;
-            hop::send(&mut connection.writer, Body::Batch(message)).await?;
-            let ack = match connection.frames.next().await.map_err(io::Error::other)? {
-                Some(Body::Ack(ack)) if ack.id == id => ack,
-                Some(_) => {
-                    return Err(refused(
-                        io::ErrorKind::InvalidData,
-                        format!("expected the acknowledgement of batch {id}"),
-                    ))
+            let connection = self.connection.as_mut().expect("connected above");
+            let rest = &batch[skip..];
+            let parts = usize::try_from(self.config.max_in_flight)
+                .unwrap_or(1)
+                .clamp(1, rest.len().max(1));
+            let chunk = rest.len().div_ceil(parts).max(1);
+            let mut sent: Vec<(u64, usize)> = Vec::with_capacity(parts);
+            for events in rest.chunks(chunk) {
+                let id = connection.next_id;
+                connection.next_id += 1;
+                let mut message = match hop::Batch::new(id, events, compression) {
+                    Ok(m) => m,
+                    Err(e) => return (done, Err(e)),
+                };
+                message.resumes = std::mem::take(&mut connection.resume);
+                if let Err(e) = hop::send(&mut connection.writer, Body::Batch(message)).await {
+                    return (done, Err(e));
                 }
-                None => {
-                    return Err(refused(
-                        io::ErrorKind::ConnectionAborted,
-                        "the receiver closed the connection before acknowledging".into(),
-                    ))
-                }
-            };
-            match Status::try_from(ack.status) {
-                Ok(Status::Ok) => Ok(()),
-                // Busy keeps the connection: the receiver is fine, just full.
-                Ok(Status::Busy) => Err(refused(
-                    io::ErrorKind::WouldBlock,
-                    format!("the receiver is busy: {}", ack.message),
-                )),
-                _ => Err(refused(
-                    io::ErrorKind::Other,
-                    format!("the receiver did not take the batch: {}", ack.message),
-                )),
+                sent.push((id, events.len()));
             }
+            let mut failure = None;
+            for (id, len) in sent {
+                let ack = match connection.frames.next().await.map_err(io::Error::other) {
+                    Ok(Some(Body::Ack(ack))) if ack.id == id => ack,
+                    Ok(Some(_)) => {
+                        let e = io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("expected the acknowledgement of batch {id}"),
+                        );
+                        return (done, Err(e));
+                    }
+                    Ok(None) => {
+                        let e = io::Error::new(
+                            io::ErrorKind::ConnectionAborted,
+                            "the receiver closed the connection before acknowledging",
+                        );
+                        return (done, Err(e));
+                    }
+                    Err(e) => return (done, Err(e)),
+                };
+                match Status::try_from(ack.status) {
+                    Ok(Status::Ok) if failure.is_none() => done += len,
+                    // Behind a refused batch, the receiver skips the rest.
+                    _ if failure.is_some() => {}
+                    Ok(Status::Busy) => {
+                        connection.resume = true;
+                        failure = Some(io::Error::new(
+                            io::ErrorKind::WouldBlock,
+                            format!("the receiver is busy: {}", ack.message),
+                        ));
+                    }
+                    _ => {
+                        connection.resume = true;
+                        failure = Some(io::Error::other(format!(
+                            "the receiver did not take the batch: {}",
+                            ack.message
+                        )));
+                    }
+                }
+            }
+            (done, failure.map_or(Ok(()), Err))
         }
     }
 
     impl Sink for SluiceSink {
         async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
             let timeout = self.config.timeout;
-            let result = match tokio::time::timeout(timeout, self.deliver(batch)).await {
-                Ok(result) => result,
-                Err(_) => Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no acknowledgement within {timeout:?}"),
-                )),
+            let skip = self.already_acked(batch);
+            let (done, result) = match tokio::time::timeout(timeout, self.deliver(batch, skip)).await {
+                Ok(outcome) => outcome,
+                Err(_) => (
+                    skip,
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("no acknowledgement within {timeout:?}"),
+                    )),
+                ),
             };
-            if let Err(e) = &result {
-                if e.kind() != io::ErrorKind::WouldBlock {
-                    // The connection's state is unknown: start over on a new one.
-                    self.connection = None;
+            match &result {
+                Ok(()) => self.acked = None,
+                Err(e) => {
+                    self.acked = (done > 0).then(|| Acked {
+                        count: done,
+                        checksum: checksum(&batch[..done]),
+                    });
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        // The connection's state is unknown: start over on a new one.
+                        self.connection = None;
+                    }
                 }
             }
             result.map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.config.addr.0)))

@@ -136,6 +136,9 @@ mod imp {
             }
             frames.set_max_frame(self.max_frame);
             tracing::info!(source = self.ctx.name, %peer, sender = hello.agent, "sender connected");
+            // After a batch is not taken, the ones already in flight behind it are
+            // skipped (answered busy) until the sender resumes: nothing overtakes it.
+            let mut skipping = false;
             loop {
                 let body = match tokio::time::timeout(self.idle, frames.next()).await {
                     Ok(Ok(Some(body))) => body,
@@ -155,7 +158,18 @@ mod imp {
                     tracing::warn!(source = self.ctx.name, %peer, "unexpected message; closing the connection");
                     return;
                 };
-                let ack = self.commit(batch).await;
+                let ack = if skipping && !batch.resumes {
+                    Ack {
+                        id: batch.id,
+                        status: Status::Busy as i32,
+                        message: "skipped: an earlier batch on this connection was not taken"
+                            .to_owned(),
+                    }
+                } else {
+                    let ack = self.commit(batch).await;
+                    skipping = ack.status != Status::Ok as i32;
+                    ack
+                };
                 if hop::send(&mut writer, Body::Ack(ack)).await.is_err() {
                     return;
                 }
