@@ -363,12 +363,7 @@ fn file_roll_cuts_back_a_half_failed_write_so_its_retry_writes_nothing_twice() {
     std::fs::create_dir_all(dir.join("logs")).unwrap();
     let log = dir.join("logs/ids.log");
     append_ids(&log, 0..2_000); // about 24 KiB of lines
-    let mut child = Command::new(&agent)
-        .current_dir(&dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(Running)
-        .unwrap();
+    let mut child = start_logged_in(&agent, &dir);
     let (log_text, reader) = collect_stderr(&mut child);
     // The disk fills within the first batches; let a few retries fail.
     std::thread::sleep(Duration::from_secs(2));

@@ -935,12 +935,7 @@ fn taildir_keeps_following_its_files_when_one_cannot_be_read() {
     let (logs, out) = (dir.join("logs"), dir.join("out"));
     std::fs::create_dir_all(&logs).unwrap();
     append_lines(&logs.join("a.log"), "a", 0..500);
-    let mut child = Command::new(&agent)
-        .current_dir(&dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(Running)
-        .unwrap();
+    let mut child = start_logged_in(&agent, &dir);
     wait_until(Duration::from_secs(30), || {
         out.exists() && output_lines(&out).len() >= 500
     });
@@ -1594,7 +1589,10 @@ fn syslog_sources_survive_bad_input() {
 fn http_source_rejects_bad_requests_cleanly() {
     let downstream = Downstream::start(200);
     let HttpAgent {
-        mut child, port, ..
+        mut child,
+        port,
+        url,
+        ..
     } = start_http_agent("tests/e2e/http.flow", "t", &downstream, &[]);
     let raw = |request: &[u8]| {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -1631,14 +1629,7 @@ fn http_source_rejects_bad_requests_cleanly() {
         s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: 100\r\n\r\n[{\"bo").unwrap();
     }
     // And the source still works.
-    assert_eq!(
-        curl(
-            &format!("http://127.0.0.1:{port}/"),
-            Some("t"),
-            &flume_events(0..3)
-        ),
-        "200"
-    );
+    assert_eq!(curl(&url, Some("t"), &flume_events(0..3)), "200");
     wait_until(Duration::from_secs(30), || downstream.bodies().len() >= 3);
     assert_eq!(downstream.bodies(), ["event 0", "event 1", "event 2"]);
     stop_cleanly(&mut child);
@@ -1647,9 +1638,8 @@ fn http_source_rejects_bad_requests_cleanly() {
 #[test]
 fn http_source_answers_an_oversized_body_so_that_every_client_can_read_the_413() {
     let downstream = Downstream::start(200);
-    let HttpAgent {
-        mut child, port, ..
-    } = start_http_agent("tests/e2e/http.flow", "t", &downstream, &[]);
+    let HttpAgent { mut child, url, .. } =
+        start_http_agent("tests/e2e/http.flow", "t", &downstream, &[]);
     // Python's urllib writes the whole body before it reads the answer, like most Flume
     // HTTP clients. 16 MiB cannot sit in the socket buffers: answering without reading
     // it would reset the connection under the client's feet.
@@ -1666,7 +1656,7 @@ except Exception as e:
     print("failed:", type(e).__name__, e)
 "#;
     let out = Command::new("python3")
-        .args(["-c", script, &format!("http://127.0.0.1:{port}/")])
+        .args(["-c", script, &url])
         .output()
         .expect("python3 is installed");
     let answer = String::from_utf8_lossy(&out.stdout);
@@ -1688,7 +1678,7 @@ except Exception as e:
         ])
         .arg("--data-binary")
         .arg(format!("@{}", big.display()))
-        .arg(format!("http://127.0.0.1:{port}/"))
+        .arg(&url)
         .output()
         .unwrap();
     let answer = String::from_utf8_lossy(&out.stdout);
@@ -1699,14 +1689,7 @@ except Exception as e:
         "the body should not have been sent: {answer}"
     );
     // The source still takes events.
-    assert_eq!(
-        curl(
-            &format!("http://127.0.0.1:{port}/"),
-            Some("t"),
-            &flume_events(0..3)
-        ),
-        "200"
-    );
+    assert_eq!(curl(&url, Some("t"), &flume_events(0..3)), "200");
     stop_cleanly(&mut child);
 }
 

@@ -226,6 +226,16 @@ pub fn start_in(agent: &Path, dir: &Path) -> Running {
         .unwrap()
 }
 
+/// Starts `agent` in `dir` with its log piped, for a test that reads it.
+pub fn start_logged_in(agent: &Path, dir: &Path) -> Running {
+    Command::new(agent)
+        .current_dir(dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Running)
+        .unwrap()
+}
+
 /// Sends SIGTERM and expects a clean exit within 30 seconds.
 pub fn stop_cleanly(child: &mut Running) {
     terminate(child);
