@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod channels;
 pub mod env;
 pub mod groups;
+pub mod kafka;
 pub mod params;
 pub mod sinks;
 pub mod sources;
@@ -48,6 +49,8 @@ pub mod listen;
 pub mod marks;
 #[cfg(feature = "agent")]
 pub mod metrics;
+#[cfg(any(feature = "source-nats", feature = "sink-nats"))]
+pub mod nats;
 #[cfg(feature = "agent")]
 pub mod pipeline;
 #[cfg(feature = "agent")]

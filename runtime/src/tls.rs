@@ -31,7 +31,10 @@ pub struct TlsClientConfig {
     pub insecure_skip_verify: bool,
 }
 
-#[cfg(all(feature = "tls", feature = "sink-http"))]
+#[cfg(all(
+    feature = "tls",
+    any(feature = "sink-http", feature = "source-nats", feature = "sink-nats")
+))]
 pub(crate) use imp::rustls_setup::client as rustls_client;
 #[cfg(feature = "agent")]
 pub use imp::{acceptor, connector, Acceptor, Connector, NetStream};

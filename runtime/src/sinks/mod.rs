@@ -7,6 +7,8 @@ crate::catalogue::registry! {
     tcp::TcpSinkConfig,
     http::HttpSinkConfig,
     sluice::SluiceSinkConfig,
+    kafka::KafkaSinkConfig,
+    nats::NatsSinkConfig,
 }
 #[cfg(feature = "agent")]
 pub mod format;

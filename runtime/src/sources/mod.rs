@@ -12,4 +12,6 @@ crate::catalogue::registry! {
     syslog_udp::SyslogUdpConfig,
     http::HttpSourceConfig,
     sluice::SluiceSourceConfig,
+    kafka::KafkaSourceConfig,
+    nats::NatsSourceConfig,
 }

@@ -1,0 +1,405 @@
+//! The `kafka` source and sink against a real Kafka-protocol broker (tansu, started per
+//! test on loopback), with kafka-python as the independent client that produces the
+//! input and consumes the output: every record with its headers, kill -9 of the agent,
+//! a broker stopped mid-stream, and bad records.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::*;
+
+/// A tansu broker on loopback, stopped when dropped.
+struct Broker {
+    process: Running,
+    port: u16,
+    /// Its directory: the log, and the SQLite storage of a persistent broker.
+    storage: PathBuf,
+    engine: &'static str,
+}
+
+/// Records in memory: fast, gone when the broker stops.
+const IN_MEMORY: &str = "memory://tansu/";
+/// Records in SQLite (`tansu.db` in the broker's directory): survive a restart.
+const ON_DISK: &str = "sqlite://tansu.db";
+
+fn tansu() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    [
+        PathBuf::from("/usr/local/bin/tansu"),
+        home.join(".cargo/bin/tansu"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+}
+
+/// Whether the broker and the Python client are here; CI sets `SLUICE_REQUIRE_BROKERS`.
+fn brokers_available() -> bool {
+    let python = Command::new("python3")
+        .args(["-c", "import kafka"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    can_run(
+        tansu().is_some() && python,
+        "SLUICE_REQUIRE_BROKERS",
+        "tansu or kafka-python is not installed (see .ci/run)",
+    )
+}
+
+impl Broker {
+    fn start(dir: &Path, engine: &'static str) -> Broker {
+        let port = free_port();
+        let storage = dir.join("broker");
+        std::fs::create_dir_all(&storage).unwrap();
+        let mut broker = Broker {
+            process: Broker::spawn(&storage, port, engine),
+            port,
+            storage,
+            engine,
+        };
+        broker.wait_ready();
+        broker
+    }
+
+    fn spawn(storage: &Path, port: u16, engine: &str) -> Running {
+        let url = format!("tcp://127.0.0.1:{port}");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(storage.join("broker.log"))
+            .unwrap();
+        Command::new(tansu().unwrap())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .arg("--storage-engine")
+            .arg(engine)
+            .current_dir(storage)
+            .env(
+                "RUST_LOG",
+                std::env::var("TANSU_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .map(Running)
+            .unwrap()
+    }
+
+    fn wait_ready(&mut self) {
+        let port = self.port;
+        wait_until(Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+
+    fn restart(&mut self) {
+        self.process = Broker::spawn(&self.storage, self.port, self.engine);
+        self.wait_ready();
+    }
+
+    fn create_topic(&self, topic: &str, partitions: u32) {
+        let status = Command::new(tansu().unwrap())
+            .args(["topic", "create", topic, "--broker"])
+            .arg(format!("tcp://127.0.0.1:{}", self.port))
+            .arg("--partitions")
+            .arg(partitions.to_string())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "tansu topic create {topic}");
+    }
+}
+
+fn client() -> Command {
+    let mut command = Command::new("python3");
+    command.arg(workspace().join("tests/support/kafka_client.py"));
+    command
+}
+
+/// Produces records `first..first + count` with kafka-python.
+fn produce(broker: &Broker, topic: &str, first: usize, count: usize) {
+    let status = client()
+        .args(["produce", &broker.address(), topic])
+        .args([first.to_string(), count.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kafka-python could not produce");
+}
+
+/// What kafka-python read from a topic.
+#[derive(Debug)]
+struct Consumed {
+    unique: usize,
+    duplicates: usize,
+    header_mismatch: usize,
+    bad: usize,
+}
+
+fn consume(broker: &Broker, topic: &str, expect: usize, idle_secs: u32) -> Consumed {
+    let out = client()
+        .args(["consume", &broker.address(), topic])
+        .args([expect.to_string(), idle_secs.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = |k: &str| report[k].as_u64().unwrap() as usize;
+    Consumed {
+        unique: n("unique"),
+        duplicates: n("duplicates"),
+        header_mismatch: n("header_mismatch"),
+        bad: report["bad"].as_array().unwrap().len(),
+    }
+}
+
+/// Starts the relay in `dir`, its log appended to `dir/agent.log`.
+fn start_relay(agent: &Path, dir: &Path, broker: &Broker, metrics: u16) -> Running {
+    std::fs::create_dir_all(dir).unwrap();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("agent.log"))
+        .unwrap();
+    Command::new(agent)
+        .current_dir(dir)
+        .env("BROKERS", broker.address())
+        .env("IN_TOPIC", "input")
+        .env("OUT_TOPIC", "output")
+        .env("METRICS", format!("127.0.0.1:{metrics}"))
+        .env("IDEMPOTENCE", (broker.engine == IN_MEMORY).to_string())
+        .stderr(log)
+        .spawn()
+        .map(Running)
+        .unwrap()
+}
+
+fn sink_delivered(metrics: u16) -> u64 {
+    metric(
+        metrics,
+        "sluice_sink_drain_successes_total{component=\"output\"",
+    )
+}
+
+#[test]
+fn relay_delivers_every_record_with_its_headers_once() {
+    if !brokers_available() {
+        return;
+    }
+    let total = 100_000;
+    let agent = build_agent("tests/kafka/relay.flow");
+    let root = temp_dir("kafka-relay");
+    let broker = Broker::start(&root, IN_MEMORY);
+    broker.create_topic("input", 3);
+    broker.create_topic("output", 3);
+    produce(&broker, "input", 0, total);
+    let metrics = free_port();
+    let mut relay = start_relay(&agent, &root.join("agent"), &broker, metrics);
+    wait_until(Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", metrics)).is_ok()
+    });
+    wait_until(Duration::from_secs(120), || {
+        sink_delivered(metrics) >= total as u64
+    });
+    let consumed = consume(&broker, "output", total, 10);
+    stop_cleanly(&mut relay);
+    assert_eq!(consumed.unique, total, "{consumed:?}");
+    assert_eq!(consumed.duplicates, 0, "{consumed:?}");
+    assert_eq!(
+        consumed.header_mismatch, 0,
+        "headers lost or changed: {consumed:?}"
+    );
+    assert_eq!(consumed.bad, 0, "{consumed:?}");
+
+    // Its offsets were committed: started again, the relay reads nothing twice.
+    let mut relay = start_relay(&agent, &root.join("agent"), &broker, metrics);
+    produce(&broker, "input", total, 10);
+    let again = consume(&broker, "output", total + 10, 10);
+    stop_cleanly(&mut relay);
+    assert_eq!(again.unique, total + 10, "{again:?}");
+    assert_eq!(again.duplicates, 0, "read again after a restart: {again:?}");
+}
+
+fn wait_for_metrics(metrics: u16) {
+    wait_until(Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", metrics)).is_ok()
+    });
+}
+
+/// kafka-python producing `first..first + count` in the background, one record per
+/// record batch: a group resumed after a crash starts at any offset, and tansu 0.6
+/// cannot fetch from an offset inside a batch (see kafka_client.py).
+fn produce_in_background(broker: &Broker, topic: &str, first: usize, count: usize) -> Running {
+    client()
+        .args(["produce", &broker.address(), topic])
+        .args([first.to_string(), count.to_string(), "single".into()])
+        .spawn()
+        .map(Running)
+        .unwrap()
+}
+
+fn finish(mut producer: Running) {
+    let status = wait(&mut producer, Duration::from_secs(180));
+    assert!(status.success(), "kafka-python could not produce");
+}
+
+#[test]
+fn relay_killed_mid_stream_loses_nothing() {
+    if !brokers_available() {
+        return;
+    }
+    let total = 100_000;
+    let agent = build_agent("tests/kafka/relay.flow");
+    let root = temp_dir("kafka-kill");
+    let broker = Broker::start(&root, IN_MEMORY);
+    broker.create_topic("input", 3);
+    broker.create_topic("output", 3);
+    let producer = produce_in_background(&broker, "input", 0, total);
+    let metrics = free_port();
+    let dir = root.join("agent");
+    let mut relay = start_relay(&agent, &dir, &broker, metrics);
+    wait_for_metrics(metrics);
+    wait_until(Duration::from_secs(120), || {
+        sink_delivered(metrics) >= 20_000
+    });
+    relay.kill().unwrap(); // SIGKILL: no shutdown, no final offset commit
+    relay.wait().unwrap();
+    let mut relay = start_relay(&agent, &dir, &broker, metrics);
+    finish(producer);
+    // The killed member's partitions wait for its session timeout (10 s) to expire.
+    let consumed = consume(&broker, "output", total, 30);
+    stop_cleanly(&mut relay);
+    eprintln!(
+        "kill -9 of the relay: {} of {total} delivered, {} duplicates",
+        consumed.unique, consumed.duplicates
+    );
+    assert_eq!(consumed.unique, total, "records lost: {consumed:?}");
+    assert_eq!(consumed.header_mismatch, 0, "{consumed:?}");
+}
+
+/// The agent's peak resident memory, from /proc.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn relay_rides_out_a_broker_stopped_for_20_seconds() {
+    if !brokers_available() {
+        return;
+    }
+    let half = 50_000;
+    let agent = build_agent("tests/kafka/relay.flow");
+    let root = temp_dir("kafka-outage");
+    let mut broker = Broker::start(&root, ON_DISK);
+    broker.create_topic("input", 3);
+    broker.create_topic("output", 3);
+    let producer = produce_in_background(&broker, "input", 0, half);
+    let metrics = free_port();
+    let mut relay = start_relay(&agent, &root.join("agent"), &broker, metrics);
+    wait_for_metrics(metrics);
+    wait_until(Duration::from_secs(120), || {
+        sink_delivered(metrics) >= 5_000
+    });
+    finish(producer);
+    broker.stop();
+    std::thread::sleep(Duration::from_secs(20));
+    assert!(
+        relay.try_wait().unwrap().is_none(),
+        "the agent exited while the broker was down"
+    );
+    broker.restart();
+    finish(produce_in_background(&broker, "input", half, half));
+    let consumed = consume(&broker, "output", 2 * half, 20);
+    let peak = peak_rss_kib(relay.id());
+    stop_cleanly(&mut relay);
+    eprintln!(
+        "broker down 20 s: {} of {} delivered, {} duplicates, agent peak RSS {} MiB",
+        consumed.unique,
+        2 * half,
+        consumed.duplicates,
+        peak / 1024
+    );
+    assert_eq!(consumed.unique, 2 * half, "records lost: {consumed:?}");
+    assert!(peak < 256 * 1024, "the agent grew to {} MiB", peak / 1024);
+}
+
+#[test]
+fn odd_records_arrive_whole_and_are_counted() {
+    if !brokers_available() {
+        return;
+    }
+    let agent = build_agent("tests/kafka/to_file.flow");
+    let root = temp_dir("kafka-odd");
+    let broker = Broker::start(&root, IN_MEMORY);
+    broker.create_topic("odd", 1);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let raw = |value: &str, header: &[u8]| {
+        let status = client()
+            .args(["raw", &broker.address(), "odd", value, &hex(header)])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    raw(&hex(b"bad \xff\xfe value"), b"bad \xc3\x28 header");
+    raw(&format!("x*{}", 10 << 20), b"big");
+    raw(&hex(b"last"), b"fine");
+    let metrics = free_port();
+    let dir = root.join("agent");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut agent = Command::new(&agent)
+        .current_dir(&dir)
+        .env("BROKERS", broker.address())
+        .env("IN_TOPIC", "odd")
+        .env("METRICS", format!("127.0.0.1:{metrics}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_for_metrics(metrics);
+    let accepted = "sluice_source_events_accepted_total{component=\"input\"";
+    wait_until(Duration::from_secs(60), || metric(metrics, accepted) >= 3);
+    let parse_errors = metric(
+        metrics,
+        "sluice_source_parse_errors_total{component=\"input\"",
+    );
+    stop_cleanly(&mut agent);
+    let lines = output_lines_bytes(&dir.join("out"));
+    assert_eq!(lines.len(), 3);
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["headers"]["raw"], "bad \u{fffd}( header");
+    assert_eq!(events[1]["body"].as_str().unwrap().len(), 10 << 20);
+    assert_eq!(events[2]["body"], "last");
+    assert_eq!(events[2]["headers"]["topic"], "odd");
+    assert_eq!(events[2]["headers"]["offset"], "2");
+    assert_eq!(parse_errors, 1, "the header that is not UTF-8 is counted");
+}
