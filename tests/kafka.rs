@@ -11,19 +11,22 @@ use std::time::Duration;
 
 use support::*;
 
-/// A tansu broker on loopback, stopped when dropped.
+/// A tansu broker on loopback, its records in memory, stopped when dropped.
+///
+/// tansu 0.6 has three faults the tests steer around, each seen here: with SQLite
+/// storage it panics on idempotent producers, and after a kill and restart it
+/// accepted connections without answering them; it cannot fetch from an offset inside
+/// a record batch (see kafka_client.py); and it keeps a crashed group member as the
+/// group's leader (the relay uses static membership).
 struct Broker {
     process: Running,
     port: u16,
-    /// Its directory: the log, and the SQLite storage of a persistent broker.
-    storage: PathBuf,
-    engine: &'static str,
+    /// Held while the broker runs: the tests take turns, so four brokers, producers
+    /// and agents do not compete for the machine's cores at once.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
-/// Records in memory: fast, gone when the broker stops.
-const IN_MEMORY: &str = "memory://tansu/";
-/// Records in SQLite (`tansu.db` in the broker's directory): survive a restart.
-const ON_DISK: &str = "sqlite://tansu.db";
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn tansu() -> Option<PathBuf> {
     let home = std::env::var_os("HOME")
@@ -52,21 +55,23 @@ fn brokers_available() -> bool {
 }
 
 impl Broker {
-    fn start(dir: &Path, engine: &'static str) -> Broker {
+    fn start(dir: &Path) -> Broker {
         let port = free_port();
         let storage = dir.join("broker");
         std::fs::create_dir_all(&storage).unwrap();
+        let turn = TURN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut broker = Broker {
-            process: Broker::spawn(&storage, port, engine),
+            process: Broker::spawn(&storage, port),
             port,
-            storage,
-            engine,
+            _turn: turn,
         };
         broker.wait_ready();
         broker
     }
 
-    fn spawn(storage: &Path, port: u16, engine: &str) -> Running {
+    fn spawn(storage: &Path, port: u16) -> Running {
         let url = format!("tcp://127.0.0.1:{port}");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -82,7 +87,7 @@ impl Broker {
                 &url,
             ])
             .arg("--storage-engine")
-            .arg(engine)
+            .arg("memory://tansu/")
             .current_dir(storage)
             .env(
                 "RUST_LOG",
@@ -106,14 +111,14 @@ impl Broker {
         format!("127.0.0.1:{}", self.port)
     }
 
-    fn stop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-
-    fn restart(&mut self) {
-        self.process = Broker::spawn(&self.storage, self.port, self.engine);
-        self.wait_ready();
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the broker: while frozen it takes
+    /// connections into its backlog and answers nothing, like a hung or cut-off broker,
+    /// and keeps its records for when it comes back.
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: signalling a child process this test started and still owns.
+        unsafe {
+            libc::kill(self.process.id() as libc::pid_t, signal);
+        }
     }
 
     fn create_topic(&self, topic: &str, partitions: u32) {
@@ -189,7 +194,6 @@ fn start_relay(agent: &Path, dir: &Path, broker: &Broker, metrics: u16) -> Runni
         .env("IN_TOPIC", "input")
         .env("OUT_TOPIC", "output")
         .env("METRICS", format!("127.0.0.1:{metrics}"))
-        .env("IDEMPOTENCE", (broker.engine == IN_MEMORY).to_string())
         .stderr(log)
         .spawn()
         .map(Running)
@@ -211,7 +215,7 @@ fn relay_delivers_every_record_with_its_headers_once() {
     let total = 100_000;
     let agent = build_agent("tests/kafka/relay.flow");
     let root = temp_dir("kafka-relay");
-    let broker = Broker::start(&root, IN_MEMORY);
+    let broker = Broker::start(&root);
     broker.create_topic("input", 3);
     broker.create_topic("output", 3);
     produce(&broker, "input", 0, total);
@@ -273,7 +277,7 @@ fn relay_killed_mid_stream_loses_nothing() {
     let total = 100_000;
     let agent = build_agent("tests/kafka/relay.flow");
     let root = temp_dir("kafka-kill");
-    let broker = Broker::start(&root, IN_MEMORY);
+    let broker = Broker::start(&root);
     broker.create_topic("input", 3);
     broker.create_topic("output", 3);
     let producer = produce_in_background(&broker, "input", 0, total);
@@ -317,25 +321,24 @@ fn relay_rides_out_a_broker_stopped_for_20_seconds() {
     let half = 50_000;
     let agent = build_agent("tests/kafka/relay.flow");
     let root = temp_dir("kafka-outage");
-    let mut broker = Broker::start(&root, ON_DISK);
+    let broker = Broker::start(&root);
     broker.create_topic("input", 3);
     broker.create_topic("output", 3);
-    let producer = produce_in_background(&broker, "input", 0, half);
+    let producer = produce_in_background(&broker, "input", 0, 2 * half);
     let metrics = free_port();
     let mut relay = start_relay(&agent, &root.join("agent"), &broker, metrics);
     wait_for_metrics(metrics);
     wait_until(Duration::from_secs(120), || {
-        sink_delivered(metrics) >= 5_000
+        sink_delivered(metrics) >= 10_000
     });
-    finish(producer);
-    broker.stop();
+    broker.signal(libc::SIGSTOP);
     std::thread::sleep(Duration::from_secs(20));
     assert!(
         relay.try_wait().unwrap().is_none(),
         "the agent exited while the broker was down"
     );
-    broker.restart();
-    finish(produce_in_background(&broker, "input", half, half));
+    broker.signal(libc::SIGCONT);
+    finish(producer);
     let consumed = consume(&broker, "output", 2 * half, 20);
     let peak = peak_rss_kib(relay.id());
     stop_cleanly(&mut relay);
@@ -357,7 +360,7 @@ fn odd_records_arrive_whole_and_are_counted() {
     }
     let agent = build_agent("tests/kafka/to_file.flow");
     let root = temp_dir("kafka-odd");
-    let broker = Broker::start(&root, IN_MEMORY);
+    let broker = Broker::start(&root);
     broker.create_topic("odd", 1);
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let raw = |value: &str, header: &[u8]| {
