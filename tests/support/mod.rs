@@ -168,6 +168,24 @@ pub fn metric(metrics_port: u16, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no metric {name} in {text}"))
 }
 
+/// Like [`metric`], but 0 while the agent does not serve it yet (or not at all).
+pub fn metric_or_zero(metrics_port: u16, name: &str) -> u64 {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", metrics_port)) else {
+        return 0;
+    };
+    let mut text = String::new();
+    if s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").is_err()
+        || s.read_to_string(&mut text).is_err()
+    {
+        return 0;
+    }
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 pub fn append_lines(path: &Path, prefix: &str, range: std::ops::Range<usize>) {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
