@@ -3,6 +3,7 @@
 # seq -> file_roll throughput, with coreutils `seq > file` as the same-run baseline.
 # Usage: bash bench/core.sh   (run from the workspace root; takes a few minutes)
 #        SECTIONS=hop bash bench/core.sh   (only what the agent-to-agent hop costs to build)
+#        SECTIONS=brokers bash bench/core.sh   (only what the kafka and nats sinks cost)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${EVENTS:-10000000}
@@ -12,13 +13,21 @@ cargo build -q --release -p sluice-compiler
 sluice=target/release/sluice
 SECTIONS=${SECTIONS:-all}
 
-# What linking the hop (prost, lz4_flex, zstd's C library) costs an agent's build: the
-# same flow with a `tcp` sink and with a `sluice` sink, each from an empty cache (cold)
-# and again after editing the flow (warm).
-hop_cost() {
-    echo "## build cost of the sluice sink (vs a tcp sink)"
-    for kind in tcp sluice; do
-        printf 'source in = stdin\nchannel buf = memory { capacity = 10_000 }\nsink out = %s { addr = "127.0.0.1:9" }\nflow in -> buf -> out\n' "$kind" > "$work/$kind.flow"
+# What a sink's dependencies cost an agent's build: the same flow with a `tcp` sink
+# (the baseline) and with the sink measured, each from an empty cache (cold) and again
+# after editing the flow (warm). The hop links prost, lz4_flex and zstd's C library;
+# `kafka` builds librdkafka from C; `nats` links async-nats.
+sink_params() {
+    case "$1" in
+        tcp | sluice) echo 'addr = "127.0.0.1:9"' ;;
+        kafka) echo 'brokers = ["127.0.0.1:9"], topic = "t"' ;;
+        nats) echo 'url = "nats://127.0.0.1:9", subject = "s"' ;;
+    esac
+}
+build_cost() {
+    echo "## build cost of the $* sink(s) (vs a tcp sink)"
+    for kind in tcp "$@"; do
+        printf 'source in = stdin\nchannel buf = memory { capacity = 10_000 }\nsink out = %s { %s }\nflow in -> buf -> out\n' "$kind" "$(sink_params "$kind")" > "$work/$kind.flow"
         export SLUICE_CACHE_DIR="$work/cache-$kind"
         start=$(date +%s.%N); $sluice build "$work/$kind.flow" -o "$work/$kind" 2>/dev/null; end=$(date +%s.%N)
         cold=$(echo "$end - $start" | bc)
@@ -29,7 +38,11 @@ hop_cost() {
     done
 }
 if [ "$SECTIONS" = hop ]; then
-    hop_cost
+    build_cost sluice
+    exit 0
+fi
+if [ "$SECTIONS" = brokers ]; then
+    build_cost kafka nats
     exit 0
 fi
 
@@ -55,4 +68,4 @@ echo "seq -> file_roll: ${e}s wall, $(echo "$bytes / $e / 1048576" | bc -l | cut
 read -r e u s m < <(t sh -c "seq 0 $((EVENTS - 1)) > $work/baseline")
 echo "baseline coreutils seq > file: ${e}s wall, $(echo "$bytes / $e / 1048576" | bc -l | cut -c1-6) MiB/s"
 
-hop_cost
+build_cost sluice kafka nats

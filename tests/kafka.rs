@@ -56,6 +56,15 @@ fn brokers_available() -> bool {
 
 impl Broker {
     fn start(dir: &Path) -> Broker {
+        Broker::start_with(dir, &[])
+    }
+
+    /// A broker that requires SASL authentication from every client.
+    fn start_authenticating(dir: &Path) -> Broker {
+        Broker::start_with(dir, &["--authentication"])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> Broker {
         let port = free_port();
         let storage = dir.join("broker");
         std::fs::create_dir_all(&storage).unwrap();
@@ -63,7 +72,7 @@ impl Broker {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut broker = Broker {
-            process: Broker::spawn(&storage, port),
+            process: Broker::spawn(&storage, port, extra),
             port,
             _turn: turn,
         };
@@ -71,7 +80,7 @@ impl Broker {
         broker
     }
 
-    fn spawn(storage: &Path, port: u16) -> Running {
+    fn spawn(storage: &Path, port: u16, extra: &[&str]) -> Running {
         let url = format!("tcp://127.0.0.1:{port}");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -88,6 +97,7 @@ impl Broker {
             ])
             .arg("--storage-engine")
             .arg("memory://tansu/")
+            .args(extra)
             .current_dir(storage)
             .env(
                 "RUST_LOG",
@@ -405,4 +415,47 @@ fn odd_records_arrive_whole_and_are_counted() {
     assert_eq!(events[2]["headers"]["topic"], "odd");
     assert_eq!(events[2]["headers"]["offset"], "2");
     assert_eq!(parse_errors, 1, "the header that is not UTF-8 is counted");
+}
+
+#[test]
+fn a_broker_refusing_the_login_is_reported_and_retried() {
+    if !brokers_available() {
+        return;
+    }
+    let agent = build_agent("tests/kafka/from_seq.flow");
+    let root = temp_dir("kafka-auth");
+    let broker = Broker::start_authenticating(&root);
+    let metrics = free_port();
+    let dir = root.join("agent");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = std::fs::File::create(dir.join("agent.log")).unwrap();
+    let mut agent = Command::new(&agent)
+        .current_dir(&dir)
+        .env("BROKERS", broker.address())
+        .env("OUT_TOPIC", "numbers")
+        .env("METRICS", format!("127.0.0.1:{metrics}"))
+        .stderr(log)
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_for_metrics(metrics);
+    let log = || std::fs::read_to_string(dir.join("agent.log")).unwrap();
+    wait_until(Duration::from_secs(30), || log().contains("will retry"));
+    assert!(agent.try_wait().unwrap().is_none(), "the agent gave up");
+    assert_eq!(
+        sink_delivered(metrics),
+        0,
+        "a broker requiring a login took records without one"
+    );
+    // The events cannot leave its memory channel: after shutdown_timeout the agent
+    // says so and exits with status 3.
+    terminate(&agent);
+    let status = wait(&mut agent, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(3), "{}", log());
+    let log = log();
+    assert!(
+        log.contains("10 events left in memory channels are lost"),
+        "{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
 }

@@ -249,10 +249,12 @@ where
         }
         let (trigger, shutdown) = shutdown::channel();
         let trigger = Arc::new(trigger);
-        tokio::spawn(watch_signals(trigger.clone(), config.shutdown_timeout));
+        let (signal_trigger, signalled) = shutdown::channel();
+        tokio::spawn(watch_signals(trigger.clone(), signal_trigger, config.shutdown_timeout));
         let ctx = AgentContext {
             metrics,
             shutdown,
+            signalled,
             trigger,
             shutdown_timeout: config.shutdown_timeout,
             policy: Policy {
@@ -301,7 +303,11 @@ fn init_logging(level: LogLevel) {
         .try_init();
 }
 
-async fn watch_signals(trigger: Arc<ShutdownTrigger>, timeout: Duration) {
+async fn watch_signals(
+    trigger: Arc<ShutdownTrigger>,
+    signalled: ShutdownTrigger,
+    timeout: Duration,
+) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
@@ -318,6 +324,7 @@ async fn watch_signals(trigger: Arc<ShutdownTrigger>, timeout: Duration) {
         timeout_s = timeout.as_secs_f64(),
         "signal received: stopping sources and draining channels"
     );
+    signalled.trigger();
     trigger.trigger();
     tokio::select! {
         _ = term.recv() => {}
@@ -331,6 +338,9 @@ async fn watch_signals(trigger: Arc<ShutdownTrigger>, timeout: Duration) {
 pub struct AgentContext {
     metrics: Metrics,
     shutdown: Shutdown,
+    /// Fires on SIGTERM/SIGINT only (`shutdown` also fires when every source ended by
+    /// itself): a signal during the drain that follows bounds it by `shutdown_timeout`.
+    signalled: Shutdown,
     trigger: Arc<ShutdownTrigger>,
     shutdown_timeout: Duration,
     policy: Policy,
@@ -557,13 +567,20 @@ impl AgentContext {
         // Sources are done: make sure everyone sees shutdown, then stop accepting puts.
         self.trigger.trigger();
         self.close_channels();
-        let sinks = &mut self.sinks;
-        let drain = async { while sinks.join_next().await.is_some() {} };
-        let drained = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, drain).await.is_ok(),
-            None => {
-                drain.await;
-                true
+        // Sinks drain what is buffered: bounded by the deadline after a signal, also when
+        // the signal comes only now (every source had ended by itself).
+        let mut signalled = self.signalled.clone();
+        let drained = loop {
+            tokio::select! {
+                joined = self.sinks.join_next() => {
+                    if joined.is_none() {
+                        break true;
+                    }
+                }
+                _ = signalled.wait_fired(), if deadline.is_none() => {
+                    deadline = Some(tokio::time::Instant::now() + self.shutdown_timeout);
+                }
+                _ = sleep_until(deadline) => break false,
             }
         };
         if let Some(reason) = self.fatal.reason() {
@@ -621,9 +638,11 @@ mod tests {
 
     fn context(on_failure: OnFailure, max_restarts: u64) -> AgentContext {
         let (trigger, shutdown) = shutdown::channel();
+        let (_, signalled) = shutdown::channel();
         AgentContext {
             metrics: Metrics::default(),
             shutdown,
+            signalled,
             trigger: Arc::new(trigger),
             shutdown_timeout: Duration::from_secs(5),
             policy: Policy {

@@ -30,4 +30,12 @@ impl Shutdown {
     pub async fn wait(&mut self) {
         let _ = self.0.wait_for(|&stop| stop).await;
     }
+
+    /// Waits until triggered; never returns when the trigger is dropped without firing
+    /// (`wait` returns then).
+    pub async fn wait_fired(&mut self) {
+        if self.0.wait_for(|&stop| stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
