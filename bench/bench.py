@@ -514,6 +514,126 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         self.record("http_to_file", "ceiling: cat", body_bytes, events, time.time() - start, cpu, rss,
                     note="no peer: neither rsyslog nor syslog-ng in Debian has an HTTP input")
 
+    # --- Kafka (tansu broker, kafka-python as the independent client) ----------------
+    def kafka_broker(self, name):
+        """A tansu broker with records in memory, and the topics of the scenarios."""
+        d = self.fresh(name)
+        port = free_port()
+        url = f"tcp://127.0.0.1:{port}"
+        broker = subprocess.Popen(["tansu", "broker", "--listener-url", url, "--advertised-listener-url", url,
+                                   "--storage-engine", "memory://tansu/"], cwd=d,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(port)
+        for topic in ("bench-in", "bench-out"):
+            subprocess.run(["tansu", "topic", "create", topic, "--broker", url, "--partitions", "3"],
+                           check=True, stdout=subprocess.DEVNULL)
+        return broker, f"127.0.0.1:{port}", d
+
+    @staticmethod
+    def cpu_of(pid):
+        """User + system CPU seconds a process has used so far."""
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def kafka_lines(self):
+        """The first --kafka-events lines of the access log, as a file of their own."""
+        path, _ = self.inputs["access"]
+        out = self.work / f"access-{self.args.kafka_events}.log"
+        if not out.exists():
+            with open(path, "rb") as src, open(out, "wb") as dst:
+                for _, line in zip(range(self.args.kafka_events), src):
+                    dst.write(line)
+        return out
+
+    def kafka_python(self, script, *args):
+        """Runs a kafka-python snippet under /usr/bin/time; returns (seconds, cpu, rss)."""
+        start = time.time()
+        p = Timed([sys.executable, "-c", script, *args])
+        cpu, rss = p.wait(limit=self.args.timeout)
+        return time.time() - start, cpu, rss
+
+    PRODUCE = """
+import sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], acks="all", linger_ms=5, batch_size=262144,
+                  compression_type="lz4")
+with open(sys.argv[3], "rb") as f:
+    for line in f:
+        p.send(sys.argv[2], line.rstrip(b"\\n"))
+p.flush()
+"""
+    CONSUME = """
+import sys
+from kafka import KafkaConsumer
+c = KafkaConsumer(sys.argv[2], bootstrap_servers=sys.argv[1], group_id="baseline",
+                  auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=10000,
+                  max_partition_fetch_bytes=8388608)
+n, want = 0, int(sys.argv[3])
+for _ in c:
+    n += 1
+    if n >= want:
+        break
+assert n >= want, n
+"""
+
+    def scenario_kafka_to_kafka(self):
+        """kafka source -> kafka sink through one broker. The same-run baseline is
+        kafka-python, an independent client, only reading the same records. The agent's
+        CPU and the broker's are reported apart."""
+        log("kafka_to_kafka")
+        lines = self.kafka_lines()
+        events, size = self.args.kafka_events, file_size(lines)
+        broker, brokers, d = self.kafka_broker("kafka_to_kafka")
+        try:
+            self.kafka_python(self.PRODUCE, brokers, "bench-in", str(lines))
+            seconds, cpu, rss = self.kafka_python(self.CONSUME, brokers, "bench-in", str(events))
+            self.record("kafka_to_kafka", "baseline: kafka-python consumer", size, events, seconds, cpu, rss,
+                        note="reads the input topic only")
+            mport = free_port()
+            broker_cpu = self.cpu_of(broker.pid)
+            start = time.time()
+            agent = Timed([str(self.agent("kafka_to_kafka")), "--log-level", "error"],
+                          env={"BROKERS": brokers, "METRICS": f"127.0.0.1:{mport}"})
+            until(lambda: metric(mport, 'sluice_sink_drain_successes_total{component="out"') >= events,
+                  self.args.timeout, "kafka_to_kafka")
+            seconds = time.time() - start
+            broker_cpu = self.cpu_of(broker.pid) - broker_cpu
+            cpu, rss = agent.stop()
+            self.record("kafka_to_kafka", "sluice (kafka → kafka)", size, events, seconds, cpu, rss,
+                        note=f"broker (tansu) CPU during the run: {broker_cpu:.1f} s")
+        finally:
+            broker.kill()
+            broker.wait()
+
+    def scenario_file_to_kafka(self):
+        """taildir -> kafka sink. The same-run baseline is kafka-python producing the same
+        lines (batched, lz4, acks=all). The agent's CPU and the broker's are apart."""
+        log("file_to_kafka")
+        lines = self.kafka_lines()
+        events, size = self.args.kafka_events, file_size(lines)
+        broker, brokers, d = self.kafka_broker("file_to_kafka")
+        try:
+            broker_cpu = self.cpu_of(broker.pid)
+            seconds, cpu, rss = self.kafka_python(self.PRODUCE, brokers, "bench-in", str(lines))
+            self.record("file_to_kafka", "baseline: kafka-python producer", size, events, seconds, cpu, rss,
+                        note=f"broker CPU {self.cpu_of(broker.pid) - broker_cpu:.1f} s")
+            mport = free_port()
+            broker_cpu = self.cpu_of(broker.pid)
+            start = time.time()
+            agent = Timed([str(self.agent("file_to_kafka")), "--log-level", "error"],
+                          env={"BROKERS": brokers, "METRICS": f"127.0.0.1:{mport}", "INPUT": str(lines),
+                               "POSITIONS": str(d / "positions.json")})
+            until(lambda: metric(mport, 'sluice_sink_drain_successes_total{component="out"') >= events,
+                  self.args.timeout, "file_to_kafka")
+            seconds = time.time() - start
+            broker_cpu = self.cpu_of(broker.pid) - broker_cpu
+            cpu, rss = agent.stop()
+            self.record("file_to_kafka", "sluice (taildir → kafka)", size, events, seconds, cpu, rss,
+                        note=f"broker (tansu) CPU during the run: {broker_cpu:.1f} s")
+        finally:
+            broker.kill()
+            broker.wait()
+
     # --- report -----------------------------------------------------------------------
     def write_results(self):
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -643,7 +763,7 @@ def first_line(cmd, pick=None):
 
 
 SCENARIOS = ["file_to_file", "tcp_to_null", "tcp_to_tcp", "regex_parse", "http_to_file", "durable",
-             "agent_to_agent"]
+             "agent_to_agent", "kafka_to_kafka", "file_to_kafka"]
 
 # Scenarios whose agents are not one flow named after them.
 AGENTS = {"agent_to_agent": ["agent_to_agent_edge", "agent_to_agent_collector"]}
@@ -658,6 +778,8 @@ def main():
     parser.add_argument("--rsyslog-root", default=str(ROOT / "target/bench/rsyslog"),
                         help="where run.sh unpacked rsyslog")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per run before giving up")
+    parser.add_argument("--kafka-events", type=int, default=500_000,
+                        help="records per Kafka scenario (default 500000; kafka-python produces them)")
     parser.add_argument("--skip-peers", action="store_true", help="measure Sluice and the ceilings only")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of Sluice and the ceilings per scenario; the median is reported (default 3)")

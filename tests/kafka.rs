@@ -422,9 +422,26 @@ fn a_broker_refusing_the_login_is_reported_and_retried() {
     if !brokers_available() {
         return;
     }
-    let agent = build_agent("tests/kafka/from_seq.flow");
     let root = temp_dir("kafka-auth");
     let broker = Broker::start_authenticating(&root);
+    refused_and_retried(&root, &broker, "numbers", "will retry");
+}
+
+#[test]
+fn a_topic_the_broker_does_not_have_is_reported_and_retried() {
+    if !brokers_available() {
+        return;
+    }
+    let root = temp_dir("kafka-unknown-topic");
+    let broker = Broker::start(&root);
+    refused_and_retried(&root, &broker, "no-such-topic", "Unknown topic");
+}
+
+/// Runs `from_seq.flow` (10 events into `topic`) against a broker that will not take
+/// them: the agent logs `expected` and retries, delivers nothing, and on SIGTERM stops
+/// within its shutdown_timeout, reporting the events it could not deliver (status 3).
+fn refused_and_retried(root: &Path, broker: &Broker, topic: &str, expected: &str) {
+    let agent = build_agent("tests/kafka/from_seq.flow");
     let metrics = free_port();
     let dir = root.join("agent");
     std::fs::create_dir_all(&dir).unwrap();
@@ -432,7 +449,7 @@ fn a_broker_refusing_the_login_is_reported_and_retried() {
     let mut agent = Command::new(&agent)
         .current_dir(&dir)
         .env("BROKERS", broker.address())
-        .env("OUT_TOPIC", "numbers")
+        .env("OUT_TOPIC", topic)
         .env("METRICS", format!("127.0.0.1:{metrics}"))
         .stderr(log)
         .spawn()
@@ -440,12 +457,13 @@ fn a_broker_refusing_the_login_is_reported_and_retried() {
         .unwrap();
     wait_for_metrics(metrics);
     let log = || std::fs::read_to_string(dir.join("agent.log")).unwrap();
-    wait_until(Duration::from_secs(30), || log().contains("will retry"));
+    wait_until(Duration::from_secs(30), || log().contains(expected));
+    assert!(log().contains("will retry"), "{}", log());
     assert!(agent.try_wait().unwrap().is_none(), "the agent gave up");
     assert_eq!(
         sink_delivered(metrics),
         0,
-        "a broker requiring a login took records without one"
+        "the broker took records it should have refused"
     );
     // The events cannot leave its memory channel: after shutdown_timeout the agent
     // says so and exits with status 3.

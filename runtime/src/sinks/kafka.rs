@@ -161,6 +161,10 @@ mod imp {
                 ("compression.type", compression.to_owned()),
                 ("linger.ms", self.linger.as_millis().to_string()),
                 ("message.timeout.ms", self.timeout.as_millis().to_string()),
+                // A topic the brokers do not have fails as "Unknown topic" within
+                // `timeout`, not as a bare "Message timed out" (librdkafka waits 30 s
+                // for a new topic to appear by default).
+                ("topic.metadata.propagation.max.ms", self.timeout.as_millis().min(30_000).to_string()),
                 // The whole record, as librdkafka counts it, must fit under this.
                 ("message.max.bytes", (self.max_record_size.0 + 1024).min(1_000_000_000).to_string()),
             ];

@@ -226,7 +226,7 @@ mod imp {
             let parts = sluice_core::template::parse("logs.%{app}.%{none}").unwrap();
             let mut out = String::new();
             render(&parts, &event, &mut out);
-            assert_eq!(out, "logs.a_b____c.unknown");
+            assert_eq!(out, "logs.a_b___c.unknown");
         }
     }
 }
