@@ -36,8 +36,10 @@ pub struct NatsSourceConfig {
     #[param(default = "100ms", min = 1)]
     pub batch_timeout: Duration,
     /// How long the server waits for an acknowledgement before it redelivers, when the
-    /// consumer is created. Keep it above the longest a full channel can hold a batch.
-    #[param(default = "5m", min = 1)]
+    /// consumer is created. While a full channel holds a batch back, the source tells
+    /// the server every half `ack_wait` that it is still working on it; messages an
+    /// agent fetched and then crashed with come back after `ack_wait`.
+    #[param(default = "30s", min = 1)]
     pub ack_wait: Duration,
     /// A token the server expects (set it with `env(...)`).
     #[param(secret)]
@@ -65,7 +67,7 @@ mod imp {
     use std::io;
     use std::time::Duration;
 
-    use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, consumer::DeliverPolicy};
+    use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, consumer::DeliverPolicy, AckKind};
     use futures_util::StreamExt;
 
     use super::{NatsSourceConfig, NatsStart};
@@ -108,6 +110,9 @@ mod imp {
                 filter_subject: c.subject.clone().unwrap_or_default(),
                 ack_policy: AckPolicy::Explicit,
                 ack_wait: c.ack_wait,
+                // Room for a crashed agent's unacknowledged fetches and the next ones:
+                // the server sends nothing while this many wait for an acknowledgement.
+                max_ack_pending: i64::try_from(c.batch_size.saturating_mul(10)).unwrap_or(i64::MAX),
                 deliver_policy: match c.start {
                     NatsStart::Earliest => DeliverPolicy::All,
                     NatsStart::Latest => DeliverPolicy::New,
@@ -142,6 +147,32 @@ mod imp {
                 }
             }
             Ok(batch)
+        }
+    }
+
+    impl NatsSource {
+        /// Sends `batch`; while the channels hold it back, tells the server every half
+        /// `ack_wait` that its messages are in progress, so they are not redelivered.
+        async fn send_in_progress<O: Output>(
+            &self,
+            out: &O,
+            batch: Batch,
+            messages: &[jetstream::Message],
+        ) -> Result<(), crate::pipeline::Closed> {
+            let send = out.send(batch);
+            tokio::pin!(send);
+            let period = self.config.ack_wait / 2;
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            loop {
+                tokio::select! {
+                    sent = &mut send => return sent,
+                    _ = tick.tick() => {
+                        for message in messages {
+                            let _ = message.ack_with(AckKind::Progress).await;
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -197,7 +228,7 @@ mod imp {
                 let batch: Batch = messages.iter().map(to_event).collect();
                 let n = batch.len() as u64;
                 ctx.counters.events_received.add(n);
-                if out.send(batch).await.is_err() {
+                if self.send_in_progress(&out, batch, &messages).await.is_err() {
                     break;
                 }
                 ctx.counters.events_accepted.add(n);
