@@ -29,6 +29,8 @@ pub mod transforms;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[cfg(any(feature = "sink-sluice", feature = "sink-kafka", feature = "sink-nats"))]
+pub mod acked;
 #[cfg(feature = "agent")]
 pub mod agent;
 #[cfg(feature = "agent")]

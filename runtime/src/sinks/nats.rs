@@ -58,23 +58,19 @@ mod imp {
     use sluice_core::template::Part;
 
     use super::NatsSinkConfig;
+    use crate::acked::PartlyAcked;
     use crate::build::BuildSink;
     use crate::event::Event;
     use crate::nats::connect;
     use crate::pipeline::Sink;
-
-    /// Which messages of a take the stream acknowledged, when some were not.
-    struct Acked {
-        checksum: u32,
-        done: Vec<bool>,
-    }
 
     /// Publishes batches through one JetStream context.
     pub struct NatsSink {
         config: NatsSinkConfig,
         subject: Vec<Part>,
         context: Option<jetstream::Context>,
-        acked: Option<Acked>,
+        /// Which messages of the last take the stream acknowledged, when not all.
+        acked: Option<PartlyAcked>,
     }
 
     impl BuildSink for NatsSinkConfig {
@@ -113,20 +109,6 @@ mod imp {
         }
     }
 
-    fn checksum(events: &[Event]) -> u32 {
-        let mut crc = 0;
-        for event in events {
-            for (name, value) in event.headers.iter() {
-                crc = crc32c::crc32c_append(crc, name.as_bytes());
-                crc = crc32c::crc32c_append(crc, &[0]);
-                crc = crc32c::crc32c_append(crc, value.as_bytes());
-                crc = crc32c::crc32c_append(crc, &[0]);
-            }
-            crc = crc32c::crc32c_append(crc, &event.body);
-            crc = crc32c::crc32c_append(crc, &(event.body.len() as u64).to_le_bytes());
-        }
-        crc
-    }
 
     impl NatsSink {
         async fn context(&mut self) -> io::Result<&jetstream::Context> {
@@ -181,10 +163,7 @@ mod imp {
 
     impl Sink for NatsSink {
         async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
-            let mut done = match self.acked.take() {
-                Some(a) if a.done.len() == batch.len() && a.checksum == checksum(batch) => a.done,
-                _ => vec![false; batch.len()],
-            };
+            let mut done = PartlyAcked::flags_for(&mut self.acked, batch);
             let timeout = self.config.timeout;
             let result = match tokio::time::timeout(timeout, self.publish(batch, &mut done)).await {
                 Ok(result) => result,
@@ -196,7 +175,7 @@ mod imp {
             if let Err(e) = result {
                 let delivered = done.iter().filter(|d| **d).count();
                 if delivered > 0 {
-                    self.acked = Some(Acked { checksum: checksum(batch), done });
+                    self.acked = Some(PartlyAcked::new(batch, done));
                 }
                 return Err(io::Error::new(
                     e.kind(),

@@ -67,6 +67,7 @@ mod imp {
 
     use super::SluiceSinkConfig;
     use crate::build::BuildSink;
+    use crate::acked::checksum;
     use crate::event::Event;
     use super::HopCompression;
     use crate::hop::{self, Body, Compression, FrameReader, Hello, Status};
@@ -90,21 +91,6 @@ mod imp {
         checksum: u32,
     }
 
-    /// A checksum of events' headers and bodies, to recognise a take handed out again.
-    fn checksum(events: &[Event]) -> u32 {
-        let mut crc = 0;
-        for event in events {
-            for (name, value) in event.headers.iter() {
-                crc = crc32c::crc32c_append(crc, name.as_bytes());
-                crc = crc32c::crc32c_append(crc, &[0]);
-                crc = crc32c::crc32c_append(crc, value.as_bytes());
-                crc = crc32c::crc32c_append(crc, &[0]);
-            }
-            crc = crc32c::crc32c_append(crc, &event.body);
-            crc = crc32c::crc32c_append(crc, &(event.body.len() as u64).to_le_bytes());
-        }
-        crc
-    }
 
     /// Sends each batch on one connection and waits for its acknowledgement.
     pub struct SluiceSink {
