@@ -193,11 +193,7 @@ fn consume(broker: &Broker, topic: &str, expect: usize, idle_secs: u32) -> Consu
 /// Starts the relay in `dir`, its log appended to `dir/agent.log`.
 fn start_relay(agent: &Path, dir: &Path, broker: &Broker, metrics: u16) -> Running {
     std::fs::create_dir_all(dir).unwrap();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("agent.log"))
-        .unwrap();
+    let log = agent_log(dir);
     Command::new(agent)
         .current_dir(dir)
         .env("BROKERS", broker.address())
@@ -256,12 +252,6 @@ fn relay_delivers_every_record_with_its_headers_once() {
     assert_eq!(again.duplicates, 0, "read again after a restart: {again:?}");
 }
 
-fn wait_for_metrics(metrics: u16) {
-    wait_until(Duration::from_secs(30), || {
-        std::net::TcpStream::connect(("127.0.0.1", metrics)).is_ok()
-    });
-}
-
 /// kafka-python producing `first..first + count` in the background, one record per
 /// record batch: a group resumed after a crash starts at any offset, and tansu 0.6
 /// cannot fetch from an offset inside a batch (see kafka_client.py).
@@ -272,11 +262,6 @@ fn produce_in_background(broker: &Broker, topic: &str, first: usize, count: usiz
         .spawn()
         .map(Running)
         .unwrap()
-}
-
-fn finish(mut producer: Running) {
-    let status = wait(&mut producer, Duration::from_secs(180));
-    assert!(status.success(), "kafka-python could not produce");
 }
 
 #[test]
@@ -294,14 +279,14 @@ fn relay_killed_mid_stream_loses_nothing() {
     let metrics = free_port();
     let dir = root.join("agent");
     let mut relay = start_relay(&agent, &dir, &broker, metrics);
-    wait_for_metrics(metrics);
+    wait_for_port(metrics);
     wait_until(Duration::from_secs(120), || {
         sink_delivered(metrics) >= 20_000
     });
     relay.kill().unwrap(); // SIGKILL: no shutdown, no final offset commit
     relay.wait().unwrap();
     let mut relay = start_relay(&agent, &dir, &broker, metrics);
-    finish(producer);
+    finish(producer, "kafka-python producing the input");
     // The killed member's partitions wait for its session timeout (10 s) to expire.
     let consumed = consume(&broker, "output", total, 30);
     stop_cleanly(&mut relay);
@@ -337,7 +322,7 @@ fn relay_rides_out_a_broker_stopped_for_20_seconds() {
     let producer = produce_in_background(&broker, "input", 0, 2 * half);
     let metrics = free_port();
     let mut relay = start_relay(&agent, &root.join("agent"), &broker, metrics);
-    wait_for_metrics(metrics);
+    wait_for_port(metrics);
     wait_until(Duration::from_secs(120), || {
         sink_delivered(metrics) >= 10_000
     });
@@ -348,7 +333,7 @@ fn relay_rides_out_a_broker_stopped_for_20_seconds() {
         "the agent exited while the broker was down"
     );
     broker.signal(libc::SIGCONT);
-    finish(producer);
+    finish(producer, "kafka-python producing the input");
     let consumed = consume(&broker, "output", 2 * half, 20);
     let peak = peak_rss_kib(relay.id());
     stop_cleanly(&mut relay);
@@ -395,7 +380,7 @@ fn odd_records_arrive_whole_and_are_counted() {
         .spawn()
         .map(Running)
         .unwrap();
-    wait_for_metrics(metrics);
+    wait_for_port(metrics);
     let accepted = "sluice_source_events_accepted_total{component=\"input\"";
     wait_until(Duration::from_secs(60), || metric(metrics, accepted) >= 3);
     let parse_errors = metric(
@@ -455,7 +440,7 @@ fn refused_and_retried(root: &Path, broker: &Broker, topic: &str, expected: &str
         .spawn()
         .map(Running)
         .unwrap();
-    wait_for_metrics(metrics);
+    wait_for_port(metrics);
     let log = || std::fs::read_to_string(dir.join("agent.log")).unwrap();
     wait_until(Duration::from_secs(30), || log().contains(expected));
     assert!(log().contains("will retry"), "{}", log());

@@ -144,11 +144,7 @@ impl Server {
 
 fn start_relay(agent: &Path, dir: &Path, server: &Server, token: &str, metrics: u16) -> Running {
     std::fs::create_dir_all(dir).unwrap();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("agent.log"))
-        .unwrap();
+    let log = agent_log(dir);
     Command::new(agent)
         .current_dir(dir)
         .env("NATS_URL", format!("nats://127.0.0.1:{}", server.port))
@@ -160,21 +156,10 @@ fn start_relay(agent: &Path, dir: &Path, server: &Server, token: &str, metrics: 
         .unwrap()
 }
 
-fn wait_for_metrics(metrics: u16) {
-    wait_until(Duration::from_secs(30), || {
-        std::net::TcpStream::connect(("127.0.0.1", metrics)).is_ok()
-    });
-}
-
 /// Events the sink delivered; 0 until the agent serves the counter.
 fn delivered(metrics: u16) -> u64 {
     let name = "sluice_sink_drain_successes_total{component=\"output\"";
     metric_or_zero(metrics, name)
-}
-
-fn finish(mut publisher: Running) {
-    let status = wait(&mut publisher, Duration::from_secs(180));
-    assert!(status.success(), "nats-py could not publish");
 }
 
 fn n(report: &serde_json::Value, key: &str) -> usize {
@@ -194,12 +179,12 @@ fn relay_delivers_every_message_with_its_headers_across_a_kill() {
     let metrics = free_port();
     let dir = root.join("agent");
     let mut relay = start_relay(&agent, &dir, &server, TOKEN, metrics);
-    wait_for_metrics(metrics);
+    wait_for_port(metrics);
     wait_until(Duration::from_secs(120), || delivered(metrics) >= 20_000);
     relay.kill().unwrap(); // SIGKILL: messages taken but not acknowledged come again
     relay.wait().unwrap();
     let mut relay = start_relay(&agent, &dir, &server, TOKEN, metrics);
-    finish(publisher);
+    finish(publisher, "nats-py publishing the input");
     let report = server.consume(total, 15);
     stop_cleanly(&mut relay);
     eprintln!(
@@ -224,7 +209,7 @@ fn relay_rides_out_a_server_frozen_for_20_seconds() {
     let publisher = server.publish_in_background(0, total);
     let metrics = free_port();
     let mut relay = start_relay(&agent, &root.join("agent"), &server, TOKEN, metrics);
-    wait_for_metrics(metrics);
+    wait_for_port(metrics);
     wait_until(Duration::from_secs(120), || delivered(metrics) >= 10_000);
     server.signal(libc::SIGSTOP);
     std::thread::sleep(Duration::from_secs(20));
@@ -233,7 +218,7 @@ fn relay_rides_out_a_server_frozen_for_20_seconds() {
         "the agent exited while the server was down"
     );
     server.signal(libc::SIGCONT);
-    finish(publisher);
+    finish(publisher, "nats-py publishing the input");
     let report = server.consume(total, 20);
     stop_cleanly(&mut relay);
     eprintln!(
@@ -255,7 +240,7 @@ fn a_wrong_token_is_refused_clearly_and_retried() {
     let metrics = free_port();
     let dir = root.join("agent");
     let mut relay = start_relay(&agent, &dir, &server, "wrong-token", metrics);
-    wait_for_metrics(metrics);
+    wait_for_port(metrics);
     std::thread::sleep(Duration::from_secs(3));
     assert!(relay.try_wait().unwrap().is_none(), "the agent gave up");
     stop_cleanly(&mut relay);

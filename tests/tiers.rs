@@ -30,12 +30,6 @@ fn addr(port: u16) -> String {
     format!("127.0.0.1:{port}")
 }
 
-fn wait_for_port(port: u16) {
-    wait_until(Duration::from_secs(30), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-}
-
 /// The unique ids in `out` and how many lines repeated one.
 fn unique_ids(out: &Path) -> (HashSet<usize>, usize) {
     let d = delivered(out);

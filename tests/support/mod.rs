@@ -168,6 +168,30 @@ pub fn metric(metrics_port: u16, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no metric {name} in {text}"))
 }
 
+/// Waits (30 s at most) until something accepts connections on `port` on loopback.
+pub fn wait_for_port(port: u16) {
+    wait_until(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+}
+
+/// Waits (180 s at most) for a helper process, such as a client producing the input,
+/// and expects it to succeed.
+pub fn finish(mut helper: Running, what: &str) {
+    let status = wait(&mut helper, Duration::from_secs(180));
+    assert!(status.success(), "{what} failed");
+}
+
+/// `dir/agent.log`, opened for appending: where a test sends an agent's log, so a
+/// failure (or a restart of the agent) can be read afterwards.
+pub fn agent_log(dir: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("agent.log"))
+        .unwrap()
+}
+
 /// Like [`metric`], but 0 while the agent does not serve it yet (or not at all).
 pub fn metric_or_zero(metrics_port: u16, name: &str) -> u64 {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", metrics_port)) else {
