@@ -10,6 +10,7 @@
 //! links it.
 
 pub mod address;
+pub mod column;
 pub mod functions;
 pub mod role;
 pub mod template;

@@ -494,7 +494,23 @@ impl AgentContext {
         let drive = async move {
             let mut backoff = Duration::from_millis(100);
             let mut started = supervisor.started();
-            while let Some(taken) = channel.take(batch_size).await {
+            let tick_every = sink.tick_every();
+            loop {
+                // Both arms are cancel-safe: a take that is dropped pending has taken
+                // nothing.
+                let next = match tick_every {
+                    None => channel.take(batch_size).await,
+                    Some(every) => tokio::select! {
+                        taken = channel.take(batch_size) => taken,
+                        () = tokio::time::sleep(every) => {
+                            if let Err(e) = sink.tick().await {
+                                tracing::warn!(sink = name, error = %e, "periodic work failed; will retry");
+                            }
+                            continue;
+                        }
+                    },
+                };
+                let Some(taken) = next else { break };
                 let count = taken.events.len() as u64;
                 counters.drain_attempts.add(count);
                 match CatchUnwind::new(sink.write(&taken.events)).await {

@@ -162,6 +162,10 @@ pub enum ParamType {
     Url,
     /// `host:port`.
     Address,
+    /// Where files are stored: a directory, `file:///dir` or `s3://bucket/prefix`.
+    Storage,
+    /// A table column: a type and where its value comes from (`"int .status"`).
+    Column,
     /// One of a fixed set of words, written as strings (`"gzip"`).
     Enum(EnumWords),
     /// One of a fixed set of words, or a duration (`"every_commit"` or `1s`).
@@ -199,6 +203,8 @@ impl ParamType {
             ParamType::Template => "a path template string".into(),
             ParamType::Url => "a URL string".into(),
             ParamType::Address => "an address string (`host:port`)".into(),
+            ParamType::Storage => "a directory or `s3://bucket/prefix` string".into(),
+            ParamType::Column => "a column spec string (`\"int .status\"`)".into(),
             ParamType::Enum(words) => format!("one of {}", quoted_list(words)),
             ParamType::EnumOrDuration(words) => {
                 format!("{} or a duration", quoted_list(words))
@@ -230,6 +236,8 @@ impl ParamType {
             ParamType::Template => "template".into(),
             ParamType::Url => "url".into(),
             ParamType::Address => "address".into(),
+            ParamType::Storage => "location".into(),
+            ParamType::Column => "column".into(),
             ParamType::Enum(words) => words.join("|"),
             ParamType::EnumOrDuration(words) => format!("{}|duration", words.join("|")),
             ParamType::List(inner) => format!("list<{}>", inner.short_name()),

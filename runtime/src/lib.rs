@@ -35,6 +35,8 @@ pub mod acked;
 pub mod agent;
 #[cfg(feature = "agent")]
 pub mod build;
+#[cfg(any(feature = "sink-file-roll", feature = "sink-lake"))]
+pub mod compress;
 #[cfg(feature = "agent")]
 pub mod event;
 #[cfg(feature = "agent")]
@@ -43,6 +45,8 @@ pub mod expr;
 pub mod file_lines;
 #[cfg(feature = "hop")]
 pub mod hop;
+#[cfg(feature = "sink-lake")]
+pub mod lake;
 #[cfg(feature = "agent")]
 pub mod lines;
 #[cfg(feature = "agent")]
@@ -53,6 +57,8 @@ pub mod marks;
 pub mod metrics;
 #[cfg(any(feature = "source-nats", feature = "sink-nats"))]
 pub mod nats;
+#[cfg(any(feature = "sink-file-roll", feature = "sink-lake"))]
+pub mod path_template;
 #[cfg(feature = "agent")]
 pub mod pipeline;
 #[cfg(feature = "agent")]
@@ -63,7 +69,7 @@ pub mod supervise;
 pub mod syslog;
 #[cfg(feature = "agent")]
 pub mod time;
-#[cfg(feature = "channel-file")]
+#[cfg(any(feature = "channel-file", feature = "sink-lake"))]
 pub mod wal;
 
 /// What generated agents import.

@@ -86,6 +86,10 @@ pub struct SinkCounters {
     pub batches_dropped: Counter,
     /// Events in dropped batches.
     pub events_dropped: Counter,
+    /// Files a sink published (`lake`).
+    pub files_published: Counter,
+    /// Values written as null because they did not convert to their column's type.
+    pub values_invalid: Counter,
     /// Times a write panicked and the sink was resumed.
     pub restarts: Arc<Counter>,
 }
@@ -122,6 +126,10 @@ fn help(metric: &str) -> &'static str {
         "connection_failures_total" => "Failed deliveries, retried with backoff.",
         "batches_dropped_total" => "Batches a sink dropped after a refusal it was told to drop.",
         "events_dropped_total" => "Events in the batches a sink dropped.",
+        "files_published_total" => "Files a sink published (renamed into place or uploaded).",
+        "values_invalid_total" => {
+            "Values that did not convert to their column's type and were written as null."
+        }
         "dropped_total" => "Events a transform dropped.",
         RESTARTS => "Times a component failed (error or panic) and was started again.",
         _ => "A Sluice metric.",
@@ -300,6 +308,16 @@ impl Metrics {
                                 "EventDroppedCount",
                                 "events_dropped_total",
                                 c.events_dropped.get(),
+                            ),
+                            (
+                                "FilePublishedCount",
+                                "files_published_total",
+                                c.files_published.get(),
+                            ),
+                            (
+                                "ValueInvalidCount",
+                                "values_invalid_total",
+                                c.values_invalid.get(),
                             ),
                             ("RestartCount", RESTARTS, c.restarts.get()),
                         ],

@@ -41,6 +41,30 @@ pub struct PathTemplate(pub String);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url(pub String);
 
+/// Where files are stored: a directory, `file:///dir` or `s3://bucket/prefix`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageUrl(pub String);
+
+/// A table column's spec: its type and source (see [`sluice_core::column`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column(pub String);
+
+/// Named columns in the order they are written (a map in the flow).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Columns(pub Vec<(String, Column)>);
+
+impl FromIterator<(String, Column)> for Columns {
+    fn from_iter<I: IntoIterator<Item = (String, Column)>>(iter: I) -> Self {
+        Columns(iter.into_iter().collect())
+    }
+}
+
+impl ParamValue for Columns {
+    fn param_type() -> ParamType {
+        ParamType::Map(Box::new(ParamType::Column))
+    }
+}
+
 /// A boolean expression; the code generator compiles it into the agent. Holds the source
 /// text, for logs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +103,8 @@ param_types! {
     RegexPattern => ParamType::Regex,
     PathTemplate => ParamType::Template,
     Url => ParamType::Url,
+    StorageUrl => ParamType::Storage,
+    Column => ParamType::Column,
     BoolExpr => ParamType::BoolExpr,
     ScalarExpr => ParamType::ScalarExpr,
     SinkRef => ParamType::Ref(Role::Sink),
@@ -104,6 +130,8 @@ from_str_newtypes!(
     RegexPattern,
     PathTemplate,
     Url,
+    StorageUrl,
+    Column,
     BoolExpr,
     ScalarExpr,
     SinkRef

@@ -249,6 +249,19 @@ pub trait Sink: Send + 'static {
     /// Where to record a position between commits (see [`Journal`]); given only when
     /// the channel keeps this sink's position.
     fn bind_journal(&mut self, _journal: Journal) {}
+
+    /// How often the driver calls [`Sink::tick`] while no batch arrives; `None` (the
+    /// default) never does.
+    fn tick_every(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// Work that is due by time rather than by data, such as closing a file nothing was
+    /// written to for a while. Called between batches, never during a write, so
+    /// everything the sink wrote before it is committed.
+    fn tick(&mut self) -> impl Future<Output = io::Result<()>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// Records a sink's position in its channel at once, between commits: for a change

@@ -450,6 +450,8 @@ impl Lower<'_> {
             | ParamType::Template
             | ParamType::Url
             | ParamType::Address
+            | ParamType::Storage
+            | ParamType::Column
             | ParamType::Ref(_) => Value::Text(Text::Newtype, text().ok_or("expected a string")?),
             ParamType::Enum(words) => Value::Word {
                 words: *words,

@@ -9,11 +9,20 @@ crate::catalogue::registry! {
     sluice::SluiceSinkConfig,
     kafka::KafkaSinkConfig,
     nats::NatsSinkConfig,
+    lake::LakeConfig,
 }
 #[cfg(feature = "agent")]
 pub mod format;
 
 use sluice_macros::ParamEnum;
+
+/// How a text file is compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ParamEnum)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
 
 /// How a sink writes each event as text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ParamEnum)]

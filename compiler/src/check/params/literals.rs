@@ -290,6 +290,8 @@ pub(super) fn is_stringly(ty: &ParamType) -> bool {
             | ParamType::Template
             | ParamType::Url
             | ParamType::Address
+            | ParamType::Storage
+            | ParamType::Column
     )
 }
 

@@ -48,6 +48,15 @@ pub(super) fn validate_string(
             )
             .map(|d| d.help(sluice_core::template::SYNTAX_HELP))
         }),
+        ParamType::Storage => sluice_core::url::parse_storage(s).err().and_then(|problem| {
+            invalid(format!("invalid location in `{}`", field.name), problem).map(|d| {
+                d.help("write a directory (\"/data/lake\", \"file:///data/lake\") or \"s3://bucket/prefix\"")
+            })
+        }),
+        ParamType::Column => sluice_core::column::parse("column", s).err().and_then(|problem| {
+            invalid(format!("invalid column in `{}`", field.name), problem.to_string())
+                .map(|d| d.help(sluice_core::column::SYNTAX_HELP))
+        }),
         ParamType::Url => sluice_core::url::parse_http(s).err().and_then(|problem| {
             invalid(format!("invalid URL in `{}`", field.name), problem)
                 .map(|d| d.help("for example \"http://127.0.0.1:8080/ingest\""))
@@ -78,6 +87,8 @@ pub fn example(ty: &ParamType) -> String {
         ParamType::Template => "\"/var/log/out/%Y-%m-%d\"".into(),
         ParamType::Url => "\"http://127.0.0.1:8080/ingest\"".into(),
         ParamType::Address => "\"0.0.0.0:6000\"".into(),
+        ParamType::Storage => "\"s3://bucket/logs\"".into(),
+        ParamType::Column => "\"int .status\"".into(),
         ParamType::Enum(words) => words.first().map_or("\"\"".into(), |w| w.to_string()),
         ParamType::EnumOrDuration(words) => words.first().map_or("1s".into(), |w| w.to_string()),
         ParamType::List(inner) => format!("[{}]", example(inner)),

@@ -1,0 +1,124 @@
+//! The `lake` sink's machinery: staging files that hold the events of each file being
+//! filled ([`staging`]), rows from events ([`table`]), the output formats ([`text`],
+//! [`parquet`]) and where files are published ([`store`]).
+
+pub mod parquet;
+pub mod staging;
+pub mod store;
+pub mod table;
+pub mod text;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::compress::{Compression, Encoder};
+use crate::sinks::lake::{LakeCompression, LakeFormat};
+use table::{Cell, Table};
+
+/// How published files are written.
+#[derive(Clone, Debug)]
+pub struct Encoding {
+    pub format: LakeFormat,
+    pub compression: LakeCompression,
+    /// The columns; `None` writes whole events (NDJSON only).
+    pub table: Option<Table>,
+    /// The header that holds an event's time (Unix ms or RFC 3339); events without it
+    /// get the time they are written.
+    pub time_header: &'static str,
+}
+
+/// What encoding a staging file produced.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Encoded {
+    pub rows: u64,
+    /// Values written as null because they did not convert to their column's type.
+    pub invalid: u64,
+}
+
+impl Encoding {
+    /// The file name extension: `.parquet`, `.ndjson.zst`, `.csv.gz`...
+    pub fn extension(&self) -> String {
+        match self.format {
+            LakeFormat::Parquet => ".parquet".to_owned(),
+            LakeFormat::Ndjson => format!(".ndjson{}", self.text_compression().extension()),
+            LakeFormat::Csv => format!(".csv{}", self.text_compression().extension()),
+        }
+    }
+
+    fn text_compression(&self) -> Compression {
+        match self.compression {
+            LakeCompression::None | LakeCompression::Snappy => Compression::None,
+            LakeCompression::Gzip => Compression::Gzip,
+            LakeCompression::Zstd => Compression::Zstd,
+        }
+    }
+
+    /// Encodes the events of staging file `staging` up to byte `end` into `out`.
+    pub fn encode(&self, staging: &Path, end: u64, out: File) -> io::Result<(File, Encoded)> {
+        let (mut reader, _) = staging::Reader::open(staging, end)?;
+        let mut done = Encoded::default();
+        let mut row: Vec<Cell<'static>> = Vec::new();
+        let out = BufWriter::with_capacity(256 * 1024, out);
+        let out = match (self.format, &self.table) {
+            (LakeFormat::Parquet, table) => {
+                let default = Table::default_columns();
+                let table = table.as_ref().unwrap_or(&default);
+                let mut writer = parquet::ParquetWriter::new(out, table, self.compression)?;
+                while let Some(event) = reader.next_event()? {
+                    let mut cells = reuse(std::mem::take(&mut row));
+                    done.invalid += table.row(&event, self.time(&event), &mut cells);
+                    writer.write_row(&cells)?;
+                    row = reuse(cells);
+                    done.rows += 1;
+                }
+                writer.finish()?
+            }
+            (format, table) => {
+                let mut writer = Encoder::new(out, self.text_compression())?;
+                let mut buf = Vec::with_capacity(128 * 1024);
+                if let (LakeFormat::Csv, Some(table)) = (format, table) {
+                    text::csv_header(&mut buf, table);
+                }
+                while let Some(event) = reader.next_event()? {
+                    match table {
+                        None => text::ndjson_event(&mut buf, &event),
+                        Some(table) => {
+                            let mut cells = reuse(std::mem::take(&mut row));
+                            done.invalid += table.row(&event, self.time(&event), &mut cells);
+                            if format == LakeFormat::Csv {
+                                text::csv_row(&mut buf, &cells);
+                            } else {
+                                text::ndjson_row(&mut buf, table, &cells);
+                            }
+                            row = reuse(cells);
+                        }
+                    }
+                    done.rows += 1;
+                    text::spill(&mut buf, &mut writer, 64 * 1024)?;
+                }
+                writer.write_all(&buf)?;
+                writer.finish()?
+            }
+        };
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        Ok((file, done))
+    }
+
+    /// An event's time: its time header (Unix ms or RFC 3339), else now.
+    pub fn time(&self, event: &crate::event::Event) -> i64 {
+        event
+            .headers
+            .get(self.time_header)
+            .and_then(table::parse_time)
+            .unwrap_or_else(|| crate::time::now_millis() as i64)
+    }
+}
+
+/// An emptied row vector, reused for the next event: its allocation is kept (collecting
+/// into a type of the same layout happens in place), its lifetime freed from the event
+/// it held.
+fn reuse<'b>(mut cells: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
+    cells.clear();
+    cells.into_iter().map(|_| Cell::Null).collect()
+}
