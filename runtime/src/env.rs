@@ -46,6 +46,8 @@ pub enum EnvKind {
     Url,
     /// A path template.
     Template,
+    /// A storage location (a directory or `s3://bucket/prefix`).
+    Storage,
     /// One of these words.
     Word(&'static [&'static str]),
     /// One of these words, or a duration.
@@ -197,6 +199,7 @@ fn check_kind(kind: EnvKind, text: &str) -> Result<Option<i64>, String> {
         }
         EnvKind::Address => sluice_core::address::problem(text).map_or(Ok(None), Err),
         EnvKind::Url => sluice_core::url::parse_http(text).map(|_| None),
+        EnvKind::Storage => sluice_core::url::parse_storage(text).map(|_| None),
         EnvKind::Template => sluice_core::template::parse(text)
             .map(|_| None)
             .map_err(|e| e.to_string()),
@@ -268,7 +271,15 @@ macro_rules! from_env_newtype {
     };
 }
 
-from_env_newtype!(Address, Glob, RegexPattern, PathTemplate, Url);
+from_env_newtype!(
+    Address,
+    Glob,
+    RegexPattern,
+    PathTemplate,
+    Url,
+    StorageUrl,
+    Column
+);
 
 impl<T: FromEnv> FromEnv for Option<T> {
     fn from_env(text: &str) -> Result<Self, String> {

@@ -84,6 +84,7 @@ fn env_kind(kind: &EnvKind) -> TokenStream {
         }
         EnvKind::Address => quote!(EnvKind::Address),
         EnvKind::Url => quote!(EnvKind::Url),
+        EnvKind::Storage => quote!(EnvKind::Storage),
         EnvKind::Template => quote!(EnvKind::Template),
         EnvKind::Word(words) => quote!(EnvKind::Word(&[#(#words),*])),
         EnvKind::WordOrDuration(words) => quote!(EnvKind::WordOrDuration(&[#(#words),*])),

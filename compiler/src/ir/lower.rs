@@ -517,6 +517,7 @@ fn env_kind(ty: &ParamType, param: Option<&ParamSpec>) -> EnvKind {
         ParamType::ByteSize => EnvKind::Size { min, max },
         ParamType::Address => EnvKind::Address,
         ParamType::Url => EnvKind::Url,
+        ParamType::Storage => EnvKind::Storage,
         ParamType::Template => EnvKind::Template,
         ParamType::Enum(words) => EnvKind::Word(words.words),
         ParamType::EnumOrDuration(words) => EnvKind::WordOrDuration(words.words),
