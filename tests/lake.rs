@@ -357,7 +357,8 @@ fn s3_refused_credentials_then_objects_uploaded_and_read_back() {
     let agent = build_agent("tests/lake/lake.flow");
     let dir = temp_dir("lake-s3");
     let server = S3Server::start(&dir);
-    // One partition and no compression: a 12 MB file, uploaded in parts.
+    // One partition and no compression: a 12 MB file, uploaded in parts. Not Hive-style
+    // (`dt=`): moto's signature check rejects keys with `=` even from boto3.
     let total = 100_000;
     generate(&dir, 0, total, false);
     let mut env: Vec<(&str, String)> = vec![
@@ -365,7 +366,7 @@ fn s3_refused_credentials_then_objects_uploaded_and_read_back() {
         ("S3_ENDPOINT", server.endpoint.clone()),
         ("FORMAT", "ndjson".to_owned()),
         ("COMPRESSION", "none".to_owned()),
-        ("PARTITION", "dt=2024-01-01/app=all".to_owned()),
+        ("PARTITION", "2024-01-01/all".to_owned()),
         ("AWS_ACCESS_KEY_ID", server.key_id.clone()),
         ("AWS_SECRET_ACCESS_KEY", "not-the-secret".to_owned()),
     ];
@@ -390,15 +391,16 @@ fn s3_refused_credentials_then_objects_uploaded_and_read_back() {
     env.push(("AWS_SECRET_ACCESS_KEY", server.secret.clone()));
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut running = start(&agent, &dir, &pairs, metrics);
+    // Every event went into the staging file in the first run (the channel is
+    // empty): publishing it is all that is left.
     wait_until(Duration::from_secs(120), || {
         sink_metric(metrics, "files_published_total") >= 1
-            && sink_metric(metrics, "drain_successes_total") >= total as u64
     });
     stop_cleanly(&mut running);
     let report = server.check(
         &dir.join("s3-read"),
         "ndjson-plain",
-        &["--partition", "dt=2024-01-01/app=all"],
+        &["--partition", "2024-01-01/all"],
     );
     assert_eq!(n(&report, "unique"), total as u64, "{report}");
     assert_eq!(n(&report, "duplicates"), 0, "{report}");
@@ -409,7 +411,7 @@ fn s3_refused_credentials_then_objects_uploaded_and_read_back() {
         keys.iter().all(|k| k
             .as_str()
             .unwrap()
-            .starts_with("raw/events/dt=2024-01-01/app=all/part-")),
+            .starts_with("raw/events/2024-01-01/all/part-")),
         "{report}"
     );
 }

@@ -78,9 +78,12 @@ def download(endpoint, bucket, prefix, root):
         config=Config(s3={"addressing_style": "path"}),
     )
     keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    # Filtered here rather than with Prefix=: moto's signature check fails on a
+    # listing whose prefix holds a `/`.
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
-            keys.append(obj["Key"])
+            if obj["Key"].startswith(prefix + "/"):
+                keys.append(obj["Key"])
     for key in keys:
         relative = key[len(prefix):].lstrip("/")
         target = os.path.join(root, relative)
@@ -128,8 +131,10 @@ def check(root, fmt, specials, s3=None, partition=None):
     con = duckdb.connect()
     con.execute(f"create view lake as select * from {reader}")
     report["types"] = {name: ty for name, ty, *_ in con.execute("describe lake").fetchall()}
+    # With a partition given, the layout is not Hive-style (no dt= and app= columns).
+    hive = "null, null" if partition else "cast(dt as varchar), cast(app as varchar)"
     rows = con.execute(
-        "select id, service, ms, ok, epoch_ms(cast(\"at\" as timestamptz)), msg, cast(dt as varchar), cast(app as varchar) from lake"
+        f'select id, service, ms, ok, epoch_ms(cast("at" as timestamptz)), msg, {hive} from lake'
     ).fetchall()
     report["rows"] = len(rows)
     ids = [r[0] for r in rows]
@@ -138,11 +143,11 @@ def check(root, fmt, specials, s3=None, partition=None):
     partitions = {}
     bad = []
     for (i, service, ms, ok, at, msg, dt, app) in rows:
-        part = f"dt={dt}/app={app}"
+        part = partition or f"dt={dt}/app={app}"
         partitions[part] = partitions.get(part, 0) + 1
         got = {"service": service, "ms": ms, "ok": ok, "at": at, "msg": msg}
         want = expected(i, specials)
-        if got != want or part != (partition or partition_of(i, specials)):
+        if got != want or (not partition and part != partition_of(i, specials)):
             if len(bad) < 10:
                 bad.append({"id": i, "got": got, "want": want, "partition": part})
             else:

@@ -150,7 +150,13 @@ impl Store {
             }
             Store::S3 { client, prefix, .. } => {
                 let out = staging.with_extension(OUT_EXTENSION);
-                let file = File::create(&out)?;
+                // Read back for the upload, so opened for both.
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&out)?;
                 let mut file = encode(file)?;
                 let size = file.stream_position()?;
                 file.rewind()?;
