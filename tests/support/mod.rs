@@ -381,6 +381,24 @@ pub struct Delivered {
     pub torn_at_end: usize,
 }
 
+/// A file's content; `.gz` and `.zst` files decompressed by the real `gzip` and `zstd`
+/// tools, which must read them whole.
+pub fn read_maybe_compressed(path: &Path) -> Vec<u8> {
+    let tool = match path.extension().and_then(|e| e.to_str()) {
+        Some("gz") => "gzip",
+        Some("zst") => "zstd",
+        _ => return std::fs::read(path).unwrap(),
+    };
+    let out = Command::new(tool).arg("-dc").arg(path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{tool} cannot read {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 pub fn delivered(out: &Path) -> Delivered {
     let mut d = Delivered::default();
     let Ok(entries) = std::fs::read_dir(out) else {
@@ -388,7 +406,7 @@ pub fn delivered(out: &Path) -> Delivered {
     };
     for entry in entries {
         let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
+        let data = read_maybe_compressed(&path);
         let text = String::from_utf8_lossy(&data);
         let lines: Vec<&str> = text.split_terminator('\n').collect();
         for (n, line) in lines.iter().enumerate() {
