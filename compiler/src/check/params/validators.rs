@@ -54,8 +54,14 @@ pub(super) fn validate_string(
             })
         }),
         ParamType::Column => sluice_core::column::parse("column", s).err().and_then(|problem| {
+            let help = match &problem {
+                sluice_core::column::ColumnError::UnknownType(ty) => {
+                    crate::suggest::did_you_mean(ty, sluice_core::column::ColumnType::WORDS)
+                }
+                _ => None,
+            };
             invalid(format!("invalid column in `{}`", field.name), problem.to_string())
-                .map(|d| d.help(sluice_core::column::SYNTAX_HELP))
+                .map(|d| d.help(help.unwrap_or_else(|| sluice_core::column::SYNTAX_HELP.into())))
         }),
         ParamType::Url => sluice_core::url::parse_http(s).err().and_then(|problem| {
             invalid(format!("invalid URL in `{}`", field.name), problem)
