@@ -634,6 +634,62 @@ assert n >= want, n
             broker.kill()
             broker.wait()
 
+    def lake_scenario(self, scenario, flow, ext, duckdb_copy):
+        """taildir -> lake. Ceiling: the zstd tool compressing the same input (level 3,
+        one thread) in the same run; peer: DuckDB turning the same lines into the same
+        file format. The note gives output bytes per input byte."""
+        log(scenario)
+        path, events = self.inputs["access"]
+        size = file_size(path)
+        d = self.fresh(f"{scenario}-zstd")
+        start = time.time()
+        p = Timed(["sh", "-c", f"zstd -q -3 -T1 -c '{path}' > '{d}/out.zst'"])
+        cpu, rss = p.wait()
+        self.record(scenario, "ceiling: zstd -3", size, events, time.time() - start, cpu, rss,
+                    note=f"output/input {file_size(d / 'out.zst') / size:.3f}")
+        d = self.fresh(f"{scenario}-sluice")
+        port = free_port()
+        staging = d / "staging"
+        env = {"INPUT": str(path), "POSITIONS": str(d / "positions.json"), "OUT_DIR": str(d / "out"),
+               "METRICS": f"127.0.0.1:{port}", "STAGING": str(staging)}
+
+        def done():
+            published = metric(port, 'sluice_sink_drain_successes_total{component="out"') >= events
+            return published and staging.exists() and not any(staging.glob("*.stg"))
+        self.run_file_pipeline(scenario, "sluice", [str(self.agent(flow)), "--log-level", "error"],
+                               done, env=env)
+        out_bytes = sum(f.stat().st_size for f in (d / "out").rglob("*" + ext))
+        self.rows[-1]["note"] = f"output/input {out_bytes / size:.3f}"
+        if not self.peers_on:
+            return
+        try:
+            import duckdb  # noqa: F401
+        except ImportError:
+            log("  (duckdb not installed for python3: peer skipped)")
+            return
+        d = self.fresh(f"{scenario}-duckdb")
+        out = d / ("out" + ext)
+        sql = duckdb_copy.format(input=path, out=out)
+        start = time.time()
+        p = Timed([sys.executable, "-c", "import duckdb, sys; duckdb.connect().execute(sys.argv[1])", sql])
+        cpu, rss = p.wait(limit=self.args.timeout)
+        self.record(scenario, "DuckDB (lines → file)", size, events, time.time() - start, cpu, rss,
+                    note=f"output/input {file_size(out) / size:.3f}; all cores")
+
+    def scenario_file_to_parquet(self):
+        self.lake_scenario(
+            "file_to_parquet", "file_to_parquet", ".parquet",
+            "COPY (SELECT now() AS at, line FROM read_csv('{input}', columns = {{'line': 'VARCHAR'}}, "
+            "delim = '\x01', quote = '', escape = '', header = false)) "
+            "TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+
+    def scenario_file_to_ndjson_zstd(self):
+        self.lake_scenario(
+            "file_to_ndjson_zstd", "file_to_ndjson_zstd", ".ndjson.zst",
+            "COPY (SELECT line AS body FROM read_csv('{input}', columns = {{'line': 'VARCHAR'}}, "
+            "delim = '\x01', quote = '', escape = '', header = false)) "
+            "TO '{out}' (FORMAT json, COMPRESSION zstd)")
+
     # --- report -----------------------------------------------------------------------
     def write_results(self):
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -763,7 +819,8 @@ def first_line(cmd, pick=None):
 
 
 SCENARIOS = ["file_to_file", "tcp_to_null", "tcp_to_tcp", "regex_parse", "http_to_file", "durable",
-             "agent_to_agent", "kafka_to_kafka", "file_to_kafka"]
+             "agent_to_agent", "kafka_to_kafka", "file_to_kafka", "file_to_parquet",
+             "file_to_ndjson_zstd"]
 
 # Scenarios whose agents are not one flow named after them.
 AGENTS = {"agent_to_agent": ["agent_to_agent_edge", "agent_to_agent_collector"]}

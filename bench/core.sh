@@ -4,6 +4,7 @@
 # Usage: bash bench/core.sh   (run from the workspace root; takes a few minutes)
 #        SECTIONS=hop bash bench/core.sh   (only what the agent-to-agent hop costs to build)
 #        SECTIONS=brokers bash bench/core.sh   (only what the kafka and nats sinks cost)
+#        SECTIONS=lake bash bench/core.sh   (only what the lake sink costs: parquet, object_store)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${EVENTS:-10000000}
@@ -16,12 +17,14 @@ SECTIONS=${SECTIONS:-all}
 # What a sink's dependencies cost an agent's build: the same flow with a `tcp` sink
 # (the baseline) and with the sink measured, each from an empty cache (cold) and again
 # after editing the flow (warm). The hop links prost, lz4_flex and zstd's C library;
-# `kafka` builds librdkafka from C; `nats` links async-nats.
+# `kafka` builds librdkafka from C; `nats` links async-nats; `lake` links parquet (no
+# arrow) and object_store with its HTTP client.
 sink_params() {
     case "$1" in
         tcp | sluice) echo 'addr = "127.0.0.1:9"' ;;
         kafka) echo 'brokers = ["127.0.0.1:9"], topic = "t"' ;;
         nats) echo 'url = "nats://127.0.0.1:9", subject = "s"' ;;
+        lake) echo 'url = "/tmp/sluice-bench-lake"' ;;
     esac
 }
 build_cost() {
@@ -39,6 +42,10 @@ build_cost() {
 }
 if [ "$SECTIONS" = hop ]; then
     build_cost sluice
+    exit 0
+fi
+if [ "$SECTIONS" = lake ]; then
+    build_cost lake
     exit 0
 fi
 if [ "$SECTIONS" = brokers ]; then
@@ -68,4 +75,4 @@ echo "seq -> file_roll: ${e}s wall, $(echo "$bytes / $e / 1048576" | bc -l | cut
 read -r e u s m < <(t sh -c "seq 0 $((EVENTS - 1)) > $work/baseline")
 echo "baseline coreutils seq > file: ${e}s wall, $(echo "$bytes / $e / 1048576" | bc -l | cut -c1-6) MiB/s"
 
-build_cost sluice kafka nats
+build_cost sluice kafka nats lake

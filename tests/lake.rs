@@ -415,3 +415,60 @@ fn s3_refused_credentials_then_objects_uploaded_and_read_back() {
         "{report}"
     );
 }
+
+/// A tmpfs mounted at a path, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts a `size` tmpfs at `path`; `None` where mounting is not permitted.
+    fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(path).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then(|| Tmpfs(path.to_owned()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_staging_disk_is_retried_without_loss_or_duplicates() {
+    if !readers_available(false) {
+        return;
+    }
+    let _turn = turn();
+    let agent = build_agent("tests/lake/lake.flow");
+    let dir = temp_dir("lake-full-disk");
+    // 8 MB of input through a 2 MiB staging disk: writes fail with ENOSPC until
+    // publishing the files already staged frees room.
+    let Some(_disk) = Tmpfs::mount(&dir.join("staging"), "2m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let total = 60_000;
+    generate(&dir, 0, total, false);
+    let metrics = free_port();
+    let mut running = start(&agent, &dir, &[("LAKE_URL", "lake")], metrics);
+    wait_until(Duration::from_secs(120), || {
+        unique_ids(&dir.join("lake"), "parquet") >= total as u64
+    });
+    let failures = sink_metric(metrics, "connection_failures_total");
+    stop_cleanly(&mut running);
+    let report = check(&dir.join("lake"), "parquet", &[]);
+    assert_eq!(n(&report, "unique"), total as u64, "{report}");
+    assert_eq!(n(&report, "duplicates"), 0, "{report}");
+    assert_eq!(report["bad"], serde_json::json!([]), "{report}");
+    let log = std::fs::read_to_string(dir.join("agent.log")).unwrap();
+    assert!(
+        failures > 0 && log.contains("No space left on device"),
+        "the full disk was hit and reported ({failures} failures): {log}"
+    );
+}

@@ -106,8 +106,15 @@ pub fn payload_size(event: &Event) -> usize {
 /// Appends an `EVENT` record: header count, then each name and value with a u32 length,
 /// then the body.
 pub fn encode_event(buf: &mut Vec<u8>, event: &Event) {
+    encode_event_after(buf, &[], event);
+}
+
+/// Appends an `EVENT` record whose payload starts with `prefix` (bytes of the caller's
+/// own, such as a time), then the event as [`encode_event`] writes it.
+pub fn encode_event_after(buf: &mut Vec<u8>, prefix: &[u8], event: &Event) {
     let start = buf.len();
     buf.extend_from_slice(&[0; RECORD_HEADER]);
+    buf.extend_from_slice(prefix);
     buf.extend_from_slice(&(event.headers.len() as u32).to_le_bytes());
     for (name, value) in event.headers.iter() {
         buf.extend_from_slice(&(name.len() as u32).to_le_bytes());

@@ -65,9 +65,9 @@ impl Encoding {
                 let default = Table::default_columns();
                 let table = table.as_ref().unwrap_or(&default);
                 let mut writer = parquet::ParquetWriter::new(out, table, self.compression)?;
-                while let Some(event) = reader.next_event()? {
+                while let Some((time, event)) = reader.next_event()? {
                     let mut cells = reuse(std::mem::take(&mut row));
-                    done.invalid += table.row(&event, self.time(&event), &mut cells);
+                    done.invalid += table.row(&event, time, &mut cells);
                     writer.write_row(&cells)?;
                     row = reuse(cells);
                     done.rows += 1;
@@ -80,12 +80,12 @@ impl Encoding {
                 if let (LakeFormat::Csv, Some(table)) = (format, table) {
                     text::csv_header(&mut buf, table);
                 }
-                while let Some(event) = reader.next_event()? {
+                while let Some((time, event)) = reader.next_event()? {
                     match table {
                         None => text::ndjson_event(&mut buf, &event),
                         Some(table) => {
                             let mut cells = reuse(std::mem::take(&mut row));
-                            done.invalid += table.row(&event, self.time(&event), &mut cells);
+                            done.invalid += table.row(&event, time, &mut cells);
                             if format == LakeFormat::Csv {
                                 text::csv_row(&mut buf, &cells);
                             } else {

@@ -1,7 +1,9 @@
 //! Staging files: the events of a file being filled, kept on local disk until the file
 //! is published. A staging file starts with a magic and the partition it belongs to,
 //! then holds one checksummed `EVENT` record per event in the `file` channel's record
-//! format ([`crate::wal`]), so a torn tail after a crash is recognised and cut off.
+//! format ([`crate::wal`]), so a torn tail after a crash is recognised and cut off. Each
+//! record's payload starts with the event time (Unix ms, i64 LE) the partition was
+//! chosen by, so a `time` column holds that same time, not the time of publishing.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
@@ -11,7 +13,7 @@ use crate::event::Event;
 use crate::wal;
 
 /// The first bytes of every staging file.
-const MAGIC: &[u8; 8] = b"SLKSTG1\n";
+const MAGIC: &[u8; 8] = b"SLKSTG2\n";
 /// Largest partition path accepted when reading a header back.
 const MAX_PARTITION: usize = 64 * 1024;
 /// The extension of staging files.
@@ -34,9 +36,9 @@ pub fn header_len(partition: &str) -> u64 {
     (MAGIC.len() + 4 + partition.len()) as u64
 }
 
-/// Appends `event` to `buf` as a staging record.
-pub fn encode(buf: &mut Vec<u8>, event: &Event) {
-    wal::encode_event(buf, event);
+/// Appends `event`, which happened at `time` (Unix ms), to `buf` as a staging record.
+pub fn encode(buf: &mut Vec<u8>, event: &Event, time: i64) {
+    wal::encode_event_after(buf, &time.to_le_bytes(), event);
 }
 
 /// A staging file read back from the start.
@@ -89,8 +91,9 @@ impl Reader {
         Ok((reader, partition))
     }
 
-    /// The next event; `None` at the end or at the first record that is torn or damaged.
-    pub fn next_event(&mut self) -> io::Result<Option<Event>> {
+    /// The next event and its time; `None` at the end or at the first record that is
+    /// torn or damaged.
+    pub fn next_event(&mut self) -> io::Result<Option<(i64, Event)>> {
         if self.offset + wal::RECORD_HEADER as u64 > self.end {
             return Ok(None);
         }
@@ -116,13 +119,15 @@ impl Reader {
                 kind: wal::EVENT,
                 payload,
                 len,
-            } => match wal::decode_event(payload) {
-                Some(event) => {
+            } => {
+                let decoded = payload.split_first_chunk::<8>().and_then(|(time, event)| {
+                    Some((i64::from_le_bytes(*time), wal::decode_event(event)?))
+                });
+                if decoded.is_some() {
                     self.offset += len as u64;
-                    Ok(Some(event))
                 }
-                None => Ok(None),
-            },
+                Ok(decoded)
+            }
             _ => Ok(None),
         }
     }
@@ -207,7 +212,7 @@ mod tests {
         for i in 0..3 {
             let mut e = Event::new(format!("event {i}"));
             e.headers.set("n", i.to_string());
-            encode(&mut buf, &e);
+            encode(&mut buf, &e, 1_000 + i);
         }
         file.write_all(&buf).unwrap();
         let whole = header + buf.len() as u64;
@@ -222,7 +227,8 @@ mod tests {
         assert_eq!(two.events, 2);
         cut(&path, two.good_end).unwrap();
         let (mut reader, _) = Reader::open(&path, u64::MAX).unwrap();
-        let first = reader.next_event().unwrap().unwrap();
+        let (time, first) = reader.next_event().unwrap().unwrap();
+        assert_eq!(time, 1_000);
         assert_eq!(
             (first.body_text().as_ref(), first.headers.get("n")),
             ("event 0", Some("0"))

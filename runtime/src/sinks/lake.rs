@@ -14,6 +14,8 @@ use crate::params::{ByteSize, Columns, PathTemplate, StorageUrl, Url};
 /// (a rename, or a completed upload), so readers never see a partial file. Drained from a
 /// `file` channel that only this sink drains, the staging files and their lengths are
 /// committed with each batch: after a crash every event is published exactly once.
+/// Querying the files from DuckDB, Spark and Hive, and Flume's HDFS settings: see
+/// docs/lake.md.
 #[derive(Clone, Debug, Component)]
 #[component(role = "sink", kind = "lake")]
 pub struct LakeConfig {
@@ -189,6 +191,9 @@ mod imp {
         open: Vec<Open>,
         /// Closed staging files waiting to be published (retried until they are).
         pending: Vec<Staged>,
+        /// Files closed during the batch being written, with their length before it:
+        /// what a failed batch cuts them back to.
+        closed_in_batch: Vec<(PathBuf, u64)>,
         /// Whether a durable channel keeps this sink's position (see `Sink::position`).
         keeps_position: bool,
         /// The staging files and lengths committed last, from the channel at start-up.
@@ -346,6 +351,7 @@ mod imp {
                 fsync: c.fsync,
                 open: Vec::new(),
                 pending: Vec::new(),
+                closed_in_batch: Vec::new(),
                 keeps_position: false,
                 resumed: None,
                 recovered: false,
@@ -530,6 +536,8 @@ mod imp {
         fn close(&mut self, i: usize) -> io::Result<()> {
             let mut open = self.open.swap_remove(i);
             self.last = 0;
+            self.closed_in_batch
+                .push((open.staged.path.clone(), open.committed));
             open.flush()?;
             if self.fsync {
                 open.file.sync_data()?;
@@ -549,8 +557,9 @@ mod imp {
         }
 
         fn write_event(&mut self, event: &Event) -> io::Result<()> {
+            let time = self.encoding.time(event);
             if !self.partition.is_static() || self.open.is_empty() {
-                let ms = self.encoding.time(event) + self.offset_ms;
+                let ms = time + self.offset_ms;
                 self.key.clear();
                 self.partition.render(
                     event,
@@ -587,7 +596,7 @@ mod imp {
             open.written = Instant::now();
             open.events += 1;
             open.bytes += event.size() as u64;
-            staging::encode(&mut open.buf, event);
+            staging::encode(&mut open.buf, event, time);
             if open.buf.len() >= BUFFER {
                 open.flush()?;
             }
@@ -608,6 +617,7 @@ mod imp {
             for open in &mut self.open {
                 open.committed = open.staged.len;
             }
+            self.closed_in_batch.clear();
             Ok(())
         }
 
@@ -621,6 +631,14 @@ mod imp {
                     tracing::error!(file = %open.staged.path.display(), error = %e, "cannot cut a staging file back; the events after its last commit may appear twice");
                 }
                 self.pending.push(open.staged);
+            }
+            for (path, committed) in std::mem::take(&mut self.closed_in_batch) {
+                if let Some(staged) = self.pending.iter_mut().find(|s| s.path == path) {
+                    staged.len = committed;
+                    if let Err(e) = staging::cut(&path, committed) {
+                        tracing::error!(file = %path.display(), error = %e, "cannot cut a staging file back; the events after its last commit may appear twice");
+                    }
+                }
             }
             self.last = 0;
         }
@@ -719,6 +737,7 @@ mod imp {
         async fn tick(&mut self) -> io::Result<()> {
             self.recover().await?;
             self.close_due()?;
+            self.closed_in_batch.clear();
             self.publish_pending().await;
             Ok(())
         }
