@@ -5,6 +5,7 @@
 #   http_body  an HTTP source request body (flume_json, ndjson, raw)
 #   wal        a file channel segment as recovery reads it
 #   flow       a .flow file through parse, check, IR and code generation
+#   lake       a `lake` staging file after a crash, read back and encoded into every format
 #
 #   bash bench/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
 #
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(syslog framing http_body wal flow hop)
+[ ${#targets[@]} -gt 0 ] || targets=(syslog framing http_body wal flow hop lake)
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cargo +nightly fuzz build -O >/dev/null 2>&1 || { echo "cargo fuzz build failed" >&2; exit 2; }
