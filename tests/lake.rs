@@ -257,7 +257,13 @@ fn kill_9_while_writing_loses_nothing_and_shows_no_partial_file() {
         report["partitions"].as_object().unwrap(),
         &expected_partitions(total as u64, false)
     );
-    let staged = std::fs::read_dir(dir.join("staging")).unwrap().count();
+    let staged = std::fs::read_dir(dir.join("staging"))
+        .unwrap()
+        .filter(|e| {
+            let path = e.as_ref().unwrap().path();
+            path.extension().is_some_and(|x| x == "stg")
+        })
+        .count();
     assert_eq!(staged, 0, "staging files left after a clean stop");
 }
 
@@ -414,6 +420,33 @@ fn s3_refused_credentials_then_objects_uploaded_and_read_back() {
             .starts_with("raw/events/2024-01-01/all/part-")),
         "{report}"
     );
+}
+
+#[test]
+fn a_staging_directory_in_use_is_refused_at_start() {
+    if !readers_available(false) {
+        return;
+    }
+    let _turn = turn();
+    let agent = build_agent("tests/lake/lake.flow");
+    let dir = temp_dir("lake-staging-lock");
+    generate(&dir, 0, 10, false);
+    let metrics = free_port();
+    let mut first = start(&agent, &dir, &[("LAKE_URL", "lake")], metrics);
+    // A second agent, with its own channel, pointed at the first one's staging files.
+    let other = dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let second = Command::new(&agent)
+        .current_dir(&other)
+        .env("STAGING", dir.join("staging"))
+        .env("LAKE_URL", "lake2")
+        .env("METRICS", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
+    stop_cleanly(&mut first);
+    let log = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{log}");
+    assert!(log.contains("is in use by another lake sink"), "{log}");
 }
 
 /// A tmpfs mounted at a path, unmounted when dropped.

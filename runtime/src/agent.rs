@@ -503,8 +503,16 @@ impl AgentContext {
                     Some(every) => tokio::select! {
                         taken = channel.take(batch_size) => taken,
                         () = tokio::time::sleep(every) => {
-                            if let Err(e) = sink.tick().await {
-                                tracing::warn!(sink = name, error = %e, "periodic work failed; will retry");
+                            match CatchUnwind::new(sink.tick()).await {
+                                Ok(Ok(())) => {}
+                                Ok(Err(e)) => tracing::warn!(sink = name, error = %e, "periodic work failed; will retry"),
+                                Err(payload) => {
+                                    let cause = panic_message(&*payload);
+                                    if !supervisor.failed(&cause, started.elapsed()).await {
+                                        break;
+                                    }
+                                    started = supervisor.started();
+                                }
                             }
                             continue;
                         }

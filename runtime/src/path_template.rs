@@ -26,9 +26,11 @@ impl Template {
     }
 
     /// Fills the template for an event that happened at `time`. A missing header
-    /// becomes `unknown`. A header value can never lead out of `dir`: `/`, `\\` and
-    /// NUL in it become `_`, and a value that is only dots (`.`, `..`) becomes as many
-    /// `_`, so it cannot name the current or the parent directory.
+    /// or empty header becomes `unknown`. A header value can never lead out of `dir`:
+    /// `/`, `\\` and NUL in it become `_`, a value that is only dots (`.`, `..`) becomes
+    /// as many `_`, so it cannot name the current or the parent directory, and only its
+    /// first [`MAX_VALUE_BYTES`] bytes are used, so it cannot make a name longer than
+    /// file systems and object stores take.
     pub fn render(&self, event: &Event, time: &Utc, out: &mut String) {
         use std::fmt::Write as _;
         for part in &self.0 {
@@ -44,7 +46,11 @@ impl Template {
                 Part::Minute => write!(out, "{:02}", time.minute),
                 Part::Second => write!(out, "{:02}", time.second),
                 Part::Header(name) => {
-                    let value = event.headers.get(name).unwrap_or("unknown");
+                    let value = event
+                        .headers
+                        .get(name)
+                        .filter(|v| !v.is_empty())
+                        .unwrap_or("unknown");
                     push_path_safe(out, value);
                     Ok(())
                 }
@@ -53,9 +59,17 @@ impl Template {
     }
 }
 
+/// Most bytes of one header value in a path (file names may have 255).
+pub const MAX_VALUE_BYTES: usize = 128;
+
 /// Appends a header value to a path so that it stays one plain name (see
 /// [`Template::render`]).
 fn push_path_safe(out: &mut String, value: &str) {
+    let mut end = value.len().min(MAX_VALUE_BYTES);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    let value = &value[..end];
     let only_dots = !value.is_empty() && value.bytes().all(|b| b == b'.');
     out.extend(value.chars().map(|c| match c {
         '/' | '\\' | '\0' => '_',
@@ -69,6 +83,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_values_are_cut_on_a_character_boundary() {
+        let t = Template::parse("%{v}").unwrap();
+        let mut e = Event::new("x");
+        e.headers.set("v", "é".repeat(200));
+        let mut out = String::new();
+        t.render(&e, &Utc::from_millis(0), &mut out);
+        assert_eq!(out, "é".repeat(MAX_VALUE_BYTES / 2));
+    }
+
+    #[test]
     fn header_values_never_leave_the_directory() {
         let t = Template::parse("/out/%{svc}/%{day}").unwrap();
         let time = Utc::from_millis(0);
@@ -78,6 +102,7 @@ mod tests {
             (".", "a\0b", "/out/_/a_b"),
             ("a\\..\\b", "...", "/out/a_.._b/___"),
             ("..hidden", "x.y", "/out/..hidden/x.y"),
+            ("", "", "/out/unknown/unknown"),
         ] {
             let mut e = Event::new("x");
             e.headers.set("svc", svc);

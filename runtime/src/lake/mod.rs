@@ -101,6 +101,13 @@ impl Encoding {
                 writer.finish()?
             }
         };
+        if reader.offset() < end.min(std::fs::metadata(staging)?.len()) {
+            tracing::error!(
+                file = %staging.display(),
+                offset = reader.offset(),
+                "damaged record in a staging file; the events after it are not published"
+            );
+        }
         let file = out.into_inner().map_err(|e| e.into_error())?;
         Ok((file, done))
     }
@@ -128,7 +135,6 @@ mod tests {
     use super::*;
     use crate::event::Event;
     use proptest::prelude::*;
-    use std::io::Write as _;
 
     fn table() -> Table {
         let specs = [

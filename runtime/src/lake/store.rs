@@ -140,13 +140,19 @@ impl Store {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let hidden = dir.join(format!(".{name}.inprogress"));
-                let file = File::create(&hidden)?;
-                let file = encode(file)?;
-                file.sync_all()?;
-                drop(file);
-                std::fs::rename(&hidden, &target)?;
-                File::open(dir)?.sync_all()?;
-                Ok(())
+                let written = File::create(&hidden).and_then(|file| {
+                    let file = encode(file)?;
+                    file.sync_all()?;
+                    drop(file);
+                    std::fs::rename(&hidden, &target)?;
+                    // The new name, and a new partition directory's own entry.
+                    File::open(dir)?.sync_all()?;
+                    File::open(root)?.sync_all()
+                });
+                if written.is_err() {
+                    let _ = std::fs::remove_file(&hidden);
+                }
+                written
             }
             Store::S3 { client, prefix, .. } => {
                 let out = staging.with_extension(OUT_EXTENSION);
@@ -211,9 +217,14 @@ async fn upload_in_parts(
 ) -> io::Result<()> {
     let id = client.create_multipart(key).await.map_err(s3_error)?;
     let record = staging.with_extension(UPLOAD_EXTENSION);
-    let mut f = File::create(&record)?;
-    f.write_all(format!("{key}\n{id}").as_bytes())?;
-    f.sync_all()?;
+    let recorded = File::create(&record).and_then(|mut f| {
+        f.write_all(format!("{key}\n{id}").as_bytes())?;
+        f.sync_all()
+    });
+    if let Err(e) = recorded {
+        let _ = client.abort_multipart(key, &id).await;
+        return Err(e);
+    }
     let mut parts: Vec<PartId> = Vec::new();
     let result: io::Result<()> = async {
         loop {

@@ -69,7 +69,8 @@ pub struct LakeConfig {
     #[param(default = "64", min = 1)]
     pub max_open_partitions: u64,
     /// Local directory for staging files. Default: `_sluice_staging` under a local
-    /// `url`; an S3 `url` needs one.
+    /// `url`; an S3 `url` needs one. Each lake sink needs its own (the agent refuses
+    /// to start a second one on a directory in use).
     pub staging_dir: Option<PathBuf>,
     /// fsync staging files at each batch (survives power loss, not only crashes).
     #[param(default = "false")]
@@ -191,6 +192,11 @@ mod imp {
         open: Vec<Open>,
         /// Closed staging files waiting to be published (retried until they are).
         pending: Vec<Staged>,
+        /// A batch is being written: still set at the next call only when the write
+        /// panicked, and then its staging bytes are cut back first.
+        in_batch: bool,
+        /// Held for the sink's life: one staging directory, one sink.
+        _lock: File,
         /// Files closed during the batch being written, with their length before it:
         /// what a failed batch cuts them back to.
         closed_in_batch: Vec<(PathBuf, u64)>,
@@ -329,6 +335,18 @@ mod imp {
                     format!("staging_dir {}: {e}", staging_dir.display()),
                 )
             })?;
+            // Another sink (of this agent or another) recovering from the same staging
+            // directory would remove or publish this one's files.
+            let lock = File::create(staging_dir.join(".lock"))?;
+            if lock.try_lock().is_err() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!(
+                        "staging_dir {} is in use by another lake sink; give each its own",
+                        staging_dir.display()
+                    ),
+                ));
+            }
             Ok(Lake {
                 store,
                 staging_dir,
@@ -351,6 +369,8 @@ mod imp {
                 fsync: c.fsync,
                 open: Vec::new(),
                 pending: Vec::new(),
+                in_batch: false,
+                _lock: lock,
                 closed_in_batch: Vec::new(),
                 keeps_position: false,
                 resumed: None,
@@ -375,29 +395,29 @@ mod imp {
         }
 
         /// At the first write or tick: staging files left by the last run are cut back
-        /// to what was committed and published; those holding nothing committed are
-        /// removed.
+        /// to what was committed and published; those created after the last commit
+        /// are removed. Every step can be repeated, so a failure part-way leaves the
+        /// state as it was and the next call starts over.
         async fn recover(&mut self) -> io::Result<()> {
             if self.recovered {
                 return Ok(());
             }
-            let committed = self.resumed.take();
+            // With no position to go by (none committed yet, or not decodable),
+            // staging files are published whole: a duplicate is better than a loss.
+            let committed = self.resumed.as_ref().filter(|_| self.keeps_position);
+            let mut found = Vec::new();
             for path in staging::list(&self.staging_dir)? {
                 self.store.clean_up(&path).await?;
-                let end = if self.keeps_position {
-                    match committed
-                        .as_ref()
-                        .and_then(|c| c.iter().find(|(p, _)| *p == path))
-                    {
+                let end = match committed {
+                    Some(files) => match files.iter().find(|(p, _)| *p == path) {
                         Some((_, len)) => *len,
                         None => {
-                            tracing::info!(file = %path.display(), "removing a staging file that holds nothing committed");
+                            tracing::info!(file = %path.display(), "removing a staging file created after the last commit");
                             std::fs::remove_file(&path)?;
                             continue;
                         }
-                    }
-                } else {
-                    u64::MAX
+                    },
+                    None => u64::MAX,
                 };
                 let contents = match staging::inspect(&path, end) {
                     Ok(c) => c,
@@ -413,32 +433,36 @@ mod imp {
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 tracing::info!(file = %path.display(), events = contents.events, partition = %contents.partition, "publishing a staging file left by the last run");
-                self.pending.push(Staged {
+                found.push(Staged {
                     path,
                     id,
                     partition: contents.partition,
                     len: contents.good_end,
                 });
             }
+            self.pending.extend(found);
+            self.resumed = None;
             self.recovered = true;
             Ok(())
         }
 
         /// Publishes the closed staging files, oldest first, unless a failure asked to
-        /// wait. A failure is logged and retried later with backoff.
+        /// wait. A file that fails is logged and kept, the others are still tried (one
+        /// file the destination refuses does not hold up the rest), and the next round
+        /// waits with backoff.
         async fn publish_pending(&mut self) {
             if self.retry_at.is_some_and(|at| Instant::now() < at) {
                 return;
             }
-            while let Some(staged) = self.pending.first() {
-                match self.publish(staged).await {
+            let mut failed = false;
+            let mut i = 0;
+            while i < self.pending.len() {
+                match self.publish(&self.pending[i]).await {
                     Ok(()) => {
-                        let staged = self.pending.remove(0);
+                        let staged = self.pending.remove(i);
                         if let Err(e) = std::fs::remove_file(&staged.path) {
                             tracing::warn!(file = %staged.path.display(), error = %e, "cannot remove a published staging file");
                         }
-                        self.retry_at = None;
-                        self.backoff = Duration::from_millis(100);
                     }
                     Err(e) => {
                         if let Some(c) = &self.counters {
@@ -446,16 +470,32 @@ mod imp {
                         }
                         tracing::warn!(
                             destination = %self.store.describe(),
-                            file = %staged.path.display(),
+                            file = %self.pending[i].path.display(),
                             error = %e,
                             retry_in_ms = self.backoff.as_millis() as u64,
                             "publishing failed; will retry"
                         );
-                        self.retry_at = Some(Instant::now() + self.backoff);
-                        self.backoff = (self.backoff * 2).min(self.max_backoff);
-                        return;
+                        failed = true;
+                        // Unless the failure is this file's own, the destination is
+                        // down or refusing: the others would fail the same way.
+                        if !matches!(
+                            e.kind(),
+                            io::ErrorKind::InvalidInput
+                                | io::ErrorKind::InvalidData
+                                | io::ErrorKind::InvalidFilename
+                        ) {
+                            break;
+                        }
+                        i += 1;
                     }
                 }
+            }
+            if failed {
+                self.retry_at = Some(Instant::now() + self.backoff);
+                self.backoff = (self.backoff * 2).min(self.max_backoff);
+            } else {
+                self.retry_at = None;
+                self.backoff = Duration::from_millis(100);
             }
         }
 
@@ -509,6 +549,9 @@ mod imp {
                 .staging_dir
                 .join(format!("{id}.{}", staging::EXTENSION));
             let (file, header) = staging::create(&path, partition)?;
+            if self.fsync {
+                File::open(&self.staging_dir)?.sync_all()?;
+            }
             Ok(Open {
                 staged: Staged {
                     path,
@@ -532,18 +575,22 @@ mod imp {
                 || open.opened.elapsed() >= self.roll_interval
         }
 
-        /// Closes open file `i`: its staging file waits to be published.
+        /// Closes open file `i`: its staging file waits to be published, even when the
+        /// last flush fails (a failed batch then cuts it back with the others).
         fn close(&mut self, i: usize) -> io::Result<()> {
             let mut open = self.open.swap_remove(i);
             self.last = 0;
             self.closed_in_batch
                 .push((open.staged.path.clone(), open.committed));
-            open.flush()?;
-            if self.fsync {
-                open.file.sync_data()?;
-            }
+            let flushed = open.flush().and_then(|()| {
+                if self.fsync {
+                    open.file.sync_data()
+                } else {
+                    Ok(())
+                }
+            });
             self.pending.push(open.staged);
-            Ok(())
+            flushed
         }
 
         /// Closes the files that are due by time or idle.
@@ -559,13 +606,14 @@ mod imp {
         fn write_event(&mut self, event: &Event) -> io::Result<()> {
             let time = self.encoding.time(event);
             if !self.partition.is_static() || self.open.is_empty() {
-                let ms = time + self.offset_ms;
+                let ms = time.saturating_add(self.offset_ms);
                 self.key.clear();
                 self.partition.render(
                     event,
                     &Utc::from_millis(u64::try_from(ms).unwrap_or(0)),
                     &mut self.key,
                 );
+                keep_inside(&mut self.key);
             }
             let matches = |o: &Open| o.staged.partition == self.key;
             let found = if self.open.get(self.last).is_some_and(matches) {
@@ -621,6 +669,15 @@ mod imp {
             Ok(())
         }
 
+        /// A write that panicked left bytes of an uncommitted batch in the staging
+        /// files: cut them back before anything else.
+        fn after_panic(&mut self) {
+            if std::mem::take(&mut self.in_batch) {
+                tracing::warn!("the last write panicked; cutting its staging files back");
+                self.cut_back();
+            }
+        }
+
         /// After a failed write: every staging file goes back to its committed length
         /// and waits to be published; the retried batch starts new ones.
         fn cut_back(&mut self) {
@@ -642,6 +699,22 @@ mod imp {
             }
             self.last = 0;
         }
+    }
+
+    /// Makes a rendered partition a relative path of plain names. Header values are
+    /// already made safe when rendered; this guards the whole (an empty segment, or a
+    /// `.` or `..` made of template text and values together) so no event can lead a
+    /// file out of the lake.
+    fn keep_inside(partition: &mut String) {
+        let bad = |s: &str| s.is_empty() || s == "." || s == "..";
+        if partition.is_empty() || !partition.split('/').any(bad) {
+            return;
+        }
+        let safe: Vec<String> = partition
+            .split('/')
+            .map(|s| if bad(s) { s.replace('.', "_") + "_" } else { s.to_owned() })
+            .collect();
+        *partition = safe.join("/");
     }
 
     /// A position: the file count, then each path (u32 length, bytes) and length (u64).
@@ -678,6 +751,7 @@ mod imp {
 
     impl Sink for Lake {
         async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
+            self.after_panic();
             self.recover().await?;
             // Everything closed so far is committed: publish it before taking more.
             self.publish_pending().await;
@@ -688,10 +762,12 @@ mod imp {
                     self.store.describe()
                 )));
             }
+            self.in_batch = true;
             let written = self.write_batch(batch);
             if written.is_err() {
                 self.cut_back();
             }
+            self.in_batch = false;
             written
         }
 
@@ -735,6 +811,7 @@ mod imp {
         }
 
         async fn tick(&mut self) -> io::Result<()> {
+            self.after_panic();
             self.recover().await?;
             self.close_due()?;
             self.closed_in_batch.clear();
@@ -743,6 +820,7 @@ mod imp {
         }
 
         async fn close(&mut self) -> io::Result<()> {
+            self.after_panic();
             self.recover().await?;
             while !self.open.is_empty() {
                 self.close(0)?;
@@ -771,6 +849,20 @@ mod imp {
             assert_eq!(parse_offset("-08:00").unwrap(), -28_800_000);
             for bad in ["Europe/Paris", "+5", "+25:00", ""] {
                 assert!(parse_offset(bad).is_err(), "{bad}");
+            }
+        }
+
+        #[test]
+        fn partitions_stay_inside() {
+            for (rendered, safe) in [
+                ("dt=1/app=web", "dt=1/app=web"),
+                ("/dt=1", "_/dt=1"),
+                ("a//b", "a/_/b"),
+                ("../x/.", "___/x/__"),
+            ] {
+                let mut p = rendered.to_owned();
+                keep_inside(&mut p);
+                assert_eq!(p, safe);
             }
         }
 
