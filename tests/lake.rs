@@ -62,22 +62,32 @@ fn generate(dir: &Path, first: usize, count: usize, specials: bool) {
     assert!(command.status().unwrap().success(), "generating the input");
 }
 
-/// DuckDB's report on the lake at `root` (see tests/support/lake_check.py).
-fn check(root: &Path, format: &str, extra: &[&str]) -> serde_json::Value {
-    let out = Command::new("python3")
+/// `lake_check.py check ROOT FORMAT …`, ready for more arguments or environment.
+fn check_command(root: &Path, format: &str, extra: &[&str]) -> Command {
+    let mut command = Command::new("python3");
+    command
         .arg(script())
         .arg("check")
         .arg(root)
         .arg(format)
-        .args(extra)
-        .output()
-        .unwrap();
+        .args(extra);
+    command
+}
+
+/// Runs a check and returns its report.
+fn report_of(mut command: Command) -> serde_json::Value {
+    let out = command.output().unwrap();
     assert!(
         out.status.success(),
         "lake_check.py: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// DuckDB's report on the lake at `root` (see tests/support/lake_check.py).
+fn check(root: &Path, format: &str, extra: &[&str]) -> serde_json::Value {
+    report_of(check_command(root, format, extra))
 }
 
 fn start(agent: &Path, dir: &Path, env: &[(&str, &str)], metrics: u16) -> Running {
@@ -334,23 +344,12 @@ print(json.dumps([key["AccessKeyId"], key["SecretAccessKey"]]))
     fn check(&self, into: &Path, format: &str, extra: &[&str]) -> serde_json::Value {
         let _ = std::fs::remove_dir_all(into);
         std::fs::create_dir_all(into).unwrap();
-        let out = Command::new("python3")
-            .arg(script())
-            .arg("check")
-            .arg(into)
-            .arg(format)
-            .args(extra)
+        let mut command = check_command(into, format, extra);
+        command
             .args(["--s3", &self.endpoint, "lake", "raw/events"])
             .env("AWS_ACCESS_KEY_ID", &self.key_id)
-            .env("AWS_SECRET_ACCESS_KEY", &self.secret)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "lake_check.py: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+            .env("AWS_SECRET_ACCESS_KEY", &self.secret);
+        report_of(command)
     }
 }
 

@@ -41,6 +41,8 @@ pub mod compress;
 pub mod event;
 #[cfg(feature = "agent")]
 pub mod expr;
+#[cfg(any(feature = "sink-file-roll", feature = "sink-lake"))]
+pub mod file_lengths;
 #[cfg(any(feature = "source-taildir", feature = "source-spooldir"))]
 pub mod file_lines;
 #[cfg(feature = "hop")]

@@ -69,6 +69,7 @@ mod imp {
 
     use super::{Compression, FileRollConfig, TextFormat};
     use crate::event::Event;
+    use crate::file_lengths;
     use crate::pipeline::{Journal, Sink};
     use crate::sinks::format::write_line;
     use crate::time::{now_millis, Utc};
@@ -268,8 +269,9 @@ mod imp {
             self.created.push(path);
             match &self.journal {
                 Some(journal) => {
-                    let created = self.created.iter().map(|p| (p.clone(), 0));
-                    journal.record(encode_position(self.committed.iter().cloned().chain(created)))
+                    let committed = self.committed.iter().map(|(p, len)| (p.as_path(), *len));
+                    let created = self.created.iter().map(|p| (p.as_path(), 0));
+                    journal.record(file_lengths::encode(committed.chain(created)))
                 }
                 None => Ok(()),
             }
@@ -373,38 +375,6 @@ mod imp {
         }
     }
 
-    /// A position: the file count, then each path (u32 length, bytes) and length (u64).
-    fn encode_position(files: impl Iterator<Item = (PathBuf, u64)>) -> Vec<u8> {
-        use std::os::unix::ffi::OsStrExt;
-        let files: Vec<(PathBuf, u64)> = files.collect();
-        let mut out = (files.len() as u32).to_le_bytes().to_vec();
-        for (path, len) in &files {
-            let bytes = path.as_os_str().as_bytes();
-            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            out.extend_from_slice(bytes);
-            out.extend_from_slice(&len.to_le_bytes());
-        }
-        out
-    }
-
-    fn decode_position(mut data: &[u8]) -> Option<Vec<(PathBuf, u64)>> {
-        use std::os::unix::ffi::OsStrExt;
-        fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-            let head = data.get(..n)?;
-            *data = &data[n..];
-            Some(head)
-        }
-        let count = u32::from_le_bytes(take(&mut data, 4)?.try_into().ok()?);
-        let mut files = Vec::new();
-        for _ in 0..count {
-            let n = u32::from_le_bytes(take(&mut data, 4)?.try_into().ok()?) as usize;
-            let path = PathBuf::from(std::ffi::OsStr::from_bytes(take(&mut data, n)?));
-            let len = u64::from_le_bytes(take(&mut data, 8)?.try_into().ok()?);
-            files.push((path, len));
-        }
-        data.is_empty().then_some(files)
-    }
-
     impl Sink for FileRoll {
         async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
             self.write_batch(batch)
@@ -415,11 +385,13 @@ mod imp {
         }
 
         fn position(&self) -> Option<Vec<u8>> {
-            Some(encode_position(self.committed.iter().cloned()))
+            Some(file_lengths::encode(
+                self.committed.iter().map(|(p, len)| (p.as_path(), *len)),
+            ))
         }
 
         fn resume(&mut self, position: &[u8]) -> io::Result<()> {
-            let files = decode_position(position).ok_or_else(|| {
+            let files = file_lengths::decode(position).ok_or_else(|| {
                 io::Error::new(io::ErrorKind::InvalidData, "malformed file_roll position")
             })?;
             cut_back(files.iter());

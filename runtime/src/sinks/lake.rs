@@ -129,6 +129,7 @@ mod imp {
     use super::{LakeCompression, LakeConfig, LakeFormat};
     use crate::build::BuildSink;
     use crate::event::{static_name, Event};
+    use crate::file_lengths;
     use crate::lake::store::{S3Settings, Store};
     use crate::lake::table::Table;
     use crate::lake::{staging, Encoding};
@@ -717,38 +718,6 @@ mod imp {
         *partition = safe.join("/");
     }
 
-    /// A position: the file count, then each path (u32 length, bytes) and length (u64).
-    fn encode_position<'a>(files: impl Iterator<Item = &'a Staged>) -> Vec<u8> {
-        use std::os::unix::ffi::OsStrExt;
-        let files: Vec<&Staged> = files.collect();
-        let mut out = (files.len() as u32).to_le_bytes().to_vec();
-        for staged in files {
-            let bytes = staged.path.as_os_str().as_bytes();
-            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            out.extend_from_slice(bytes);
-            out.extend_from_slice(&staged.len.to_le_bytes());
-        }
-        out
-    }
-
-    fn decode_position(mut data: &[u8]) -> Option<Vec<(PathBuf, u64)>> {
-        use std::os::unix::ffi::OsStrExt;
-        fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-            let head = data.get(..n)?;
-            *data = data.get(n..)?;
-            Some(head)
-        }
-        let count = u32::from_le_bytes(take(&mut data, 4)?.try_into().ok()?);
-        let mut files = Vec::new();
-        for _ in 0..count {
-            let n = u32::from_le_bytes(take(&mut data, 4)?.try_into().ok()?) as usize;
-            let path = PathBuf::from(std::ffi::OsStr::from_bytes(take(&mut data, n)?));
-            let len = u64::from_le_bytes(take(&mut data, 8)?.try_into().ok()?);
-            files.push((path, len));
-        }
-        data.is_empty().then_some(files)
-    }
-
     impl Sink for Lake {
         async fn write(&mut self, batch: &[Event]) -> io::Result<()> {
             self.after_panic();
@@ -784,13 +753,14 @@ mod imp {
         }
 
         fn position(&self) -> Option<Vec<u8>> {
-            Some(encode_position(
-                self.open.iter().map(|o| &o.staged).chain(&self.pending),
+            let files = self.open.iter().map(|o| &o.staged).chain(&self.pending);
+            Some(file_lengths::encode(
+                files.map(|staged| (staged.path.as_path(), staged.len)),
             ))
         }
 
         fn resume(&mut self, position: &[u8]) -> io::Result<()> {
-            let files = decode_position(position).ok_or_else(|| {
+            let files = file_lengths::decode(position).ok_or_else(|| {
                 io::Error::new(io::ErrorKind::InvalidData, "malformed lake position")
             })?;
             self.resumed = Some(files);
@@ -864,22 +834,6 @@ mod imp {
                 keep_inside(&mut p);
                 assert_eq!(p, safe);
             }
-        }
-
-        #[test]
-        fn positions_round_trip() {
-            let staged = Staged {
-                path: "/tmp/a.stg".into(),
-                id: "a".into(),
-                partition: "dt=x".into(),
-                len: 77,
-            };
-            let encoded = encode_position(std::iter::once(&staged));
-            assert_eq!(
-                decode_position(&encoded),
-                Some(vec![(PathBuf::from("/tmp/a.stg"), 77)])
-            );
-            assert_eq!(decode_position(&encoded[..encoded.len() - 1]), None);
         }
     }
 }
