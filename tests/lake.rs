@@ -287,10 +287,17 @@ struct S3Server {
 }
 
 impl S3Server {
-    fn start(dir: &Path) -> S3Server {
+    /// Starts the server; with `check_signatures`, only the key created here may write.
+    fn start(dir: &Path, check_signatures: bool) -> S3Server {
         let port = free_port();
         let log = std::fs::File::create(dir.join("moto.log")).unwrap();
-        let process = Command::new("python3")
+        let mut command = Command::new("python3");
+        if check_signatures {
+            // The first four requests (the user, its key, its policy, the bucket) are
+            // made without credentials; every later one must be signed by that key.
+            command.env("INITIAL_NO_AUTH_ACTION_COUNT", "4");
+        }
+        let process = command
             .args([
                 "-m",
                 "moto.server",
@@ -299,9 +306,6 @@ impl S3Server {
                 "-p",
                 &port.to_string(),
             ])
-            // The first four requests (the user, its key, its policy, the bucket) are
-            // made without credentials; every later one must be signed by that key.
-            .env("INITIAL_NO_AUTH_ACTION_COUNT", "4")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -361,7 +365,7 @@ fn s3_refused_credentials_then_objects_uploaded_and_read_back() {
     let _turn = turn();
     let agent = build_agent("tests/lake/lake.flow");
     let dir = temp_dir("lake-s3");
-    let server = S3Server::start(&dir);
+    let server = S3Server::start(&dir, true);
     // One partition and no compression: a 12 MB file, uploaded in parts. Not Hive-style
     // (`dt=`): moto's signature check rejects keys with `=` even from boto3.
     let total = 100_000;
@@ -503,4 +507,51 @@ fn a_full_staging_disk_is_retried_without_loss_or_duplicates() {
         failures > 0 && log.contains("No space left on device"),
         "the full disk was hit and reported ({failures} failures): {log}"
     );
+}
+
+#[test]
+fn s3_hive_partitions_land_under_their_keys() {
+    if !readers_available(true) {
+        return;
+    }
+    let _turn = turn();
+    let agent = build_agent("tests/lake/lake.flow");
+    let dir = temp_dir("lake-s3-hive");
+    // Without signature checks: moto's rejects keys with `=` (see the test above).
+    let server = S3Server::start(&dir, false);
+    let total = 3_000;
+    generate(&dir, 0, total, true);
+    let metrics = free_port();
+    let env = [
+        ("LAKE_URL", "s3://lake/raw/events"),
+        ("S3_ENDPOINT", server.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", server.key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", server.secret.as_str()),
+    ];
+    let mut running = start(&agent, &dir, &env, metrics);
+    wait_until(Duration::from_secs(60), || {
+        sink_metric(metrics, "files_published_total") >= 10
+    });
+    stop_cleanly(&mut running);
+    let report = server.check(&dir.join("s3-read"), "parquet", &["--specials"]);
+    assert_eq!(n(&report, "unique"), total as u64, "{report}");
+    assert_eq!(report["bad"], serde_json::json!([]), "{report}");
+    assert_eq!(
+        report["partitions"].as_object().unwrap(),
+        &expected_partitions(total as u64, true),
+        "{report}"
+    );
+    for key in report["keys"].as_array().unwrap() {
+        let key = key.as_str().unwrap();
+        let parts: Vec<&str> = key.split('/').collect();
+        assert!(
+            parts.len() == 5
+                && parts[..2] == ["raw", "events"]
+                && parts[2].starts_with("dt=2024-")
+                && parts[3].starts_with("app=")
+                && !key.contains('%')
+                && !parts.contains(&".."),
+            "key {key}"
+        );
+    }
 }
