@@ -76,6 +76,21 @@ pub fn explain(spec: &ComponentSpec) -> String {
             let _ = writeln!(out, "\nAt least one of {} is required.", group.join(", "));
         }
     }
+    out.push_str(&rules_text(spec));
+    out
+}
+
+/// The component's rules between parameters, one sentence each.
+fn rules_text(spec: &ComponentSpec) -> String {
+    let mut out = String::new();
+    for rule in spec.rules {
+        let (param, word) = rule.when;
+        let then = match rule.then {
+            (name, None) => format!("`{name}` is required"),
+            (name, Some(w)) => format!("`{name}` must be \"{w}\""),
+        };
+        let _ = writeln!(out, "\nWith `{param} = \"{word}\"`, {then}.");
+    }
     out
 }
 
@@ -183,5 +198,6 @@ pub fn component_page(spec: &ComponentSpec) -> String {
     for group in spec.requires_one_of {
         let _ = writeln!(out, "\nAt least one of {} is required.", group.join(", "));
     }
+    out.push_str(&rules_text(spec));
     out
 }

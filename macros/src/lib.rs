@@ -26,8 +26,10 @@
 //!
 //! Component attributes (`#[component(...)]`): `role`, `kind`, `feature` (default
 //! `ROLE-KIND`), `replayable`, `durable`, `planned` (declared but not built yet),
-//! `inline` (a transform the code generator compiles into the agent), `requires_one_of`.
-//! Every other component implements its role's `Build*` trait (`sluice_runtime::build`).
+//! `inline` (a transform the code generator compiles into the agent), `requires_one_of`,
+//! and any number of `rule(when = "param=word", then = "other" | "other=word", help =
+//! "...")`: when `param` is (or defaults to) `word`, `other` must be given (or be
+//! `word`), which `sluice check` reports with `help`. Every other component implements its role's `Build*` trait (`sluice_runtime::build`).
 //!
 //! `#[derive(Params)]` does the same for a nested block type (`tls = { ... }`), and
 //! `#[derive(ParamEnum)]` turns a fieldless enum into a parameter taking one of its
@@ -75,6 +77,8 @@ struct ComponentAttrs {
     planned: bool,
     inline: bool,
     requires_one_of: Vec<Vec<String>>,
+    /// `rule(when = "a=x", then = "b" | "b=y", help = "...")`, parsed.
+    rules: Vec<TokenStream2>,
 }
 
 fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
@@ -88,6 +92,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
         planned: false,
         inline: false,
         requires_one_of: Vec::new(),
+        rules: Vec::new(),
     };
     for attr in input
         .attrs
@@ -109,6 +114,44 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 attrs.planned = true;
             } else if meta.path.is_ident("inline") {
                 attrs.inline = true;
+            } else if meta.path.is_ident("rule") {
+                let (mut when, mut then, mut help) = (None, None, String::new());
+                meta.parse_nested_meta(|inner| {
+                    let value = inner.value()?.parse::<LitStr>()?;
+                    if inner.path.is_ident("when") {
+                        when = Some(value);
+                    } else if inner.path.is_ident("then") {
+                        then = Some(value);
+                    } else if inner.path.is_ident("help") {
+                        help = value.value();
+                    } else {
+                        return Err(inner.error("expected when, then or help"));
+                    }
+                    Ok(())
+                })?;
+                let (Some(when), Some(then)) = (when, then) else {
+                    return Err(meta.error("a rule needs `when = \"param=word\"` and `then`"));
+                };
+                let Some((when_param, when_word)) = when.value().split_once('=').map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned())) else {
+                    return Err(syn::Error::new(when.span(), "write `when = \"param=word\"`"));
+                };
+                let then = then.value();
+                let then_tokens = match then.split_once('=') {
+                    Some((p, w)) => {
+                        let (p, w) = (p.trim(), w.trim());
+                        quote!((#p, Some(#w)))
+                    }
+                    None => {
+                        let p = then.trim();
+                        quote!((#p, None))
+                    }
+                };
+                let cat = catalogue();
+                attrs.rules.push(quote!(#cat::ParamRule {
+                    when: (#when_param, #when_word),
+                    then: #then_tokens,
+                    help: #help,
+                }));
             } else if meta.path.is_ident("requires_one_of") {
                 let names = meta.value()?.parse::<LitStr>()?.value();
                 attrs
@@ -116,7 +159,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     .push(names.split(',').map(|n| n.trim().to_owned()).collect());
             } else {
                 return Err(meta.error(
-                    "expected role, kind, feature, replayable, durable, planned, inline or requires_one_of",
+                    "expected role, kind, feature, replayable, durable, planned, inline, requires_one_of or rule",
                 ));
             }
             Ok(())
@@ -154,6 +197,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let planned = attrs.planned;
     let inline = attrs.inline;
     let groups = attrs.requires_one_of.iter().map(|g| quote!(&[#(#g),*]));
+    let rules = &attrs.rules;
     Ok(quote! {
         impl #cat::Component for #name {
             fn spec() -> #cat::ComponentSpec {
@@ -169,6 +213,7 @@ fn expand_component(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     planned: #planned,
                     inline: #inline,
                     requires_one_of: &[#(#groups),*],
+                    rules: &[#(#rules),*],
                 }
             }
         }

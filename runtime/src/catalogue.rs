@@ -32,6 +32,21 @@ pub struct ComponentSpec {
     pub inline: bool,
     /// Groups of params of which at least one must be given (e.g. `name` or `regex`).
     pub requires_one_of: &'static [&'static [&'static str]],
+    /// Rules between params that `sluice check` enforces (`#[component(rule(...))]`).
+    pub rules: &'static [ParamRule],
+}
+
+/// A rule between a component's parameters: when `when` holds, `then` must hold too.
+/// A parameter holds a word when it is given as that word (a string or a bare enum word)
+/// or, not given, defaults to it; one given as `env(...)` is not judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamRule {
+    /// The parameter and the word that trigger the rule.
+    pub when: (&'static str, &'static str),
+    /// A parameter that must then be given, or be the word.
+    pub then: (&'static str, Option<&'static str>),
+    /// How to fix it, for the diagnostic.
+    pub help: &'static str,
 }
 
 impl ComponentSpec {

@@ -17,7 +17,20 @@ use crate::params::{ByteSize, Columns, PathTemplate, StorageUrl, Url};
 /// Querying the files from DuckDB, Spark and Hive, and Flume's HDFS settings: see
 /// docs/lake.md.
 #[derive(Clone, Debug, Component)]
-#[component(role = "sink", kind = "lake")]
+#[component(
+    role = "sink",
+    kind = "lake",
+    rule(
+        when = "format=csv",
+        then = "schema",
+        help = "CSV files need their columns: add `schema = { name = \"type [source]\", ... }`"
+    ),
+    rule(
+        when = "compression=snappy",
+        then = "format=parquet",
+        help = "snappy compresses inside Parquet files; NDJSON and CSV files take zstd, gzip or none"
+    )
+)]
 pub struct LakeConfig {
     /// Where the files go: a directory (`"/data/lake"`, `"file:///data/lake"`) or
     /// `"s3://bucket/prefix"`.
