@@ -21,9 +21,9 @@ use super::table::{Cell, Table};
 use crate::sinks::lake::LakeCompression;
 
 /// Most rows in a row group.
-pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Most bytes of values buffered for a row group.
-pub const ROW_GROUP_BYTES: usize = 16 * 1024 * 1024;
+pub const ROW_GROUP_BYTES: usize = 4 * 1024 * 1024;
 
 /// The values of one column in the row group being filled, and a definition level per
 /// row (1: a value, 0: null).
