@@ -70,6 +70,8 @@ pub mod supervise;
 #[cfg(feature = "agent")]
 pub mod syslog;
 #[cfg(feature = "agent")]
+pub mod testing;
+#[cfg(feature = "agent")]
 pub mod time;
 #[cfg(any(feature = "channel-file", feature = "sink-lake"))]
 pub mod wal;
