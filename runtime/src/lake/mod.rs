@@ -112,13 +112,14 @@ impl Encoding {
         Ok((file, done))
     }
 
-    /// An event's time: its time header (Unix ms or RFC 3339), else now.
-    pub fn time(&self, event: &crate::event::Event) -> i64 {
+    /// An event's time: its time header (Unix ms or RFC 3339), else `now` (Unix ms,
+    /// read once per batch by the caller).
+    pub fn time(&self, event: &crate::event::Event, now: i64) -> i64 {
         event
             .headers
             .get(self.time_header)
             .and_then(table::parse_time)
-            .unwrap_or_else(|| crate::time::now_millis() as i64)
+            .unwrap_or(now)
     }
 }
 

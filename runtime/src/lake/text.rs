@@ -18,14 +18,8 @@ pub fn ndjson_row(out: &mut Vec<u8>, table: &Table, row: &[Cell<'_>]) {
         match cell {
             Cell::Null => out.extend_from_slice(b"null"),
             Cell::Str(s) => json_string(out, s),
-            Cell::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Cell::Float(f) => {
-                let _ = write!(out, "{f}");
-            }
-            Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Cell::Timestamp(ms) => json_string(out, &rfc3339(*ms)),
+            scalar => write_scalar(out, scalar),
         }
     }
     out.extend_from_slice(b"}\n");
@@ -67,17 +61,25 @@ pub fn csv_row(out: &mut Vec<u8>, row: &[Cell<'_>]) {
         match cell {
             Cell::Null => {}
             Cell::Str(s) => csv_field(out, s),
-            Cell::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Cell::Float(f) => {
-                let _ = write!(out, "{f}");
-            }
-            Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Cell::Timestamp(ms) => out.extend_from_slice(rfc3339(*ms).as_bytes()),
+            scalar => write_scalar(out, scalar),
         }
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// A number or boolean, written the same in JSON and CSV (other cells write nothing).
+fn write_scalar(out: &mut Vec<u8>, cell: &Cell<'_>) {
+    match cell {
+        Cell::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Cell::Float(f) => {
+            let _ = write!(out, "{f}");
+        }
+        Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Cell::Null | Cell::Str(_) | Cell::Timestamp(_) => {}
+    }
 }
 
 fn csv_field(out: &mut Vec<u8>, s: &str) {

@@ -617,8 +617,10 @@ mod imp {
             Ok(())
         }
 
-        fn write_event(&mut self, event: &Event) -> io::Result<()> {
-            let time = self.encoding.time(event);
+        /// Appends `event` to its partition's staging file; `now` and `now_ms` are the
+        /// batch's clock readings (one per batch, not per event).
+        fn write_event(&mut self, event: &Event, now: Instant, now_ms: i64) -> io::Result<()> {
+            let time = self.encoding.time(event, now_ms);
             if !self.partition.is_static() || self.open.is_empty() {
                 let ms = time.saturating_add(self.offset_ms);
                 self.key.clear();
@@ -655,7 +657,7 @@ mod imp {
             };
             self.last = index;
             let open = &mut self.open[index];
-            open.written = Instant::now();
+            open.written = now;
             open.events += 1;
             open.bytes += event.size() as u64;
             staging::encode(&mut open.buf, event, time);
@@ -666,8 +668,9 @@ mod imp {
         }
 
         fn write_batch(&mut self, batch: &[Event]) -> io::Result<()> {
+            let (now, now_ms) = (Instant::now(), now_millis() as i64);
             for event in batch {
-                self.write_event(event)?;
+                self.write_event(event, now, now_ms)?;
             }
             for open in &mut self.open {
                 open.flush()?;
