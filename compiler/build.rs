@@ -1,4 +1,4 @@
-//! Embeds the sources of `sluice-core`, `sluice-runtime` and `sluice-macros`, the workspace manifest and
+//! Embeds the sources of `sluice-core`, `sluice-declare`, `sluice-runtime` and `sluice-macros`, the workspace manifest and
 //! `Cargo.lock` into the `sluice` binary, so an installed `sluice` can build agents from
 //! any directory (see `src/build.rs`).
 
@@ -30,7 +30,7 @@ fn main() {
         .expect("compiler/ is inside the workspace")
         .to_path_buf();
     let mut files = Vec::new();
-    for krate in ["core", "runtime", "macros"] {
+    for krate in ["core", "declare", "runtime", "macros"] {
         collect(&workspace.join(krate), &mut files);
         println!("cargo:rerun-if-changed={}", workspace.join(krate).display());
     }

@@ -130,7 +130,7 @@ pub fn runtime_sources(cache: &Path) -> Result<PathBuf, BuildError> {
     Ok(root.join("runtime"))
 }
 
-/// The workspace manifest, reduced to the crates that are extracted (core, runtime, macros).
+/// The workspace manifest, reduced to the crates that are extracted (core, declare, runtime, macros).
 fn standalone_workspace(manifest: &str) -> String {
     manifest
         .lines()
@@ -141,7 +141,7 @@ fn standalone_workspace(manifest: &str) -> String {
         })
         .map(|l| {
             if l.starts_with("members") {
-                "members = [\"core\", \"runtime\", \"macros\"]"
+                "members = [\"core\", \"declare\", \"runtime\", \"macros\"]"
             } else {
                 l
             }
