@@ -151,7 +151,8 @@ fn standalone_workspace(manifest: &str) -> String {
         + "\n"
 }
 
-fn lock_file() -> &'static str {
+/// The `Cargo.lock` sluice was built and tested with.
+pub fn lock_file() -> &'static str {
     embedded::FILES
         .iter()
         .find(|(p, _)| *p == "Cargo.lock")

@@ -28,6 +28,10 @@ pub enum Code {
     LossyBuffer,
     RouteNoDefault,
     ExprType,
+    /// A `use` item whose crate cannot be found or read.
+    BadCrate,
+    /// A kind declared by a used crate that already exists (built in or in another crate).
+    KindConflict,
     /// Beyond SPEC §4: a kind or value the checker accepts but `sluice build` cannot
     /// compile into an agent yet.
     Unsupported,
@@ -35,7 +39,7 @@ pub enum Code {
 
 impl Code {
     /// The codes of SPEC §4 (the checker's); `Unsupported` comes from `sluice build`.
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 22] = [
         Code::Syntax,
         Code::DuplicateName,
         Code::UndefinedName,
@@ -56,6 +60,8 @@ impl Code {
         Code::LossyBuffer,
         Code::RouteNoDefault,
         Code::ExprType,
+        Code::BadCrate,
+        Code::KindConflict,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +86,8 @@ impl Code {
             Code::LossyBuffer => "lossy-buffer",
             Code::RouteNoDefault => "route-no-default",
             Code::ExprType => "expr-type",
+            Code::BadCrate => "bad-crate",
+            Code::KindConflict => "kind-conflict",
             Code::Unsupported => "unsupported",
         }
     }

@@ -4,6 +4,8 @@ use std::fmt::Write as _;
 
 use sluice_runtime::catalogue::{self, ComponentSpec, Role};
 
+use crate::crates::Catalogue;
+
 const ROLES: [(Role, &str); 5] = [
     (Role::Source, "Sources"),
     (Role::Channel, "Channels"),
@@ -12,13 +14,18 @@ const ROLES: [(Role, &str); 5] = [
     (Role::Group, "Sink groups"),
 ];
 
-/// Every kind, grouped by role, with its one-line summary.
-pub fn list() -> String {
+/// Every kind, grouped by role, with its one-line summary; a user's kinds are marked
+/// with their crate.
+pub fn list(catalogue: &Catalogue) -> String {
     let mut out = String::new();
     for (role, title) in ROLES {
         let _ = writeln!(out, "{title}:");
-        for spec in catalogue::all().iter().filter(|c| c.role == role) {
-            let _ = writeln!(out, "  {:<16} {}", spec.kind, spec.summary());
+        for spec in catalogue.all().filter(|c| c.role == role) {
+            let origin = catalogue
+                .crate_of(spec)
+                .map(|c| format!(" [crate {}]", c.name))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {:<16} {}{origin}", spec.kind, spec.summary());
         }
         out.push('\n');
     }
@@ -27,8 +34,8 @@ pub fn list() -> String {
 }
 
 /// The kinds named `kind` (one per role that has it); `agent` explains the agent block.
-pub fn find(kind: &str) -> Vec<&'static ComponentSpec> {
-    catalogue::all().iter().filter(|c| c.kind == kind).collect()
+pub fn find(catalogue: &Catalogue, kind: &str) -> Vec<&'static ComponentSpec> {
+    catalogue.all().filter(|c| c.kind == kind).collect()
 }
 
 /// A kind's description and parameter table.

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod check;
 pub mod codegen;
+pub mod crates;
 pub mod diagnostic;
 pub mod explain;
 pub mod graph;
@@ -16,6 +17,7 @@ pub mod graph_render;
 pub mod ir;
 pub mod render;
 pub mod resolve;
+pub mod scaffold;
 pub mod source;
 mod suggest;
 

@@ -6,10 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use miette::NamedSource;
+use sluice_compiler::crates::Catalogue;
 use sluice_compiler::diagnostic::Severity;
 use sluice_compiler::graph_render::GraphFormat;
 use sluice_compiler::render::{self, Format};
+use sluice_compiler::scaffold;
 use sluice_compiler::{check, explain, graph_render, SourceFile};
+use sluice_runtime::catalogue::Role;
 
 /// Sluice compiles declarative dataflow files (.flow) into dedicated event agents.
 ///
@@ -92,13 +95,72 @@ enum Command {
         #[arg(last = true, value_name = "AGENT_ARGS")]
         args: Vec<String>,
     },
+    /// Create something new: `sluice new component --role sink --kind NAME DIR`.
+    #[command(subcommand)]
+    New(New),
     /// List every source, channel, sink, transform and group kind.
-    List,
+    List {
+        /// Also list the kinds of a component crate (a directory; repeatable).
+        #[arg(long = "use", value_name = "DIR")]
+        uses: Vec<PathBuf>,
+    },
     /// Show a kind's description and parameters (types, defaults, docs).
     Explain {
         /// A kind, e.g. `taildir`, `memory`, `file_roll`, `filter`, or `agent`.
         kind: String,
+        /// Also look in a component crate (a directory; repeatable).
+        #[arg(long = "use", value_name = "DIR")]
+        uses: Vec<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum New {
+    /// Create a crate holding one component of your own, ready to build and test.
+    ///
+    /// The crate declares the component with `#[derive(Component)]` and implements it
+    /// on the runtime's API; its unit test runs it with `sluice_runtime::testing`. A flow
+    /// uses it with `use "DIR"` (relative to the flow file), and `sluice check`, `explain
+    /// --use DIR`, `graph` and `build` then treat the kind like a built-in one.
+    /// Templates: a sink printing each body as a line, a source emitting a counter, a
+    /// transform uppercasing bodies. See docs/writing-a-component.md.
+    Component {
+        /// What the component is.
+        #[arg(long, value_parser = ["source", "sink", "transform"])]
+        role: String,
+        /// The kind flows declare it with (`sink out = KIND`): lowercase, digits, `_`.
+        #[arg(long)]
+        kind: String,
+        /// The new crate's directory (must not exist, or be empty); it names the package.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+fn run_new(new: New) -> Result<ExitCode, String> {
+    let New::Component { role, kind, dir } = new;
+    let role = match role.as_str() {
+        "source" => Role::Source,
+        "sink" => Role::Sink,
+        _ => Role::Transform,
+    };
+    let request = scaffold::NewComponent {
+        role,
+        kind: kind.clone(),
+        dir: dir.clone(),
+        cache_dir: None,
+    };
+    let files = scaffold::new_component(&request).map_err(|e| e.to_string())?;
+    println!("Created {role} `{kind}` in {}:", dir.display());
+    for file in files {
+        println!("  {file}");
+    }
+    println!(
+        "\nNext:\n  cd {} && cargo test\n  then add `use \"{}\"` to a flow (the path is relative to the flow file) and declare `{role} NAME = {kind}`",
+        dir.display(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -127,11 +189,14 @@ fn main() -> ExitCode {
             Ok(Err(code)) => Ok(code),
             Err(e) => Err(e),
         },
-        Command::List => {
-            print!("{}", explain::list());
-            Ok(ExitCode::SUCCESS)
+        Command::New(new) => run_new(new),
+        Command::List { uses } => Catalogue::with_dirs(&uses).map(|catalogue| {
+            print!("{}", explain::list(&catalogue));
+            ExitCode::SUCCESS
+        }),
+        Command::Explain { kind, uses } => {
+            Catalogue::with_dirs(&uses).and_then(|catalogue| run_explain(&catalogue, &kind))
         }
-        Command::Explain { kind } => run_explain(&kind),
     };
     result.unwrap_or_else(|message| {
         eprintln!("error: {message}");
@@ -361,13 +426,10 @@ fn agent_name(source: &SourceFile, file: &sluice_dsl::File) -> String {
         .unwrap_or_else(|| source.stem().to_owned())
 }
 
-fn run_explain(kind: &str) -> Result<ExitCode, String> {
-    let specs = explain::find(kind);
+fn run_explain(catalogue: &Catalogue, kind: &str) -> Result<ExitCode, String> {
+    let specs = explain::find(catalogue, kind);
     if specs.is_empty() {
-        let kinds: Vec<&str> = sluice_runtime::catalogue::all()
-            .iter()
-            .map(|c| c.kind)
-            .collect();
+        let kinds: Vec<&str> = catalogue.all().map(|c| c.kind).collect();
         let hint = kinds
             .iter()
             .min_by_key(|k| strsim::damerau_levenshtein(kind, k))

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use sluice_dsl::{AgentDecl, ComponentDecl, File, Item};
-use sluice_runtime::catalogue::{self, ComponentSpec, Role};
+use sluice_runtime::catalogue::{ComponentSpec, Role};
+
+use crate::crates::Catalogue;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
@@ -54,7 +56,11 @@ impl<'a> Symbols<'a> {
     }
 }
 
-pub fn resolve<'a>(file: &'a File, diags: &mut Vec<Diagnostic>) -> Symbols<'a> {
+pub fn resolve<'a>(
+    file: &'a File,
+    catalogue: &Catalogue,
+    diags: &mut Vec<Diagnostic>,
+) -> Symbols<'a> {
     let mut symbols = Symbols::default();
     for item in &file.items {
         match item {
@@ -72,7 +78,7 @@ pub fn resolve<'a>(file: &'a File, diags: &mut Vec<Diagnostic>) -> Symbols<'a> {
                 None => symbols.agent = Some(agent),
             },
             Item::Component(decl) => {
-                let spec = find_kind(decl, diags);
+                let spec = find_kind(decl, catalogue, diags);
                 if let Some(&first) = symbols.index.get(decl.name.name.as_str()) {
                     let first = symbols.components[first].decl;
                     diags.push(
@@ -101,27 +107,31 @@ pub fn resolve<'a>(file: &'a File, diags: &mut Vec<Diagnostic>) -> Symbols<'a> {
                     .insert(decl.name.name.as_str(), symbols.components.len());
                 symbols.components.push(Component { decl, spec });
             }
-            Item::Flow(_) => {}
+            Item::Flow(_) | Item::Use(_) => {}
         }
     }
     symbols
 }
 
-fn find_kind(decl: &ComponentDecl, diags: &mut Vec<Diagnostic>) -> Option<&'static ComponentSpec> {
+fn find_kind(
+    decl: &ComponentDecl,
+    catalogue: &Catalogue,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'static ComponentSpec> {
     let role = decl.role;
     let kind = decl.kind.name.as_str();
-    if let Some(spec) = catalogue::find(role, kind) {
+    if let Some(spec) = catalogue.find(role, kind) {
         return Some(spec);
     }
-    let same_role: Vec<&str> = catalogue::all()
-        .iter()
+    let same_role: Vec<&str> = catalogue
+        .all()
         .filter(|c| c.role == role)
         .map(|c| c.kind)
         .collect();
     let help = did_you_mean(kind, same_role.iter().copied())
         .or_else(|| {
-            catalogue::all()
-                .iter()
+            catalogue
+                .all()
                 .find(|c| c.kind == kind && c.role != Role::Agent)
                 .map(|c| {
                     format!(

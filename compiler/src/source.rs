@@ -7,6 +7,8 @@ use sluice_dsl::Span;
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+    /// The directory `use` paths are relative to: the file's own, unless set.
+    pub dir: Option<std::path::PathBuf>,
     line_starts: Vec<usize>,
 }
 
@@ -26,8 +28,25 @@ impl SourceFile {
         SourceFile {
             name: name.into(),
             text,
+            dir: None,
             line_starts,
         }
+    }
+
+    /// The same file, with `use` paths relative to `dir`.
+    pub fn with_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// The directory `use` paths are relative to.
+    pub fn base_dir(&self) -> std::path::PathBuf {
+        self.dir.clone().unwrap_or_else(|| {
+            std::path::Path::new(&self.name)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default()
+        })
     }
 
     /// The line and column of a byte offset.

@@ -177,8 +177,15 @@ fn rule(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Rule> {
     let (Some(when), Some(then)) = (when, then) else {
         return Err(meta.error("a rule needs `when = \"param=word\"` and `then`"));
     };
-    let Some((when_param, when_word)) = when.value().split_once('=').map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned())) else {
-        return Err(syn::Error::new(when.span(), "write `when = \"param=word\"`"));
+    let Some((when_param, when_word)) = when
+        .value()
+        .split_once('=')
+        .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+    else {
+        return Err(syn::Error::new(
+            when.span(),
+            "write `when = \"param=word\"`",
+        ));
     };
     let then = then.value();
     let then = match then.split_once('=') {
@@ -285,7 +292,10 @@ pub fn enum_words(input: &DeriveInput) -> syn::Result<Vec<(String, syn::Ident)>>
         .iter()
         .map(|variant| {
             if matches!(variant.fields, Fields::Unit) {
-                Ok((snake_case(&variant.ident.to_string()), variant.ident.clone()))
+                Ok((
+                    snake_case(&variant.ident.to_string()),
+                    variant.ident.clone(),
+                ))
             } else {
                 Err(syn::Error::new_spanned(
                     variant,
@@ -396,7 +406,10 @@ mod tests {
             }"#,
         );
         let attrs = component(&input).unwrap();
-        assert_eq!((attrs.role.as_str(), attrs.kind.as_str()), ("sink", "shout"));
+        assert_eq!(
+            (attrs.role.as_str(), attrs.kind.as_str()),
+            ("sink", "shout")
+        );
         assert_eq!(attrs.feature(), "sink-shout");
         assert_eq!(attrs.doc, "Shouts.");
         assert_eq!(attrs.rules[0].when, ("mode".into(), "loud".into()));
@@ -414,7 +427,10 @@ mod tests {
     #[test]
     fn refuses_a_missing_role_and_a_kind_flows_cannot_name() {
         let no_role = parse(r#"#[component(kind = "x")] struct A;"#);
-        assert!(component(&no_role).unwrap_err().to_string().contains("role"));
+        assert!(component(&no_role)
+            .unwrap_err()
+            .to_string()
+            .contains("role"));
         let bad_kind = parse(r#"#[component(role = "sink", kind = "Loud-Sink")] struct A;"#);
         assert!(component(&bad_kind)
             .unwrap_err()
@@ -425,7 +441,11 @@ mod tests {
     #[test]
     fn reads_enum_words() {
         let input = parse("enum Mode { Loud, HeaderAndText }");
-        let words: Vec<String> = enum_words(&input).unwrap().into_iter().map(|w| w.0).collect();
+        let words: Vec<String> = enum_words(&input)
+            .unwrap()
+            .into_iter()
+            .map(|w| w.0)
+            .collect();
         assert_eq!(words, ["loud", "header_and_text"]);
     }
 }

@@ -54,6 +54,7 @@ pub struct Comment {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Agent(AgentDecl),
+    Use(UseDecl),
     Component(ComponentDecl),
     Flow(FlowStmt),
 }
@@ -62,6 +63,7 @@ impl Item {
     pub fn span(&self) -> Span {
         match self {
             Item::Agent(a) => a.span,
+            Item::Use(u) => u.span,
             Item::Component(c) => c.span,
             Item::Flow(f) => f.span,
         }
@@ -74,6 +76,23 @@ pub struct AgentDecl {
     pub name: StringLit,
     pub params: Option<ParamBlock>,
     pub span: Span,
+}
+
+/// `use "./components/shout"` or `use shout = { version = "0.3" }`: a crate of the
+/// user's own components, whose kinds the flow can then declare like built-in ones.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UseDecl {
+    pub target: UseTarget,
+    pub span: Span,
+}
+
+/// What a `use` item names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UseTarget {
+    /// A crate directory, relative to the flow file.
+    Path(StringLit),
+    /// A crate by name, with its Cargo dependency settings (`version`, `path`, `git`, ...).
+    Dependency { name: Ident, params: ParamBlock },
 }
 
 /// The role a component plays in the graph (shared with the catalogue and the runtime).

@@ -30,6 +30,20 @@ pub fn format(src: &str, file: &File) -> String {
                 f.out.push_str(f.text(agent.name.span));
                 f.block(agent.params.as_ref(), 0);
             }
+            Item::Use(u) => match &u.target {
+                UseTarget::Path(path) => {
+                    f.out.push_str("use ");
+                    f.out.push_str(f.text(path.span));
+                }
+                UseTarget::Dependency { name, params } => {
+                    f.out.push_str(&format!("use {} =", name.name));
+                    if params.params.is_empty() && !f.has_comments_in(params.span) {
+                        f.out.push_str(" {}");
+                    } else {
+                        f.block(Some(params), 0);
+                    }
+                }
+            },
             Item::Component(c) => {
                 let header = format!("{} {} = {}", c.role, c.name.name, c.kind.name);
                 f.out.push_str(&header);

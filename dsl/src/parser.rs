@@ -103,8 +103,9 @@ fn line_end(src: &str, pos: usize) -> usize {
     src[pos..].find('\n').map_or(src.len(), |i| pos + i)
 }
 
-const ITEM_KEYWORDS: [&str; 7] = [
+const ITEM_KEYWORDS: [&str; 8] = [
     "agent",
+    "use",
     "source",
     "channel",
     "sink",
@@ -198,9 +199,10 @@ impl Builder<'_> {
         let inner = pair.into_inner().next()?;
         Some(match inner.as_rule() {
             Rule::agent => Item::Agent(self.agent(inner)),
+            Rule::use_crate => Item::Use(self.use_crate(inner)),
             Rule::component => Item::Component(self.component(inner)),
             Rule::flow => Item::Flow(self.flow(inner)),
-            _ => unreachable!("item is agent | component | flow"),
+            _ => unreachable!("item is agent | use_crate | component | flow"),
         })
     }
 
@@ -211,6 +213,21 @@ impl Builder<'_> {
         let name = self.string(inner.next().expect("agent name"));
         let params = inner.next().map(|p| self.params(p));
         AgentDecl { name, params, span }
+    }
+
+    fn use_crate(&mut self, pair: Pair<Rule>) -> UseDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        inner.next(); // kw_use
+        let first = inner.next().expect("use target");
+        let target = match first.as_rule() {
+            Rule::string => UseTarget::Path(self.string(first)),
+            _ => UseTarget::Dependency {
+                name: self.ident(first),
+                params: self.params(inner.next().expect("use params")),
+            },
+        };
+        UseDecl { target, span }
     }
 
     fn component(&mut self, pair: Pair<Rule>) -> ComponentDecl {

@@ -70,7 +70,7 @@ pub(crate) fn describe_pest_error(
     for rule in &rules {
         let is_item_rule = matches!(
             rule,
-            Rule::item | Rule::agent | Rule::component | Rule::flow | Rule::role
+            Rule::item | Rule::agent | Rule::use_crate | Rule::component | Rule::flow | Rule::role
         );
         if is_item_rule && !at_item_start {
             continue;
@@ -191,8 +191,8 @@ fn describe_token(token: &str) -> Option<String> {
 
 fn describe_rule(rule: Rule) -> Option<&'static str> {
     Some(match rule {
-        Rule::item | Rule::agent | Rule::component | Rule::flow | Rule::role => {
-            "an item (`agent`, `source`, `channel`, `sink`, `transform`, `group` or `flow`)"
+        Rule::item | Rule::agent | Rule::use_crate | Rule::component | Rule::flow | Rule::role => {
+            "an item (`agent`, `use`, `source`, `channel`, `sink`, `transform`, `group` or `flow`)"
         }
         Rule::ident | Rule::reference => "a name",
         Rule::string | Rule::normal_string | Rule::raw_string => "a string",

@@ -24,6 +24,14 @@ pub mod sources;
 pub mod tls;
 pub mod transforms;
 
+/// The derives a component declares itself with (see [`catalogue`]).
+pub use sluice_macros::{Component, ParamEnum, Params};
+
+/// The async runtime and byte buffers the agent runs on, for components to use the
+/// same versions (`sluice_runtime::tokio::net::TcpStream`, `sluice_runtime::bytes::Bytes`).
+#[cfg(feature = "agent")]
+pub use {bytes, tokio};
+
 /// Allocations in a generated agent go through mimalloc (see the `mimalloc` feature).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -88,6 +96,11 @@ pub mod prelude {
     pub use crate::event::{Batch, Event};
     pub use crate::expr::{self, Value};
     pub use crate::marks::{Mark, Resume};
-    pub use crate::pipeline::{Channel, Closed, Output, Sink, Source, Transform};
+    pub use crate::metrics::{ChannelCounters, SinkCounters, SourceCounters, TransformCounters};
+    pub use crate::params::ByteSize;
+    pub use crate::pipeline::{
+        Channel, Closed, Output, Sink, Source, SourceContext, Taken, Transform,
+    };
+    pub use crate::{Component, ParamEnum, Params};
     pub use std::sync::Arc;
 }

@@ -8,12 +8,24 @@ use std::time::Duration;
 use crate::catalogue::{ParamType, ParamValue, Role};
 
 macro_rules! param_types {
-    ($($ty:ty => $pt:expr),* $(,)?) => {
+    ($($ty:ident => $pt:expr),* $(,)?) => {
         $(impl ParamValue for $ty {
             fn param_type() -> ParamType {
                 $pt
             }
         })*
+
+        /// The parameter type of a type written `name` (its last path segment: `u32`,
+        /// `Duration`, `ByteSize`), for readers of Rust syntax that cannot ask rustc
+        /// (`sluice check` reading a user's component crate). `Option`, `Vec` and
+        /// `BTreeMap<String, _>` wrap these; [`Columns`] is a map of columns.
+        pub fn named_type(name: &str) -> Option<ParamType> {
+            match name {
+                $(stringify!($ty) => Some($pt),)*
+                "Columns" => Some(Columns::param_type()),
+                _ => None,
+            }
+        }
     };
 }
 

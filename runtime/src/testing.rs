@@ -28,6 +28,16 @@ use crate::metrics::{SinkCounters, SourceCounters};
 use crate::pipeline::{Closed, Output, Sink, Source, SourceContext, Transform};
 use crate::shutdown;
 
+/// Runs a future to completion on a fresh single-threaded runtime with timers and I/O,
+/// so a plain `#[test]` can drive a source or a sink without depending on tokio.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a single-threaded tokio runtime can be built")
+        .block_on(future)
+}
+
 /// Applies `transform` to each event in turn, as an agent does; returns the events it
 /// kept, changed as it changed them.
 pub fn apply<T: Transform>(transform: &T, events: impl IntoIterator<Item = Event>) -> Vec<Event> {

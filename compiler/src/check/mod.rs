@@ -11,6 +11,7 @@ mod values;
 use sluice_dsl::{Item, Span};
 use sluice_runtime::catalogue;
 
+use crate::crates::Catalogue;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::graph::{self, Topology};
 use crate::resolve;
@@ -19,6 +20,8 @@ use crate::source::SourceFile;
 /// What checking a file produced.
 pub struct Checked {
     pub file: sluice_dsl::File,
+    /// The kinds the file can use: built in, and from its `use` items.
+    pub catalogue: Catalogue,
     pub diagnostics: Vec<Diagnostic>,
     /// `None` when syntax errors made the graph meaningless.
     pub topology: Option<Topology>,
@@ -46,8 +49,9 @@ pub fn check(source: &SourceFile) -> Checked {
         .collect();
     let syntax_ok = diags.is_empty();
     let file = parsed.file;
+    let catalogue = Catalogue::load(&file, &source.base_dir(), &mut diags);
     let topology = {
-        let symbols = resolve::resolve(&file, &mut diags);
+        let symbols = resolve::resolve(&file, &catalogue, &mut diags);
         if let Some(agent) = symbols.agent {
             if let Some(spec) = Some(catalogue::agent()) {
                 let params = agent.params.as_ref().map_or(&[][..], |b| &b.params);
@@ -86,6 +90,7 @@ pub fn check(source: &SourceFile) -> Checked {
     diagnostic::sort(&mut diags);
     Checked {
         file,
+        catalogue,
         diagnostics: diags,
         topology,
     }

@@ -42,6 +42,8 @@ pub struct Generated {
     pub main_rs: String,
     /// Features of `sluice-runtime` the agent needs.
     pub features: Vec<String>,
+    /// The user's component crates the agent depends on.
+    pub crates: Vec<ir::Dependency>,
 }
 
 impl Generated {
@@ -55,6 +57,25 @@ impl Generated {
             .replace("{{agent_name}}", &self.crate_name)
             .replace("{{runtime_path}}", &runtime_path.replace('\\', "/"))
             .replace("{{features}}", &features.join(", "))
+            .replace("{{crates}}", &self.crates_toml(runtime_path))
+    }
+
+    /// The `[dependencies]` lines of the user's crates and, when there are any, the patch
+    /// that makes their `sluice-runtime = "0.1"` this runtime, so the agent and its
+    /// components share one copy of it.
+    fn crates_toml(&self, runtime_path: &str) -> String {
+        if self.crates.is_empty() {
+            return String::new();
+        }
+        let mut out = String::from("# The flow's own components (its `use` items).\n");
+        for dep in &self.crates {
+            out.push_str(&format!("{} = {}\n", dep.name, dep.value));
+        }
+        out.push_str(&format!(
+            "\n[patch.crates-io]\nsluice-runtime = {{ path = \"{}\" }}\n",
+            runtime_path.replace('\\', "/")
+        ));
+        out
     }
 }
 
@@ -149,6 +170,7 @@ pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
         agent_name: name.clone(),
         main_rs,
         features: gen.features.into_iter().map(str::to_owned).collect(),
+        crates: flow.crates.clone(),
     })
 }
 
@@ -216,7 +238,10 @@ impl Gen {
 
     /// The component's config struct literal; notes the features it needs.
     fn config_of(&mut self, component: &ir::Component) -> TokenStream {
-        self.features.insert(component.spec.feature);
+        // A user's component has no runtime feature: its crate is a dependency.
+        if !component.spec.feature.is_empty() {
+            self.features.insert(component.spec.feature);
+        }
         if component.needs_tls {
             self.features.insert(features::TLS);
         }

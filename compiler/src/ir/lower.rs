@@ -8,10 +8,11 @@ use sluice_runtime::env::EnvKind;
 
 use super::value::{Config, EnvUse, Field, Text, Value};
 use super::{
-    Arm, Component, Delivery, Drain, DrainTarget, EnvRule, Expr, Flow, Literal, Operand, Path,
-    Route, Source, Step,
+    Arm, Component, Delivery, Dependency, Drain, DrainTarget, EnvRule, Expr, Flow, Literal,
+    Operand, Path, Route, Source, Step,
 };
 use crate::check::{expr as types, Checked};
+use crate::crates::Catalogue;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::{self, Symbols};
 use crate::source::SourceFile;
@@ -22,7 +23,7 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
     let Some(topology) = checked.topology.as_ref().filter(|_| !checked.has_errors()) else {
         return Err(checked.diagnostics.clone());
     };
-    let symbols = resolve::resolve(&checked.file, &mut Vec::new());
+    let symbols = resolve::resolve(&checked.file, &checked.catalogue, &mut Vec::new());
     let mut lower = Lower {
         source,
         symbols: &symbols,
@@ -126,6 +127,13 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
         .file_name()
         .map_or(source.name.clone(), |f| f.to_string_lossy().into_owned());
     let env_rules = env_rules(&channels, &drains, &sources);
+    let crates = crates_used(
+        &checked.catalogue,
+        &channels,
+        &drains,
+        &transforms,
+        &sources,
+    );
     Ok(Flow {
         agent_name: agent_decl.map_or_else(|| source.stem().to_owned(), |a| a.name.value.clone()),
         file_name,
@@ -139,7 +147,43 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
         sources,
         env: lower.env,
         env_rules,
+        crates,
     })
+}
+
+/// The used crates that declare a kind the agent builds, in `use` order.
+fn crates_used(
+    catalogue: &Catalogue,
+    channels: &[Component],
+    drains: &[Drain],
+    transforms: &[Component],
+    sources: &[Source],
+) -> Vec<Dependency> {
+    let mut specs: Vec<&ComponentSpec> =
+        channels.iter().chain(transforms).map(|c| c.spec).collect();
+    specs.extend(sources.iter().map(|s| s.component.spec));
+    for drain in drains {
+        match &drain.target {
+            DrainTarget::Sink { sink, .. } => specs.push(sink.spec),
+            DrainTarget::Group { group, members } => {
+                specs.push(group.spec);
+                specs.extend(members.iter().map(|m| m.spec));
+            }
+        }
+    }
+    catalogue
+        .crates
+        .iter()
+        .filter(|c| {
+            specs
+                .iter()
+                .any(|s| c.specs.iter().any(|own| std::ptr::eq(*own, *s)))
+        })
+        .map(|c| Dependency {
+            name: c.name.clone(),
+            value: c.dependency.clone(),
+        })
+        .collect()
 }
 
 /// The value of `c`'s parameter with `purpose`, as a rule operand.

@@ -39,6 +39,16 @@ pub struct Flow {
     /// The `capacity` rules whose values come from `env(...)`: checked when the agent
     /// starts, since `sluice check` cannot.
     pub env_rules: Vec<EnvRule>,
+    /// The user's component crates whose kinds the flow uses, as dependencies of the agent.
+    pub crates: Vec<Dependency>,
+}
+
+/// A crate the agent depends on: a line of its `[dependencies]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependency {
+    pub name: String,
+    /// The TOML value: `{ path = "/abs/dir" }`.
+    pub value: String,
 }
 
 /// `smaller <= larger`, where at least one side is an `env(...)` value.

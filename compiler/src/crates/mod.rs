@@ -1,0 +1,303 @@
+//! Users' component crates: the `use` items of a flow, read into catalogue entries.
+//!
+//! `use "./components/shout"` names a crate directory relative to the flow file;
+//! `use shout = { version = "0.3" }` names a crate the way a `[dependencies]` line of
+//! Cargo.toml does (`path`, `version`, `git`, `branch`, `tag`, `rev`, `registry`,
+//! `package`, `features`), and cargo fetches it to be read. Each crate's declarations are
+//! read with `syn` ([`read`]) and turned into [`ComponentSpec`]s ([`spec`]); the
+//! [`Catalogue`] puts them beside the built-in kinds for the checker, `sluice explain`
+//! and the code generator, which adds each crate as a dependency of the agent.
+//!
+//! Problems are `bad-crate` diagnostics at the `use` item (a missing directory, a file
+//! that does not parse, a field type that cannot be read, a crate that declares nothing)
+//! and `kind-conflict` when a crate declares a kind that already exists.
+
+mod fetch;
+pub mod read;
+mod spec;
+
+use std::path::{Path, PathBuf};
+
+use sluice_dsl::{File, Item, Span, UseDecl, UseTarget, ValueKind};
+use sluice_runtime::catalogue::{self, ComponentSpec, Role};
+
+use crate::diagnostic::{Code, Diagnostic};
+
+/// A crate of the user's components, as a flow uses it.
+#[derive(Clone, Debug)]
+pub struct UsedCrate {
+    /// The `use` item.
+    pub span: Span,
+    /// The dependency's name in the agent's Cargo.toml.
+    pub name: String,
+    /// Its `[dependencies]` value: `{ path = "/abs/dir" }` or the settings written.
+    pub dependency: String,
+    /// Where its sources were read.
+    pub dir: PathBuf,
+    /// The kinds it declares (those that conflict with another are left out).
+    pub specs: Vec<&'static ComponentSpec>,
+}
+
+/// The kinds a flow can use: the built-in catalogue and the crates of its `use` items.
+#[derive(Clone, Debug, Default)]
+pub struct Catalogue {
+    pub crates: Vec<UsedCrate>,
+}
+
+impl Catalogue {
+    /// The built-in kinds only.
+    pub fn builtin() -> Self {
+        Catalogue::default()
+    }
+
+    /// The built-in kinds and those of every crate `file` uses; `dir` is the flow
+    /// file's directory. Problems are pushed to `diags`.
+    pub fn load(file: &File, dir: &Path, diags: &mut Vec<Diagnostic>) -> Self {
+        let mut catalogue = Catalogue::default();
+        for item in &file.items {
+            if let Item::Use(decl) = item {
+                match load_crate(decl, dir) {
+                    Ok(used) => catalogue.add(used, diags),
+                    Err(diag) => diags.push(*diag),
+                }
+            }
+        }
+        catalogue
+    }
+
+    /// The built-in kinds and those of the crates in `dirs` (for `sluice explain` and
+    /// `sluice list --use DIR`).
+    pub fn with_dirs(dirs: &[PathBuf]) -> Result<Self, String> {
+        let mut catalogue = Catalogue::default();
+        let mut diags = Vec::new();
+        for dir in dirs {
+            let used = read_dir(dir, Span::default())
+                .map_err(|e| format!("cannot use {}: {}", dir.display(), e.message))?;
+            catalogue.add(used, &mut diags);
+        }
+        match diags.first() {
+            Some(d) => Err(d.message.clone()),
+            None => Ok(catalogue),
+        }
+    }
+
+    /// Adds a crate's kinds, leaving out (and reporting) those that already exist.
+    fn add(&mut self, mut used: UsedCrate, diags: &mut Vec<Diagnostic>) {
+        let mut kept = Vec::new();
+        for spec in std::mem::take(&mut used.specs) {
+            let clash = if catalogue::find(spec.role, spec.kind).is_some() {
+                Some("a built-in kind".to_owned())
+            } else if kept
+                .iter()
+                .any(|s: &&ComponentSpec| s.role == spec.role && s.kind == spec.kind)
+            {
+                Some("twice".to_owned())
+            } else {
+                self.crates
+                    .iter()
+                    .find(|c| {
+                        c.specs
+                            .iter()
+                            .any(|s| s.role == spec.role && s.kind == spec.kind)
+                    })
+                    .map(|c| format!("also declared by crate `{}`", c.name))
+            };
+            match clash {
+                Some(why) => diags.push(
+                    Diagnostic::new(
+                        Code::KindConflict,
+                        used.span,
+                        format!(
+                            "crate `{}` declares {} kind `{}`, {why}",
+                            used.name, spec.role, spec.kind
+                        ),
+                    )
+                    .label("kind declared twice")
+                    .help(format!(
+                        "rename the kind in `#[component(kind = \"...\")]` of `{}`",
+                        spec.rust_type
+                    )),
+                ),
+                None => kept.push(spec),
+            }
+        }
+        used.specs = kept;
+        self.crates.push(used);
+    }
+
+    /// Every kind: the built-in ones, then each crate's.
+    pub fn all(&self) -> impl Iterator<Item = &'static ComponentSpec> + '_ {
+        catalogue::all()
+            .iter()
+            .chain(self.crates.iter().flat_map(|c| c.specs.iter().copied()))
+    }
+
+    /// The kind `kind` of role `role`, if there is one.
+    pub fn find(&self, role: Role, kind: &str) -> Option<&'static ComponentSpec> {
+        self.all().find(|c| c.role == role && c.kind == kind)
+    }
+
+    /// The crate that declares `spec`, if it is not built in.
+    pub fn crate_of(&self, spec: &ComponentSpec) -> Option<&UsedCrate> {
+        self.crates
+            .iter()
+            .find(|c| c.specs.iter().any(|s| std::ptr::eq(*s, spec)))
+    }
+}
+
+fn bad_crate(span: Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Code::BadCrate, span, message)
+}
+
+fn load_crate(decl: &UseDecl, flow_dir: &Path) -> Result<UsedCrate, Box<Diagnostic>> {
+    match &decl.target {
+        UseTarget::Path(path) => {
+            let dir = flow_dir.join(&path.value);
+            if !dir.join("Cargo.toml").is_file() {
+                let what = if dir.is_dir() {
+                    "has no Cargo.toml"
+                } else {
+                    "does not exist"
+                };
+                return Err(Box::new(
+                    Diagnostic::new(
+                        Code::BadCrate,
+                        path.span,
+                        format!("crate directory `{}` {what}", dir.display()),
+                    )
+                    .label("no crate here")
+                    .help(
+                        "the path is relative to the flow file's directory; create a crate \
+                         with `sluice new component --role sink --kind NAME DIR`",
+                    ),
+                ));
+            }
+            read_dir(&dir, decl.span).map_err(|e| e.into_diagnostic(decl.span, &dir))
+        }
+        UseTarget::Dependency { name, params } => {
+            let mut settings = Vec::new();
+            for param in &params.params {
+                let key = param.name.name.as_str();
+                let value = toml_value(key, &param.value.kind, flow_dir).ok_or_else(|| {
+                    Box::new(
+                        bad_crate(
+                            param.value.span,
+                            format!("`{key}` must be a string, a boolean or a list of strings"),
+                        )
+                        .label("not a Cargo dependency setting"),
+                    )
+                })?;
+                settings.push(format!("{key} = {value}"));
+            }
+            if settings.is_empty() {
+                return Err(Box::new(
+                    bad_crate(
+                        params.span,
+                        format!("`use {}` needs a version, a path or a git URL", name.name),
+                    )
+                    .label("empty dependency")
+                    .help(format!(
+                        "e.g. `use {} = {{ version = \"0.1\" }}`",
+                        name.name
+                    )),
+                ));
+            }
+            let dependency = format!("{{ {} }}", settings.join(", "));
+            let dir = fetch::locate(&name.name, &dependency).map_err(|why| {
+                Box::new(
+                    bad_crate(decl.span, format!("cannot fetch crate `{}`", name.name))
+                        .label("cargo could not resolve this dependency")
+                        .help(why),
+                )
+            })?;
+            let mut used =
+                read_dir(&dir, decl.span).map_err(|e| e.into_diagnostic(decl.span, &dir))?;
+            used.name = name.name.clone();
+            used.dependency = dependency;
+            Ok(used)
+        }
+    }
+}
+
+/// A `[dependencies]` setting's value in TOML; a relative `path` is made absolute.
+fn toml_value(key: &str, value: &ValueKind, flow_dir: &Path) -> Option<String> {
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    match value {
+        ValueKind::Expr(expr) => match expr.literal()? {
+            sluice_dsl::Literal::Str(s) if key == "path" => {
+                let abs = absolute(&flow_dir.join(s));
+                Some(quote(&abs.to_string_lossy()))
+            }
+            sluice_dsl::Literal::Str(s) => Some(quote(s)),
+            sluice_dsl::Literal::Bool(b) => Some(b.to_string()),
+            _ => None,
+        },
+        ValueKind::List(items) => {
+            let items: Option<Vec<String>> = items
+                .iter()
+                .map(|item| match &item.kind {
+                    ValueKind::Expr(e) => match e.literal()? {
+                        sluice_dsl::Literal::Str(s) => Some(quote(s)),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            Some(format!("[{}]", items?.join(", ")))
+        }
+        _ => None,
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    })
+}
+
+/// Reads the crate at `dir` (a path dependency of the agent).
+fn read_dir(dir: &Path, span: Span) -> Result<UsedCrate, read::ReadError> {
+    let dir = absolute(dir);
+    let (package, root) = read::manifest(&dir)?;
+    let ident = package.replace('-', "_");
+    let declarations = read::declarations(&dir, &root, &ident)?;
+    let specs = spec::specs(&declarations, &dir)?;
+    if specs.is_empty() {
+        return Err(read::ReadError {
+            message: format!(
+                "crate `{package}` declares no component: no struct in it derives `Component`"
+            ),
+            location: None,
+        });
+    }
+    let path = dir
+        .to_string_lossy()
+        .replace('\\', "/")
+        .replace('"', "\\\"");
+    Ok(UsedCrate {
+        span,
+        dependency: format!("{{ path = \"{path}\" }}"),
+        name: package,
+        dir,
+        specs,
+    })
+}
+
+impl read::ReadError {
+    fn into_diagnostic(self, span: Span, dir: &Path) -> Box<Diagnostic> {
+        let message = match &self.location {
+            Some(at) => format!("{}/{at}: {}", dir.display(), self.message),
+            None => self.message.clone(),
+        };
+        Box::new(
+            bad_crate(span, message)
+                .label("this crate's declarations cannot be read")
+                .help(
+                    "sluice reads a component crate's `#[derive(Component)]` structs without \
+                     compiling it; see docs/writing-a-component.md",
+                ),
+        )
+    }
+}
