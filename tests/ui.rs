@@ -38,7 +38,8 @@ fn every_broken_flow_reports_its_code_and_matches_its_snapshot() {
             }
             let case = path.file_stem().unwrap().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(&path).expect("readable case");
-            let source = SourceFile::new(format!("{code}/{case}.flow"), text.clone());
+            let source =
+                SourceFile::new(format!("{code}/{case}.flow"), text.clone()).with_dir(&code_dir);
             let checked = check(&source);
             assert!(
                 checked.diagnostics.iter().any(|d| d.code.as_str() == code),

@@ -44,6 +44,25 @@ pub enum BuildError {
          This is a bug in sluice; please report it with the flow file.\n\n{output}"
     )]
     GeneratedCode { crate_dir: PathBuf, output: String },
+    #[error(
+        "component crate `{name}` ({dependency}) does not compile; fix it and build again \
+         (`cargo test` in its directory shows the same errors):\n\n{output}"
+    )]
+    ComponentCrate {
+        name: String,
+        dependency: String,
+        output: String,
+    },
+    #[error(
+        "the agent does not compile against the component crates it uses ({crates}): a used \
+         kind's config struct or its Build* implementation does not match what sluice read \
+         from its declaration (generated crate at {crate_dir}). rustc says:\n\n{output}"
+    )]
+    ComponentMismatch {
+        crates: String,
+        crate_dir: PathBuf,
+        output: String,
+    },
     #[error("cargo failed building the agent (crate at {crate_dir}):\n{output}")]
     Cargo { crate_dir: PathBuf, output: String },
 }
@@ -232,7 +251,6 @@ pub fn build_crate(
         text
     });
     let mut compiled = 0usize;
-    let mut generated_failed = false;
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains("\"reason\":\"compiler-artifact\"") {
@@ -246,11 +264,6 @@ pub fn build_crate(
                     bar.set_message(format!("{compiled} crates, last {name}"));
                 }
             }
-            if line.contains("\"reason\":\"compiler-message\"")
-                && line.contains(&format!("\"name\":\"{}\"", generated.crate_name))
-            {
-                generated_failed |= line.contains("\"level\":\"error\"");
-            }
         }
     }
     let status = child.wait().map_err(io("waiting for cargo"))?;
@@ -259,14 +272,60 @@ pub fn build_crate(
         bar.finish_and_clear();
     }
     if !status.success() {
-        return Err(if generated_failed {
-            BuildError::GeneratedCode { crate_dir, output }
+        // Cargo's own summary names each package that failed: "could not compile `NAME`".
+        let failed: Vec<&str> = output
+            .lines()
+            .filter_map(|l| l.split("could not compile `").nth(1))
+            .filter_map(|rest| rest.split('`').next())
+            .collect();
+        let component = generated
+            .crates
+            .iter()
+            .find(|c| failed.iter().any(|f| *f == c.name));
+        let output = without_progress(&output);
+        return Err(if let Some(component) = component {
+            BuildError::ComponentCrate {
+                name: component.name.clone(),
+                dependency: component.value.clone(),
+                output,
+            }
+        } else if failed.iter().any(|f| *f == generated.crate_name) {
+            if generated.crates.is_empty() {
+                BuildError::GeneratedCode { crate_dir, output }
+            } else {
+                let names: Vec<&str> = generated.crates.iter().map(|c| c.name.as_str()).collect();
+                BuildError::ComponentMismatch {
+                    crates: names.join(", "),
+                    crate_dir,
+                    output,
+                }
+            }
         } else {
             BuildError::Cargo { crate_dir, output }
         });
     }
     let profile = if options.debug { "debug" } else { "release" };
     Ok(target.join(profile).join(&generated.crate_name))
+}
+
+/// Cargo's output without its progress lines (`Compiling`, `Updating`, ...), which
+/// bury rustc's messages.
+fn without_progress(output: &str) -> String {
+    const PROGRESS: [&str; 8] = [
+        "Compiling ",
+        "Updating ",
+        "Locking ",
+        "Adding ",
+        "Downloading ",
+        "Downloaded ",
+        "Blocking ",
+        "Checking ",
+    ];
+    output
+        .lines()
+        .filter(|l| !PROGRESS.iter().any(|p| l.trim_start().starts_with(p)))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// Copies the built binary to its destination.

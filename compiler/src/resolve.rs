@@ -141,14 +141,16 @@ fn find_kind(
                 })
         })
         .unwrap_or_else(|| format!("{} kinds are: {}", role, same_role.join(", ")));
-    diags.push(
-        Diagnostic::new(
-            Code::UnknownKind,
-            decl.kind.span,
-            format!("unknown {role} kind `{kind}`"),
-        )
-        .label(format!("not a {role} kind"))
-        .help(help),
-    );
+    let mut diag = Diagnostic::new(
+        Code::UnknownKind,
+        decl.kind.span,
+        format!("unknown {role} kind `{kind}`"),
+    )
+    .label(format!("not a {role} kind"))
+    .help(help);
+    for &unread in &catalogue.unread {
+        diag = diag.note(unread, "this crate could not be read; it may declare the kind");
+    }
+    diags.push(diag);
     None
 }

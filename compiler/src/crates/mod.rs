@@ -42,6 +42,9 @@ pub struct UsedCrate {
 #[derive(Clone, Debug, Default)]
 pub struct Catalogue {
     pub crates: Vec<UsedCrate>,
+    /// The `use` items whose crate could not be read: they may declare kinds the flow
+    /// names.
+    pub unread: Vec<Span>,
 }
 
 impl Catalogue {
@@ -58,7 +61,10 @@ impl Catalogue {
             if let Item::Use(decl) = item {
                 match load_crate(decl, dir) {
                     Ok(used) => catalogue.add(used, diags),
-                    Err(diag) => diags.push(*diag),
+                    Err(diag) => {
+                        catalogue.unread.push(decl.span);
+                        diags.push(*diag);
+                    }
                 }
             }
         }
@@ -163,7 +169,7 @@ fn load_crate(decl: &UseDecl, flow_dir: &Path) -> Result<UsedCrate, Box<Diagnost
                     Diagnostic::new(
                         Code::BadCrate,
                         path.span,
-                        format!("crate directory `{}` {what}", dir.display()),
+                        format!("crate directory `{}` {what}", path.value),
                     )
                     .label("no crate here")
                     .help(
@@ -172,7 +178,7 @@ fn load_crate(decl: &UseDecl, flow_dir: &Path) -> Result<UsedCrate, Box<Diagnost
                     ),
                 ));
             }
-            read_dir(&dir, decl.span).map_err(|e| e.into_diagnostic(decl.span, &dir))
+            read_dir(&dir, decl.span).map_err(|e| e.into_diagnostic(decl.span, &path.value))
         }
         UseTarget::Dependency { name, params } => {
             let mut settings = Vec::new();
@@ -210,8 +216,10 @@ fn load_crate(decl: &UseDecl, flow_dir: &Path) -> Result<UsedCrate, Box<Diagnost
                         .help(why),
                 )
             })?;
-            let mut used =
-                read_dir(&dir, decl.span).map_err(|e| e.into_diagnostic(decl.span, &dir))?;
+            // The agent names the crate by its dependency key (which `package = "..."`
+            // may rename), so its types are read under that name.
+            let mut used = read_crate(&dir, decl.span, Some(&name.name.replace('-', "_")))
+                .map_err(|e| e.into_diagnostic(decl.span, &dir.to_string_lossy()))?;
             used.name = name.name.clone();
             used.dependency = dependency;
             Ok(used)
@@ -259,9 +267,14 @@ fn absolute(path: &Path) -> PathBuf {
 
 /// Reads the crate at `dir` (a path dependency of the agent).
 fn read_dir(dir: &Path, span: Span) -> Result<UsedCrate, read::ReadError> {
+    read_crate(dir, span, None)
+}
+
+/// Reads the crate at `dir`, which Rust code names `ident` (default: its package name).
+fn read_crate(dir: &Path, span: Span, ident: Option<&str>) -> Result<UsedCrate, read::ReadError> {
     let dir = absolute(dir);
     let (package, root) = read::manifest(&dir)?;
-    let ident = package.replace('-', "_");
+    let ident = ident.map_or_else(|| package.replace('-', "_"), str::to_owned);
     let declarations = read::declarations(&dir, &root, &ident)?;
     let specs = spec::specs(&declarations, &dir)?;
     if specs.is_empty() {
@@ -286,9 +299,10 @@ fn read_dir(dir: &Path, span: Span) -> Result<UsedCrate, read::ReadError> {
 }
 
 impl read::ReadError {
-    fn into_diagnostic(self, span: Span, dir: &Path) -> Box<Diagnostic> {
+    /// `shown` is the crate's directory as the user wrote it.
+    fn into_diagnostic(self, span: Span, shown: &str) -> Box<Diagnostic> {
         let message = match &self.location {
-            Some(at) => format!("{}/{at}: {}", dir.display(), self.message),
+            Some(at) => format!("{}/{at}: {}", shown.trim_end_matches('/'), self.message),
             None => self.message.clone(),
         };
         Box::new(

@@ -54,7 +54,7 @@ pub struct Declarations {
 pub fn manifest(dir: &Path) -> Result<(String, PathBuf), ReadError> {
     let path = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| ReadError::new(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| ReadError::new(format!("cannot read Cargo.toml: {e}")))?;
     let mut section = String::new();
     let (mut name, mut lib_path) = (None, None);
     for line in text.lines() {
@@ -74,10 +74,9 @@ pub fn manifest(dir: &Path) -> Result<(String, PathBuf), ReadError> {
         }
     }
     let name = name.ok_or_else(|| {
-        ReadError::new(format!(
-            "{} has no `[package] name`: a component crate is an ordinary library crate",
-            path.display()
-        ))
+        ReadError::new(
+            "Cargo.toml has no `[package] name`: a component crate is an ordinary library crate",
+        )
     })?;
     let root = dir.join(lib_path.unwrap_or_else(|| "src/lib.rs".to_owned()));
     Ok((name, root))
@@ -121,8 +120,10 @@ impl Reader<'_> {
                 "the crate has more than {MAX_FILES} source files; sluice stopped reading it"
             )));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ReadError::new(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let shown = path.strip_prefix(self.crate_dir).unwrap_or(path);
+            ReadError::new(format!("cannot read {}: {e}", shown.display()))
+        })?;
         let file = syn::parse_file(&text).map_err(|e| ReadError::at(path, self.crate_dir, &e))?;
         self.items(&file.items, path, dir, module)
     }
@@ -152,10 +153,11 @@ impl Reader<'_> {
                         None => {
                             let (file, child_dir) = module_file(dir, &name, &m.attrs)
                                 .ok_or_else(|| {
+                                    let shown = dir.strip_prefix(self.crate_dir).unwrap_or(dir);
                                     ReadError::new(format!(
                                         "module `{child}` has no file ({}/{name}.rs or {}/{name}/mod.rs)",
-                                        dir.display(),
-                                        dir.display()
+                                        shown.display(),
+                                        shown.display()
                                     ))
                                 })?;
                             self.file(&file, &child_dir, &child)?;
