@@ -149,7 +149,10 @@ fn find_kind(
     .label(format!("not a {role} kind"))
     .help(help);
     for &unread in &catalogue.unread {
-        diag = diag.note(unread, "this crate could not be read; it may declare the kind");
+        diag = diag.note(
+            unread,
+            "this crate could not be read; it may declare the kind",
+        );
     }
     diags.push(diag);
     None

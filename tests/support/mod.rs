@@ -44,8 +44,21 @@ pub fn workspace() -> PathBuf {
 
 /// Checks, generates and builds `path` (relative to the workspace) into a release agent.
 pub fn build_agent(path: &str) -> PathBuf {
-    let full = workspace().join(path);
-    let source = SourceFile::new(path, std::fs::read_to_string(&full).unwrap());
+    build_agent_from(&workspace().join(path), path)
+}
+
+/// Like [`build_agent`] for a flow file anywhere; `path` names it in messages.
+pub fn build_agent_from(full: &Path, path: &str) -> PathBuf {
+    try_build_agent(full, path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Checks, generates and builds the flow at `full`; a failed build is returned.
+pub fn try_build_agent(
+    full: &Path,
+    path: &str,
+) -> Result<PathBuf, sluice_compiler::build::BuildError> {
+    let dir = full.parent().unwrap_or(Path::new("."));
+    let source = SourceFile::new(path, std::fs::read_to_string(full).unwrap()).with_dir(dir);
     let checked = check(&source);
     assert!(!checked.has_errors(), "{path}: {:#?}", checked.diagnostics);
     let generated =
@@ -56,7 +69,7 @@ pub fn build_agent(path: &str) -> PathBuf {
         target_dir: Some(target.join("agents")),
         ..Default::default()
     };
-    build_crate(&generated, path, &options).unwrap_or_else(|e| panic!("{path}: {e}"))
+    build_crate(&generated, path, &options)
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {

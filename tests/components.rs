@@ -1,0 +1,127 @@
+//! Users' own components, the way a user meets them: `sluice new component` writes a
+//! crate, its unit test passes with `cargo test`, a flow `use`s it, and the built agent
+//! runs it beside built-in kinds. A crate that stops compiling is reported as the
+//! user's crate, with its own file and line, not as an internal error.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+mod support;
+
+use sluice_compiler::build::BuildError;
+use sluice_compiler::scaffold::{self, NewComponent};
+use sluice_runtime::catalogue::Role;
+use support::*;
+
+/// Runs `cargo test` in `dir` with the shared target directory; returns its output.
+fn cargo_test(dir: &Path) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["test", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", workspace().join("target/components"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "cargo test in {}:\n{text}",
+        dir.display()
+    );
+    text
+}
+
+fn scaffold(root: &Path, role: Role, kind: &str) -> PathBuf {
+    let dir = root.join("components").join(kind);
+    scaffold::new_component(&NewComponent {
+        role,
+        kind: kind.into(),
+        dir: dir.clone(),
+        cache_dir: Some(workspace().join("target/sluice-cache")),
+    })
+    .unwrap();
+    dir
+}
+
+const FLOW: &str = r#"agent "own_components"
+
+use "./components/shout"
+use "./components/counter"
+use "./components/upper"
+
+source count = counter { count = 5, interval = 1ms }
+source greet = seq { count = 3, body = "hello" }
+transform up = upper
+channel mem = memory
+sink out = shout { prefix = "got " }
+
+flow count -> mem -> out
+flow greet | up -> mem -> out
+"#;
+
+#[test]
+fn scaffolded_components_pass_their_tests_and_run_in_an_agent() {
+    let root = temp_dir("components");
+    let sink = scaffold(&root, Role::Sink, "shout");
+    let source = scaffold(&root, Role::Source, "counter");
+    let transform = scaffold(&root, Role::Transform, "upper");
+    for dir in [&sink, &source, &transform] {
+        let output = cargo_test(dir);
+        assert!(output.contains("1 passed"), "{}: {output}", dir.display());
+        assert!(
+            !output.contains("warning"),
+            "the template compiles with warnings:\n{output}"
+        );
+    }
+
+    let flow = root.join("own.flow");
+    std::fs::write(&flow, FLOW).unwrap();
+    let agent = build_agent_from(&flow, "own.flow");
+    let mut child = Command::new(&agent)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let stdout = child.0.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap());
+    let status = wait(&mut child, Duration::from_secs(60));
+    assert!(status.success(), "{status}");
+    let mut lines: Vec<String> = reader.join().unwrap().lines().map(str::to_owned).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "got 0",
+            "got 1",
+            "got 2",
+            "got 3",
+            "got 4",
+            "got HELLO",
+            "got HELLO",
+            "got HELLO"
+        ]
+    );
+
+    // The user breaks their sink: the build names their crate and file.
+    let lib = sink.join("src/lib.rs");
+    let good = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, good.replace("self.out.flush()", "self.out.flush();")).unwrap();
+    match try_build_agent(&flow, "own.flow") {
+        Err(BuildError::ComponentCrate { name, output, .. }) => {
+            assert_eq!(name, "shout");
+            assert!(
+                output.contains("components/shout/src/lib.rs"),
+                "rustc's message should point into the crate:\n{output}"
+            );
+            assert!(!output.contains("Compiling "), "{output}");
+        }
+        other => panic!("expected the component crate's error, got {other:?}"),
+    }
+}
