@@ -211,7 +211,7 @@ where
         eprintln!("{}: {}", info.name, AgentError::Env(env_errors));
         return ExitCode::from(2);
     }
-    let config = match config() {
+    let mut config = match config() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{}: {e}", info.name);
@@ -237,35 +237,11 @@ where
             return ExitCode::from(1);
         }
     };
-    let metrics_addr = args.metrics_addr.or(config.metrics.map(|a| a.0));
+    if let Some(addr) = args.metrics_addr {
+        config.metrics = Some(crate::params::Address(addr));
+    }
     let result = runtime.block_on(async move {
-        let metrics = Metrics::default();
-        if let Some(addr) = metrics_addr {
-            let listener = tokio::net::TcpListener::bind(&addr)
-                .await
-                .map_err(AgentError::component("metrics endpoint"))?;
-            tracing::info!(addr = %listener.local_addr().map_or(addr.clone(), |a: SocketAddr| a.to_string()), "serving metrics");
-            tokio::spawn(metrics.clone().serve(listener));
-        }
-        let (trigger, shutdown) = shutdown::channel();
-        let trigger = Arc::new(trigger);
-        let (signal_trigger, signalled) = shutdown::channel();
-        tokio::spawn(watch_signals(trigger.clone(), signal_trigger, config.shutdown_timeout));
-        let ctx = AgentContext {
-            metrics,
-            shutdown,
-            signalled,
-            trigger,
-            shutdown_timeout: config.shutdown_timeout,
-            policy: Policy {
-                on_failure: config.on_failure,
-                max_restarts: config.max_restarts,
-            },
-            fatal: Fatal::default(),
-            sources: JoinSet::new(),
-            sinks: JoinSet::new(),
-            channels: Vec::new(),
-        };
+        let ctx = AgentContext::start(&config, StopOn::Signals).await?;
         tracing::info!(agent = info.name, flow = info.flow_file, "starting");
         run(ctx).await
     });
@@ -371,7 +347,62 @@ impl<C: Channel> Registered for C {
     }
 }
 
+/// What stops an agent besides its sources ending: SIGTERM/SIGINT for a built agent, a
+/// [`crate::embed::Stopper`] for one embedded in a program.
+pub(crate) enum StopOn {
+    Signals,
+    Handle(Shutdown),
+}
+
 impl AgentContext {
+    /// A context for the settings of the `agent` block: serves metrics if asked, and
+    /// stops as `stop` says.
+    pub(crate) async fn start(config: &AgentConfig, stop: StopOn) -> Result<Self, AgentError> {
+        let metrics = Metrics::default();
+        if let Some(addr) = config.metrics.as_ref().map(|a| a.0.clone()) {
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(AgentError::component("metrics endpoint"))?;
+            tracing::info!(addr = %listener.local_addr().map_or(addr.clone(), |a: SocketAddr| a.to_string()), "serving metrics");
+            tokio::spawn(metrics.clone().serve(listener));
+        }
+        let (trigger, shutdown) = shutdown::channel();
+        let trigger = Arc::new(trigger);
+        let (signal_trigger, signalled) = shutdown::channel();
+        match stop {
+            StopOn::Signals => {
+                tokio::spawn(watch_signals(
+                    trigger.clone(),
+                    signal_trigger,
+                    config.shutdown_timeout,
+                ));
+            }
+            StopOn::Handle(mut handle) => {
+                let trigger = trigger.clone();
+                tokio::spawn(async move {
+                    handle.wait_fired().await;
+                    signal_trigger.trigger();
+                    trigger.trigger();
+                });
+            }
+        }
+        Ok(AgentContext {
+            metrics,
+            shutdown,
+            signalled,
+            trigger,
+            shutdown_timeout: config.shutdown_timeout,
+            policy: Policy {
+                on_failure: config.on_failure,
+                max_restarts: config.max_restarts,
+            },
+            fatal: Fatal::default(),
+            sources: JoinSet::new(),
+            sinks: JoinSet::new(),
+            channels: Vec::new(),
+        })
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }

@@ -345,6 +345,29 @@ pub mod features {
 
     /// All of the above.
     pub const ALL: [&str; 4] = [AGENT, ALLOCATOR, TLS, EXPR_REGEX];
+
+    /// The features this build of the runtime was compiled with.
+    pub const ENABLED: &[&str] = include!(concat!(env!("OUT_DIR"), "/features.rs"));
+
+    /// Whether this build has `feature` (usable in constants: `flow!` asserts with it).
+    pub const fn enabled(feature: &str) -> bool {
+        let wanted = feature.as_bytes();
+        let mut i = 0;
+        while i < ENABLED.len() {
+            let have = ENABLED[i].as_bytes();
+            if have.len() == wanted.len() {
+                let mut j = 0;
+                while j < have.len() && have[j] == wanted[j] {
+                    j += 1;
+                }
+                if j == have.len() {
+                    return true;
+                }
+            }
+            i += 1;
+        }
+        false
+    }
 }
 
 /// Declares a role's component modules and lists their catalogue entries: one line

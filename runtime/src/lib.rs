@@ -46,6 +46,8 @@ pub mod build;
 #[cfg(any(feature = "sink-file-roll", feature = "sink-lake"))]
 pub mod compress;
 #[cfg(feature = "agent")]
+pub mod embed;
+#[cfg(feature = "agent")]
 pub mod event;
 #[cfg(feature = "agent")]
 pub mod expr;

@@ -86,9 +86,13 @@ pub fn generate(source: &SourceFile, checked: &Checked) -> Result<Generated, Vec
     emit(&flow)
 }
 
-/// Generates the agent of a lowered flow.
-pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
-    let mut gen = Gen::default();
+/// The items every agent is made of (`AGENT`, `agent_config`, `run`, the outputs and
+/// group members), and the generator that produced them (its features and comments).
+fn items(flow: &Flow, embedded: bool) -> (TokenStream, Gen) {
+    let mut gen = Gen {
+        embedded,
+        ..Gen::default()
+    };
     gen.features.extend([features::AGENT, features::ALLOCATOR]);
     let mut body = Vec::new();
     for channel in &flow.channels {
@@ -118,19 +122,13 @@ pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
     let env_rules = flow.env_rules.iter().map(config::env_rule);
     let name = &flow.agent_name;
     let file_name = &flow.file_name;
-    let file_tokens = quote! {
-        use sluice_runtime::prelude::*;
-
+    let tokens = quote! {
         const AGENT: AgentInfo = AgentInfo {
             name: #name,
             flow_file: #file_name,
             env_vars: &[#(#env_vars),*],
             env_rules: &[#(#env_rules),*],
         };
-
-        fn main() -> std::process::ExitCode {
-            sluice_runtime::agent::main(AGENT, agent_config, run)
-        }
 
         #[doc = " The settings of the `agent` block."]
         fn agent_config() -> Result<sluice_runtime::agent_config::AgentConfig, sluice_runtime::env::EnvError> {
@@ -149,6 +147,51 @@ pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
         #(#outputs)*
 
         #(#group_structs)*
+    };
+    (tokens, gen)
+}
+
+/// A flow embedded in a Rust program (what `flow!` expands to): a block whose value is
+/// a `sluice_runtime::embed::Embedded`, and the runtime features it needs.
+pub fn emit_embedded(flow: &Flow) -> (TokenStream, Vec<&'static str>) {
+    let (items, gen) = items(flow, true);
+    let tokens = quote! {
+        {
+            #[allow(non_snake_case, clippy::all)]
+            mod sluice_flow {
+                use sluice_runtime::prelude::*;
+
+                #items
+
+                pub(super) fn agent() -> sluice_runtime::embed::Embedded {
+                    sluice_runtime::embed::Embedded::new(AGENT, agent_config, run)
+                }
+            }
+            sluice_flow::agent()
+        }
+    };
+    let features = gen
+        .features
+        .iter()
+        .copied()
+        .filter(|f| *f != features::ALLOCATOR)
+        .collect();
+    (tokens, features)
+}
+
+/// Generates the agent of a lowered flow.
+pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
+    let (items, gen) = items(flow, false);
+    let name = &flow.agent_name;
+    let file_name = &flow.file_name;
+    let file_tokens = quote! {
+        use sluice_runtime::prelude::*;
+
+        fn main() -> std::process::ExitCode {
+            sluice_runtime::agent::main(AGENT, agent_config, run)
+        }
+
+        #items
     };
     let syntax: syn::File = syn::parse2(file_tokens).map_err(|e| {
         vec![Diagnostic::new(
@@ -225,12 +268,17 @@ struct Gen {
     /// Groups whose members struct is already defined (a group drained from several
     /// channels is built once per channel, from one definition).
     members_structs: std::collections::HashMap<String, proc_macro2::Ident>,
+    /// Generating for `flow!`: no comment markers (nothing formats the code after).
+    embedded: bool,
 }
 
 impl Gen {
     /// A marker statement that becomes `// text` after formatting (comments cannot pass
     /// through token streams). An index keeps the marker short, so it stays on one line.
     fn comment(&mut self, text: &str) -> TokenStream {
+        if self.embedded {
+            return TokenStream::new();
+        }
         self.comments.push(text.to_owned());
         let index = proc_macro2::Literal::usize_unsuffixed(self.comments.len() - 1);
         quote!(sluice_comment!(#index);)

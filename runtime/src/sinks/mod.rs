@@ -10,6 +10,7 @@ crate::catalogue::registry! {
     kafka::KafkaSinkConfig,
     nats::NatsSinkConfig,
     lake::LakeConfig,
+    in_process::InProcessSinkConfig,
 }
 #[cfg(feature = "agent")]
 pub mod format;

@@ -14,4 +14,5 @@ crate::catalogue::registry! {
     sluice::SluiceSourceConfig,
     kafka::KafkaSourceConfig,
     nats::NatsSourceConfig,
+    in_process::InProcessSourceConfig,
 }
