@@ -125,3 +125,42 @@ fn scaffolded_components_pass_their_tests_and_run_in_an_agent() {
         other => panic!("expected the component crate's error, got {other:?}"),
     }
 }
+
+/// `examples/components`: a source, a transform, a channel and a sink written outside
+/// Sluice, tested by their own crate and run beside built-in kinds.
+#[test]
+fn the_example_components_pass_their_tests_and_run_in_an_agent() {
+    let krate = workspace().join("examples/components");
+    let output = cargo_test(&krate);
+    assert!(output.contains("7 passed"), "{output}");
+    assert!(!output.contains("warning"), "{output}");
+
+    let agent = build_agent("examples/components/example.flow");
+    let out = temp_dir("example_components").join("events.jsonl");
+    let mut child = Command::new(&agent)
+        .env("OUT", &out)
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    let status = wait(&mut child, Duration::from_secs(60));
+    assert!(status.success(), "{status}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let loads = lines
+        .iter()
+        .filter(|e| e["headers"]["load1"].is_string())
+        .count();
+    let payments: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|e| e["body"].as_str().is_some_and(|b| b.starts_with("card")))
+        .collect();
+    assert_eq!((loads, payments.len(), lines.len()), (5, 20, 25));
+    for payment in payments {
+        assert_eq!(payment["body"], "card **** **** **** 1111 paid");
+        assert_eq!(payment["headers"]["priority"], "high");
+    }
+}

@@ -1,0 +1,15 @@
+//! Four components written outside Sluice, one per role, used by `example.flow` with
+//! `use "."`:
+//!
+//! - [`loadavg`]: a source reading the kernel's load averages from `/proc/loadavg`;
+//! - [`redact`]: a transform masking long digit runs (card numbers, account numbers);
+//! - [`priority`]: a channel handing out `priority = "high"` events before the others;
+//! - [`jsonl`]: a sink appending events to a file as JSON lines.
+//!
+//! Each is one module: its config struct (`#[derive(Component)]`, read by `sluice
+//! check` without compiling this crate) and the role's `Build*` trait and runtime trait.
+
+pub mod jsonl;
+pub mod loadavg;
+pub mod priority;
+pub mod redact;
