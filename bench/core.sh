@@ -5,6 +5,7 @@
 #        SECTIONS=hop bash bench/core.sh   (only what the agent-to-agent hop costs to build)
 #        SECTIONS=brokers bash bench/core.sh   (only what the kafka and nats sinks cost)
 #        SECTIONS=lake bash bench/core.sh   (only what the lake sink costs: parquet, object_store)
+#        SECTIONS=components bash bench/core.sh   (rebuilding after editing a user's component)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${EVENTS:-10000000}
@@ -40,6 +41,35 @@ build_cost() {
         echo "$kind sink: cold build ${cold} s, warm rebuild ${warm} s, stripped binary $(stat -c %s "$work/$kind") bytes"
     done
 }
+# What a user's component costs to rebuild: a flow whose sink is a crate made by `sluice
+# new component`, built cold, then rebuilt after editing the flow and after editing the
+# component's source; beside the same flow with the built-in `logger` sink (the
+# baseline), edited the same way.
+component_cost() {
+    echo "## rebuild after editing a user's component (vs a built-in sink)"
+    export SLUICE_CACHE_DIR="$work/cache-components"
+    $sluice new component --role sink --kind shout "$work/shout" >/dev/null
+    for kind in logger shout; do
+        use=""; [ "$kind" = shout ] && use='use "./shout"'
+        printf '%s\nsource in = stdin\nchannel buf = memory { capacity = 10_000 }\nsink out = %s\nflow in -> buf -> out\n' "$use" "$kind" > "$work/$kind.flow"
+        start=$(date +%s.%N); $sluice build "$work/$kind.flow" -o "$work/$kind-agent" 2>/dev/null; end=$(date +%s.%N)
+        cold=$(echo "$end - $start" | bc)
+        sed -i 's/10_000/10_001/' "$work/$kind.flow"
+        start=$(date +%s.%N); $sluice build "$work/$kind.flow" -o "$work/$kind-agent" 2>/dev/null; end=$(date +%s.%N)
+        flow_edit=$(echo "$end - $start" | bc)
+        line="$kind sink: cold build ${cold} s, warm rebuild after editing the flow ${flow_edit} s"
+        if [ "$kind" = shout ]; then
+            sed -i 's/Text written before each body./Text written before each line./; s/self.out.write_all(b"\\n")?;/self.out.write_all(b"\\n")?; \/\/ edited/' "$work/shout/src/lib.rs"
+            start=$(date +%s.%N); $sluice build "$work/$kind.flow" -o "$work/$kind-agent" 2>/dev/null; end=$(date +%s.%N)
+            line="$line, after editing the component $(echo "$end - $start" | bc) s"
+        fi
+        echo "$line"
+    done
+}
+if [ "$SECTIONS" = components ]; then
+    component_cost
+    exit 0
+fi
 if [ "$SECTIONS" = hop ]; then
     build_cost sluice
     exit 0
@@ -76,3 +106,4 @@ read -r e u s m < <(t sh -c "seq 0 $((EVENTS - 1)) > $work/baseline")
 echo "baseline coreutils seq > file: ${e}s wall, $(echo "$bytes / $e / 1048576" | bc -l | cut -c1-6) MiB/s"
 
 build_cost sluice kafka nats lake
+component_cost

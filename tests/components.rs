@@ -49,7 +49,7 @@ fn scaffold(root: &Path, role: Role, kind: &str) -> PathBuf {
     dir
 }
 
-const FLOW: &str = r#"agent "own_components"
+const FLOW: &str = r#"agent "shout" # named like the crate of its sink: the build must tell them apart
 
 use "./components/shout"
 use "./components/counter"

@@ -209,7 +209,14 @@ pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
         restore_comments(&prettyplease::unparse(&syntax), &gen.comments)
     );
     Ok(Generated {
-        crate_name: names::crate_name(name),
+        crate_name: {
+            // The agent's crate must not share a name with a component crate it uses.
+            let mut crate_name = names::crate_name(name);
+            while flow.crates.iter().any(|c| c.name.replace('-', "_") == crate_name.replace('-', "_")) {
+                crate_name.push_str("-agent");
+            }
+            crate_name
+        },
         agent_name: name.clone(),
         main_rs,
         features: gen.features.into_iter().map(str::to_owned).collect(),
