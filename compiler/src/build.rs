@@ -281,7 +281,7 @@ pub fn build_crate(
         let component = generated
             .crates
             .iter()
-            .find(|c| failed.iter().any(|f| *f == c.name));
+            .find(|c| failed.iter().any(|f| *f == c.package));
         let output = without_progress(&output);
         return Err(if let Some(component) = component {
             BuildError::ComponentCrate {

@@ -21,6 +21,6 @@ pub mod scaffold;
 pub mod source;
 mod suggest;
 
-pub use check::{check, Checked};
+pub use check::{check, check_with, Checked};
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use source::SourceFile;

@@ -2,7 +2,7 @@
 //! (bytes deleted, duplicated, replaced) are checked and rendered in every format.
 
 use proptest::prelude::*;
-use sluice_compiler::{check, render, SourceFile};
+use sluice_compiler::{check_with, render, SourceFile};
 
 fn examples() -> Vec<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../flows");
@@ -68,7 +68,7 @@ proptest! {
         let examples = examples();
         let text = apply(&examples[which % examples.len()], &edits);
         let source = SourceFile::new("mutated.flow", text);
-        let checked = check(&source);
+        let checked = check_with(&source, false);
         let named = miette::NamedSource::new(source.name.clone(), source.text.clone());
         for d in &checked.diagnostics {
             prop_assert!(d.span.end <= source.text.len());

@@ -25,7 +25,7 @@
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2, TokenTree};
 use quote::quote;
-use sluice_compiler::{check, codegen, diagnostic::Severity, ir, SourceFile};
+use sluice_compiler::{check_with, codegen, diagnostic::Severity, ir, SourceFile};
 
 /// A flow checked at compile time, as a value to run (see the crate docs).
 #[proc_macro]
@@ -48,7 +48,8 @@ fn expand(input: TokenStream2) -> syn::Result<TokenStream2> {
     let text = FlowText::from_tokens(input.clone())?;
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let source = SourceFile::new("flow.flow", text.text.clone()).with_dir(dir);
-    let checked = check(&source);
+    // No cargo runs inside rustc: `use` takes crate directories only.
+    let checked = check_with(&source, false);
     let flow = ir::lower(&source, &checked).map_err(|diagnostics| {
         let mut errors = diagnostics
             .iter()

@@ -324,6 +324,17 @@ pub struct AgentContext {
     sources: JoinSet<()>,
     sinks: JoinSet<()>,
     channels: Vec<(&'static str, Arc<dyn Registered>)>,
+    /// The metrics server and the stop watcher: ended with the agent, so an embedded
+    /// agent that returns leaves no port bound and no task behind.
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for AgentContext {
+    fn drop(&mut self) {
+        for task in &self.background {
+            task.abort();
+        }
+    }
 }
 
 /// What the agent needs of a channel at shutdown, whatever its type.
@@ -359,31 +370,32 @@ impl AgentContext {
     /// stops as `stop` says.
     pub(crate) async fn start(config: &AgentConfig, stop: StopOn) -> Result<Self, AgentError> {
         let metrics = Metrics::default();
+        let mut background = Vec::new();
         if let Some(addr) = config.metrics.as_ref().map(|a| a.0.clone()) {
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .map_err(AgentError::component("metrics endpoint"))?;
             tracing::info!(addr = %listener.local_addr().map_or(addr.clone(), |a: SocketAddr| a.to_string()), "serving metrics");
-            tokio::spawn(metrics.clone().serve(listener));
+            background.push(tokio::spawn(metrics.clone().serve(listener)));
         }
         let (trigger, shutdown) = shutdown::channel();
         let trigger = Arc::new(trigger);
         let (signal_trigger, signalled) = shutdown::channel();
         match stop {
             StopOn::Signals => {
-                tokio::spawn(watch_signals(
+                background.push(tokio::spawn(watch_signals(
                     trigger.clone(),
                     signal_trigger,
                     config.shutdown_timeout,
-                ));
+                )));
             }
             StopOn::Handle(mut handle) => {
                 let trigger = trigger.clone();
-                tokio::spawn(async move {
+                background.push(tokio::spawn(async move {
                     handle.wait_fired().await;
                     signal_trigger.trigger();
                     trigger.trigger();
-                });
+                }));
             }
         }
         Ok(AgentContext {
@@ -400,6 +412,7 @@ impl AgentContext {
             sources: JoinSet::new(),
             sinks: JoinSet::new(),
             channels: Vec::new(),
+            background,
         })
     }
 
@@ -708,6 +721,7 @@ mod tests {
             sources: JoinSet::new(),
             sinks: JoinSet::new(),
             channels: Vec::new(),
+            background: Vec::new(),
         }
     }
 

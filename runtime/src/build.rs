@@ -15,6 +15,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -25,16 +27,20 @@ use crate::pipeline::{Channel, Sink, Source, Transform};
 
 /// A source's config: builds the source (binding its sockets, opening its files).
 pub trait BuildSource {
+    /// The source it builds.
     type Source: Source;
 
+    /// Binds, opens and connects what the source needs; an error stops the agent at start.
     fn build(self) -> impl Future<Output = io::Result<Self::Source>> + Send;
 }
 
 /// A channel's config: builds the channel (recovering a durable one), given the counters
 /// it keeps its size and fill in.
 pub trait BuildChannel {
+    /// The channel it builds.
     type Channel: Channel;
 
+    /// Creates (or recovers) the channel; `counters` are its metrics.
     fn build(
         self,
         counters: Arc<ChannelCounters>,
@@ -43,16 +49,20 @@ pub trait BuildChannel {
 
 /// A sink's config: builds the sink (connections are opened on first use).
 pub trait BuildSink {
+    /// The sink it builds.
     type Sink: Sink;
 
+    /// Creates the sink; an error stops the agent at start.
     fn build(self) -> impl Future<Output = io::Result<Self::Sink>> + Send;
 }
 
 /// A run-time transform's config (inline transforms such as `filter` have none: the code
 /// generator compiles them into the agent).
 pub trait BuildTransform {
+    /// The transform it builds.
     type Transform: Transform;
 
+    /// Sets up the transform (compiles its patterns...); `counters` are its metrics.
     fn build(
         self,
         counters: Arc<TransformCounters>,
@@ -61,8 +71,10 @@ pub trait BuildTransform {
 
 /// A sink group's config: builds the group sink around its generated members struct.
 pub trait BuildGroup {
+    /// The group sink it builds around members `M`.
     type Group<M: GroupMembers>: Sink;
 
+    /// Creates the group sink around its members.
     fn build<M: GroupMembers>(
         self,
         members: M,

@@ -32,7 +32,11 @@
 //! Endpoints are named per process: [`sender`] and [`on_batch`] register a name before
 //! the agent starts, and the `in_process` source and sink with that `endpoint` find it
 //! when they are built. A source or sink whose endpoint was never registered stops the
-//! agent at start with an error naming it.
+//! agent at start with an error naming it. When an embedded agent stops, the endpoints
+//! no running source reads from are closed: senders get `Err(Closed)` instead of
+//! waiting. Register the endpoints of a second agent after the first one has stopped.
+
+#![warn(missing_docs)]
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -40,7 +44,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::agent::{AgentContext, AgentError, AgentInfo, StopOn};
 use crate::agent_config::AgentConfig;
@@ -69,6 +73,7 @@ pub struct Embedded {
 pub struct Stopper(Arc<ShutdownTrigger>);
 
 impl Stopper {
+    /// Begins the agent's shutdown (once it runs).
     pub fn stop(&self) {
         self.0.trigger();
     }
@@ -123,39 +128,55 @@ impl Embedded {
         let config = (self.config)()?;
         let ctx = AgentContext::start(&config, StopOn::Handle(self.stopped.clone())).await?;
         tracing::info!(agent = self.info.name, "starting embedded flow");
-        (self.run)(ctx).await
+        let result = (self.run)(ctx).await;
+        // Whatever ended the agent (its sources, a stop, a failure at start), senders
+        // must not wait for it: endpoints no running source reads are closed.
+        close_idle_receivers();
+        result
     }
 }
 
 /// A callback the `in_process` sink hands each batch to.
 pub type BatchFn = dyn FnMut(&[Event]) -> io::Result<()> + Send;
 
-enum Endpoint {
-    Receiver(Arc<tokio::sync::Mutex<mpsc::Receiver<Batch>>>),
-    Callback(Arc<Mutex<Box<BatchFn>>>),
+/// Events a program sent, with the acknowledgement `send` waits for: sent once the
+/// events are in the flow's channels, dropped (an error for the sender) when they are
+/// not.
+pub struct Delivery {
+    /// The events sent.
+    pub events: Batch,
+    /// Sent once the events are in the channels.
+    pub ack: oneshot::Sender<()>,
 }
 
-fn endpoints() -> &'static Mutex<HashMap<String, Endpoint>> {
-    static ENDPOINTS: OnceLock<Mutex<HashMap<String, Endpoint>>> = OnceLock::new();
-    ENDPOINTS.get_or_init(Default::default)
+/// What an `in_process` source reads: shared so that a source restarted after a
+/// failure reads on from the same place.
+pub type Receiver = Arc<tokio::sync::Mutex<mpsc::Receiver<Delivery>>>;
+
+type Callback = Arc<Mutex<Box<BatchFn>>>;
+
+#[derive(Default)]
+struct Endpoints {
+    receivers: HashMap<String, Receiver>,
+    callbacks: HashMap<String, Callback>,
 }
 
-fn register(name: &str, endpoint: Endpoint) {
-    endpoints()
+fn endpoints() -> std::sync::MutexGuard<'static, Endpoints> {
+    static ENDPOINTS: OnceLock<Mutex<Endpoints>> = OnceLock::new();
+    ENDPOINTS
+        .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .insert(name.to_owned(), endpoint);
 }
 
-/// Feeds the `in_process` source whose `endpoint` is `name`: up to `capacity` batches
-/// wait for the source, then `send` waits (backpressure). Registering a name again
-/// replaces the earlier sender's connection.
+/// Feeds the `in_process` source whose `endpoint` is `name`; up to `capacity` sends
+/// wait for the source at once. Registering a name again replaces the earlier sender's
+/// connection for agents started afterwards.
 pub fn sender(name: &str, capacity: usize) -> Sender {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    register(
-        name,
-        Endpoint::Receiver(Arc::new(tokio::sync::Mutex::new(rx))),
-    );
+    endpoints()
+        .receivers
+        .insert(name.to_owned(), Arc::new(tokio::sync::Mutex::new(rx)));
     Sender(tx)
 }
 
@@ -164,23 +185,34 @@ pub fn sender(name: &str, capacity: usize) -> Sender {
 /// backoff (at least once). `f` runs on the sink's task: keep it short, or hand the work
 /// to a thread of your own.
 pub fn on_batch(name: &str, f: impl FnMut(&[Event]) -> io::Result<()> + Send + 'static) {
-    register(name, Endpoint::Callback(Arc::new(Mutex::new(Box::new(f)))));
+    endpoints()
+        .callbacks
+        .insert(name.to_owned(), Arc::new(Mutex::new(Box::new(f))));
 }
 
 /// The program's side of an `in_process` source. Clone it to send from several tasks;
 /// the source ends when every clone is dropped.
 #[derive(Clone, Debug)]
-pub struct Sender(mpsc::Sender<Batch>);
+pub struct Sender(mpsc::Sender<Delivery>);
 
 impl Sender {
-    /// Sends one event; waits while the flow is full. `Err` once the agent stopped.
+    /// Sends one event (see [`Sender::send_batch`]).
     pub async fn send(&self, event: Event) -> Result<(), Closed> {
         self.send_batch(vec![event]).await
     }
 
-    /// Sends events as one batch (one transaction with the channel).
-    pub async fn send_batch(&self, batch: Batch) -> Result<(), Closed> {
-        self.0.send(batch).await.map_err(|_| Closed)
+    /// Sends events and waits until they are in the flow's channels: `Ok` means the
+    /// flow has them (a durable channel, on disk); `Err(Closed)` means the agent stopped
+    /// (or never started) and may not have them. Waits while the flow is full. Sends
+    /// from several tasks at once keep the flow busy; one task sending one event at a
+    /// time waits for each.
+    pub async fn send_batch(&self, events: Batch) -> Result<(), Closed> {
+        let (ack, acked) = oneshot::channel();
+        self.0
+            .send(Delivery { events, ack })
+            .await
+            .map_err(|_| Closed)?;
+        acked.await.map_err(|_| Closed)
     }
 }
 
@@ -192,25 +224,36 @@ fn missing(name: &str, how: &str) -> io::Error {
 }
 
 /// The receiving end registered as `name` (what the `in_process` source reads).
-pub fn receiver(name: &str) -> io::Result<Arc<tokio::sync::Mutex<mpsc::Receiver<Batch>>>> {
-    match endpoints()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+pub fn receiver(name: &str) -> io::Result<Receiver> {
+    endpoints()
+        .receivers
         .get(name)
-    {
-        Some(Endpoint::Receiver(rx)) => Ok(rx.clone()),
-        _ => Err(missing(name, "sender")),
-    }
+        .cloned()
+        .ok_or_else(|| missing(name, "sender"))
 }
 
 /// The callback registered as `name` (what the `in_process` sink calls).
-pub fn callback(name: &str) -> io::Result<Arc<Mutex<Box<BatchFn>>>> {
-    match endpoints()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+pub fn callback(name: &str) -> io::Result<Callback> {
+    endpoints()
+        .callbacks
         .get(name)
-    {
-        Some(Endpoint::Callback(f)) => Ok(f.clone()),
-        _ => Err(missing(name, "on_batch")),
+        .cloned()
+        .ok_or_else(|| missing(name, "on_batch"))
+}
+
+/// Closes `receiver`: later sends fail, and the deliveries still waiting are dropped,
+/// so their senders get `Err(Closed)` instead of waiting.
+pub fn close(receiver: &mut mpsc::Receiver<Delivery>) {
+    receiver.close();
+    while receiver.try_recv().is_ok() {}
+}
+
+/// Closes every registered receiver that no running source holds.
+fn close_idle_receivers() {
+    let receivers: Vec<Receiver> = endpoints().receivers.values().cloned().collect();
+    for receiver in receivers {
+        if let Ok(mut receiver) = receiver.try_lock() {
+            close(&mut receiver);
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! The event model: string headers plus a byte body. Events move in batches.
 
+#![warn(missing_docs)]
+
 use std::borrow::Cow;
 
 use bytes::Bytes;
@@ -7,7 +9,9 @@ use bytes::Bytes;
 /// One event: headers (name → value) and a body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Event {
+    /// Name → value pairs, in the order they were set.
     pub headers: Headers,
+    /// The payload: any bytes (a log line without its newline, a JSON document...).
     pub body: Bytes,
 }
 
@@ -15,6 +19,7 @@ pub struct Event {
 pub type Batch = Vec<Event>;
 
 impl Event {
+    /// An event with `body` and no headers.
     pub fn new(body: impl Into<Bytes>) -> Self {
         Event {
             headers: Headers::default(),
@@ -49,6 +54,7 @@ pub fn static_name(name: &str) -> &'static str {
 }
 
 impl Headers {
+    /// The value of header `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -56,6 +62,7 @@ impl Headers {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether header `name` is set.
     pub fn contains(&self, name: &str) -> bool {
         self.0.iter().any(|(k, _)| k == name)
     }
@@ -70,6 +77,7 @@ impl Headers {
         }
     }
 
+    /// Removes header `name`; returns its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
         let i = self.0.iter().position(|(k, _)| k == name)?;
         Some(self.0.remove(i).1)
@@ -80,10 +88,12 @@ impl Headers {
         self.0.retain(|(k, v)| keep(k, v));
     }
 
+    /// Every (name, value), in the order they were set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
+    /// Whether no header is set.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -93,6 +103,7 @@ impl Headers {
         self.0.reserve(additional);
     }
 
+    /// How many headers are set.
     pub fn len(&self) -> usize {
         self.0.len()
     }

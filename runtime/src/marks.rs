@@ -4,6 +4,8 @@
 //! the marks its channels committed, so it reads again exactly what was not committed:
 //! no duplicates, no loss. Channels that are not durable ignore marks.
 
+#![warn(missing_docs)]
+
 use std::collections::HashMap;
 
 /// Marks a source may keep in a channel; past this, the least recently updated go
@@ -15,8 +17,11 @@ pub const MAX_MARKS_PER_SOURCE: usize = 4096;
 /// the source's own encoding of where it stands; the channel stores both unread.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Mark {
+    /// The source the position belongs to.
     pub source: &'static str,
+    /// Which input of the source (a file's identity, a partition).
     pub key: Vec<u8>,
+    /// How far into it the source has read, in the source's own encoding.
     pub value: Vec<u8>,
 }
 
@@ -56,6 +61,7 @@ impl Resume {
         self.marks.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
 
+    /// Whether nothing was committed (or the channels disagree on everything).
     pub fn is_empty(&self) -> bool {
         self.marks.is_empty()
     }

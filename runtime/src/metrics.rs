@@ -1,6 +1,8 @@
 //! Per-component counters, named after Flume's, served as Prometheus text on `/metrics`
 //! and as Flume-style JSON on `/metrics.json`.
 
+#![warn(missing_docs)]
+
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,14 +15,17 @@ use tokio::net::TcpListener;
 pub struct Counter(AtomicU64);
 
 impl Counter {
+    /// Adds `n`.
     pub fn add(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Adds one.
     pub fn inc(&self) {
         self.add(1);
     }
 
+    /// The count so far.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -31,18 +36,22 @@ impl Counter {
 pub struct Gauge(AtomicU64);
 
 impl Gauge {
+    /// Sets the value.
     pub fn set(&self, v: u64) {
         self.0.store(v, Ordering::Relaxed);
     }
 
+    /// The value now.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 
+    /// Adds one.
     pub fn inc(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Takes one away (never below zero).
     pub fn dec(&self) {
         let _ = self
             .0
@@ -52,12 +61,18 @@ impl Gauge {
     }
 }
 
+/// A source's metrics (`sluice_source_*` on /metrics).
 #[derive(Debug, Default)]
 pub struct SourceCounters {
+    /// Events read from the input.
     pub events_received: Counter,
+    /// Events put into the channels.
     pub events_accepted: Counter,
+    /// Events refused (too large, invalid); counted, not put.
     pub events_rejected: Counter,
+    /// Input that could not be parsed into an event.
     pub parse_errors: Counter,
+    /// Connections open now (listening sources).
     pub open_connections: Gauge,
     /// Clients refused: a failed TLS handshake (say, a client certificate from another
     /// CA) or a wrong token.
@@ -66,23 +81,35 @@ pub struct SourceCounters {
     pub restarts: Arc<Counter>,
 }
 
+/// A channel's metrics (`sluice_channel_*` on /metrics).
 #[derive(Debug, Default)]
 pub struct ChannelCounters {
+    /// Events offered to the channel.
     pub put_attempts: Counter,
+    /// Events the channel stored.
     pub put_successes: Counter,
+    /// Events asked for by takes.
     pub take_attempts: Counter,
+    /// Events handed out by takes.
     pub take_successes: Counter,
+    /// Events held now, taken-but-uncommitted ones included.
     pub size: Gauge,
+    /// Most events the channel holds.
     pub capacity: Gauge,
     /// Events refused because the channel cannot store them (too large to read back).
     pub events_rejected: Counter,
 }
 
+/// A sink's metrics (`sluice_sink_*` on /metrics).
 #[derive(Debug, Default)]
 pub struct SinkCounters {
+    /// Events the sink tried to deliver.
     pub drain_attempts: Counter,
+    /// Events delivered (their batch committed).
     pub drain_successes: Counter,
+    /// Failed writes and connections.
     pub connection_failures: Counter,
+    /// Batches given up on (a group's policy, or a sink that drops).
     pub batches_dropped: Counter,
     /// Events in dropped batches.
     pub events_dropped: Counter,
@@ -94,9 +121,12 @@ pub struct SinkCounters {
     pub restarts: Arc<Counter>,
 }
 
+/// A transform's metrics (`sluice_transform_*` on /metrics).
 #[derive(Debug, Default)]
 pub struct TransformCounters {
+    /// Events the transform dropped.
     pub dropped: Counter,
+    /// Events whose content it could not parse.
     pub parse_errors: Counter,
 }
 
@@ -182,18 +212,22 @@ macro_rules! counters_of {
 }
 
 impl Metrics {
+    /// The counters of source `name` of `kind`, registered for /metrics.
     pub fn source(&self, name: &str, kind: &str) -> Arc<SourceCounters> {
         counters_of!(self, name, kind, Source)
     }
 
+    /// The counters of channel `name` of `kind`, registered for /metrics.
     pub fn channel(&self, name: &str, kind: &str) -> Arc<ChannelCounters> {
         counters_of!(self, name, kind, Channel)
     }
 
+    /// The counters of sink `name` of `kind`, registered for /metrics.
     pub fn sink(&self, name: &str, kind: &str) -> Arc<SinkCounters> {
         counters_of!(self, name, kind, Sink)
     }
 
+    /// The counters of transform `name` of `kind`, registered for /metrics.
     pub fn transform(&self, name: &str, kind: &str) -> Arc<TransformCounters> {
         counters_of!(self, name, kind, Transform)
     }

@@ -2,6 +2,8 @@
 //! [`Output`] (the generated code that applies the flow's transforms and puts into
 //! channels); a [`Channel`] buffers them transactionally; a [`Sink`] delivers them.
 
+#![warn(missing_docs)]
+
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -26,6 +28,7 @@ impl std::error::Error for Closed {}
 /// Events handed out by one [`Channel::take`], committed or rolled back as a unit.
 #[derive(Debug)]
 pub struct Taken {
+    /// The events, in channel order.
     pub events: Batch,
     /// Which take this was, for channels that track their consumers' progress (the
     /// `file` channel checkpoints past a take only once it and every earlier one are
@@ -128,6 +131,7 @@ pub trait Channel: Send + Sync + 'static {
         false
     }
 
+    /// Whether it holds no event.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -145,6 +149,7 @@ pub trait Output: Send + Sync + 'static {
         mark: Option<&Mark>,
     ) -> impl Future<Output = Result<(), Closed>> + Send;
 
+    /// Sends `batch` without a read position: `Err(Closed)` once the agent is stopping.
     fn send(&self, batch: Batch) -> impl Future<Output = Result<(), Closed>> + Send {
         self.send_marked(batch, None)
     }
@@ -183,8 +188,11 @@ impl<O: Output> Output for Arc<O> {
 /// Everything a running source gets besides its output.
 #[derive(Clone)]
 pub struct SourceContext {
+    /// The source's name in the flow.
     pub name: &'static str,
+    /// Fires when the agent stops: `run` should return soon after.
     pub shutdown: Shutdown,
+    /// The source's metrics.
     pub counters: Arc<SourceCounters>,
 }
 
@@ -273,6 +281,7 @@ pub struct Journal(JournalFn);
 type JournalFn = Arc<dyn Fn(Vec<u8>) -> io::Result<()> + Send + Sync>;
 
 impl Journal {
+    /// A journal that records positions with `record`.
     pub fn new(record: impl Fn(Vec<u8>) -> io::Result<()> + Send + Sync + 'static) -> Journal {
         Journal(Arc::new(record))
     }
@@ -287,5 +296,6 @@ impl Journal {
 /// A per-event transform with state set up at start (Flume's interceptors). Returns
 /// `false` to drop the event.
 pub trait Transform: Send + Sync + 'static {
+    /// Changes `event` in place; returns whether to keep it. Must not block.
     fn apply(&self, event: &mut Event) -> bool;
 }

@@ -1,5 +1,7 @@
 //! The shutdown signal shared by all tasks.
 
+#![warn(missing_docs)]
+
 use tokio::sync::watch;
 
 /// Cloneable handle that resolves once shutdown has begun.
@@ -10,18 +12,21 @@ pub struct Shutdown(watch::Receiver<bool>);
 #[derive(Debug)]
 pub struct ShutdownTrigger(watch::Sender<bool>);
 
+/// A trigger and the handle it fires.
 pub fn channel() -> (ShutdownTrigger, Shutdown) {
     let (tx, rx) = watch::channel(false);
     (ShutdownTrigger(tx), Shutdown(rx))
 }
 
 impl ShutdownTrigger {
+    /// Fires: every handle sees shutdown from now on.
     pub fn trigger(&self) {
         let _ = self.0.send(true);
     }
 }
 
 impl Shutdown {
+    /// Whether shutdown has begun.
     pub fn is_triggered(&self) -> bool {
         *self.0.borrow()
     }

@@ -18,6 +18,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -35,8 +35,15 @@ impl Checked {
     }
 }
 
-/// Parses and checks one source file.
+/// Parses and checks one source file. A `use` item that names a crate like a
+/// dependency (`use x = { version = … }`) runs cargo to fetch it.
 pub fn check(source: &SourceFile) -> Checked {
+    check_with(source, true)
+}
+
+/// [`check`] that never runs cargo (`fetch = false`): for fuzzing, and for `flow!`
+/// inside rustc, where `use` takes crate directories only.
+pub fn check_with(source: &SourceFile, fetch: bool) -> Checked {
     let parsed = sluice_dsl::parse(&source.text);
     let mut diags: Vec<Diagnostic> = parsed
         .errors
@@ -49,7 +56,7 @@ pub fn check(source: &SourceFile) -> Checked {
         .collect();
     let syntax_ok = diags.is_empty();
     let file = parsed.file;
-    let catalogue = Catalogue::load(&file, &source.base_dir(), &mut diags);
+    let catalogue = Catalogue::load(&file, &source.base_dir(), fetch, &mut diags);
     let topology = {
         let symbols = resolve::resolve(&file, &catalogue, &mut diags);
         if let Some(agent) = symbols.agent {

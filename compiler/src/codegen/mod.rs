@@ -212,7 +212,11 @@ pub fn emit(flow: &Flow) -> Result<Generated, Vec<Diagnostic>> {
         crate_name: {
             // The agent's crate must not share a name with a component crate it uses.
             let mut crate_name = names::crate_name(name);
-            while flow.crates.iter().any(|c| c.name.replace('-', "_") == crate_name.replace('-', "_")) {
+            while flow
+                .crates
+                .iter()
+                .any(|c| c.name.replace('-', "_") == crate_name.replace('-', "_"))
+            {
                 crate_name.push_str("-agent");
             }
             crate_name

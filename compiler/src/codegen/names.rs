@@ -7,8 +7,14 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use sluice_runtime::catalogue::Role;
 
+/// An identifier; a keyword (a field named `r#type`) is written raw.
 pub fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::call_site())
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    if syn::parse_str::<Ident>(name).is_ok() {
+        Ident::new(name, Span::call_site())
+    } else {
+        Ident::new_raw(name, Span::call_site())
+    }
 }
 
 pub fn channel(name: &str) -> Ident {

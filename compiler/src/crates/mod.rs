@@ -30,6 +30,8 @@ pub struct UsedCrate {
     pub span: Span,
     /// The dependency's name in the agent's Cargo.toml.
     pub name: String,
+    /// Its `[package] name` (what cargo calls it in messages).
+    pub package: String,
     /// Its `[dependencies]` value: `{ path = "/abs/dir" }` or the settings written.
     pub dependency: String,
     /// Where its sources were read.
@@ -54,17 +56,54 @@ impl Catalogue {
     }
 
     /// The built-in kinds and those of every crate `file` uses; `dir` is the flow
-    /// file's directory. Problems are pushed to `diags`.
-    pub fn load(file: &File, dir: &Path, diags: &mut Vec<Diagnostic>) -> Self {
+    /// file's directory. With `fetch`, a crate named like a dependency (`use x = {
+    /// version = … }`) is fetched by cargo; without, that is a `bad-crate` error (the
+    /// fuzzer and `flow!` never run cargo). Problems are pushed to `diags`.
+    pub fn load(file: &File, dir: &Path, fetch: bool, diags: &mut Vec<Diagnostic>) -> Self {
         let mut catalogue = Catalogue::default();
         for item in &file.items {
-            if let Item::Use(decl) = item {
-                match load_crate(decl, dir) {
-                    Ok(used) => catalogue.add(used, diags),
-                    Err(diag) => {
-                        catalogue.unread.push(decl.span);
-                        diags.push(*diag);
+            let Item::Use(decl) = item else { continue };
+            match load_crate(decl, dir, fetch) {
+                Ok(used) => {
+                    if let Some(first) = catalogue.crates.iter().find(|c| c.dir == used.dir) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::DuplicateName,
+                                decl.span,
+                                format!("crate `{}` is used twice", used.name),
+                            )
+                            .label("used again here")
+                            .note(first.span, "first used here")
+                            .help("remove one of the two `use` items"),
+                        );
+                        continue;
                     }
+                    if let Some(first) = catalogue.crates.iter().find(|c| c.name == used.name) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::BadCrate,
+                                decl.span,
+                                format!(
+                                    "two different crates are named `{}`; the agent can depend on only one of that name",
+                                    used.name
+                                ),
+                            )
+                            .label("a second crate of this name")
+                            .note(first.span, "the first one")
+                            .help(format!(
+                                "name this one differently: `use other = {{ path = \"…\", package = \"{}\" }}`",
+                                used.package
+                            )),
+                        );
+                        catalogue.unread.push(decl.span);
+                        continue;
+                    }
+                    check_defaults(&used, diags);
+                    catalogue.add(used, diags);
+                }
+                Err(diag) => {
+                    catalogue.unread.push(decl.span);
+                    diags.push(*diag);
                 }
             }
         }
@@ -155,7 +194,67 @@ fn bad_crate(span: Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(Code::BadCrate, span, message)
 }
 
-fn load_crate(decl: &UseDecl, flow_dir: &Path) -> Result<UsedCrate, Box<Diagnostic>> {
+/// Checks every default a crate declares as `sluice check` would check it written in a
+/// flow: one that is not a valid value would fail only when the agent is compiled.
+fn check_defaults(used: &UsedCrate, diags: &mut Vec<Diagnostic>) {
+    for spec in &used.specs {
+        let mut problems = Vec::new();
+        for param in &spec.params {
+            let Some(default) = param.default else {
+                continue;
+            };
+            let text = format!("{} = {default}", param.name);
+            let parsed = sluice_dsl::parse(&format!(
+                "{} probe = {} {{ {text} }}\n",
+                spec.role, spec.kind
+            ));
+            let Some(Item::Component(probe)) = parsed.file.items.first() else {
+                problems.push(format!(
+                    "`{}`'s default `{default}` is not a flow value",
+                    param.name
+                ));
+                continue;
+            };
+            if !parsed.errors.is_empty() {
+                problems.push(format!(
+                    "`{}`'s default `{default}` is not a flow value",
+                    param.name
+                ));
+                continue;
+            }
+            let mut found = Vec::new();
+            let symbols = crate::resolve::Symbols::default();
+            let only: Vec<_> = probe
+                .params()
+                .iter()
+                .filter(|p| p.name.name == param.name)
+                .cloned()
+                .collect();
+            crate::check::params::check_params(
+                spec, "default", &only, probe.span, &symbols, &mut found,
+            );
+            problems.extend(
+                found
+                    .into_iter()
+                    .filter(|d| d.code != Code::MissingParam)
+                    .map(|d| format!("`{}`'s default `{default}`: {}", param.name, d.message)),
+            );
+        }
+        for problem in problems {
+            diags.push(
+                Diagnostic::new(
+                    Code::BadCrate,
+                    used.span,
+                    format!("crate `{}`, {} `{}`: {problem}", used.name, spec.role, spec.kind),
+                )
+                .label("this crate declares a default that is not a valid value")
+                .help("write `default` as the value would be written in a flow: `\"30s\"`, `\"\\\"text\\\"\"`, `\"false\"`"),
+            );
+        }
+    }
+}
+
+fn load_crate(decl: &UseDecl, flow_dir: &Path, fetch: bool) -> Result<UsedCrate, Box<Diagnostic>> {
     match &decl.target {
         UseTarget::Path(path) => {
             let dir = flow_dir.join(&path.value);
@@ -209,6 +308,16 @@ fn load_crate(decl: &UseDecl, flow_dir: &Path) -> Result<UsedCrate, Box<Diagnost
                 ));
             }
             let dependency = format!("{{ {} }}", settings.join(", "));
+            if !fetch {
+                return Err(Box::new(
+                    bad_crate(
+                        decl.span,
+                        format!("`use {}` cannot fetch crates here", name.name),
+                    )
+                    .label("crates named like dependencies are not fetched here")
+                    .help("give the crate's directory: `use \"./path/to/crate\"`"),
+                ));
+            }
             let dir = fetch::locate(&name.name, &dependency).map_err(|why| {
                 Box::new(
                     bad_crate(decl.span, format!("cannot fetch crate `{}`", name.name))
@@ -227,9 +336,24 @@ fn load_crate(decl: &UseDecl, flow_dir: &Path) -> Result<UsedCrate, Box<Diagnost
     }
 }
 
+/// `text` as a TOML basic string, quotes included.
+fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A `[dependencies]` setting's value in TOML; a relative `path` is made absolute.
 fn toml_value(key: &str, value: &ValueKind, flow_dir: &Path) -> Option<String> {
-    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let quote = |s: &str| toml_string(s);
     match value {
         ValueKind::Expr(expr) => match expr.literal()? {
             sluice_dsl::Literal::Str(s) if key == "path" => {
@@ -273,9 +397,10 @@ fn read_dir(dir: &Path, span: Span) -> Result<UsedCrate, read::ReadError> {
 /// Reads the crate at `dir`, which Rust code names `ident` (default: its package name).
 fn read_crate(dir: &Path, span: Span, ident: Option<&str>) -> Result<UsedCrate, read::ReadError> {
     let dir = absolute(dir);
-    let (package, root) = read::manifest(&dir)?;
-    let ident = ident.map_or_else(|| package.replace('-', "_"), str::to_owned);
-    let declarations = read::declarations(&dir, &root, &ident)?;
+    let manifest = read::manifest(&dir)?;
+    let package = manifest.package;
+    let ident = ident.map_or(manifest.lib_name, str::to_owned);
+    let declarations = read::declarations(&dir, &manifest.root, &ident)?;
     let specs = spec::specs(&declarations, &dir)?;
     if specs.is_empty() {
         return Err(read::ReadError {
@@ -285,14 +410,11 @@ fn read_crate(dir: &Path, span: Span, ident: Option<&str>) -> Result<UsedCrate, 
             location: None,
         });
     }
-    let path = dir
-        .to_string_lossy()
-        .replace('\\', "/")
-        .replace('"', "\\\"");
     Ok(UsedCrate {
         span,
-        dependency: format!("{{ path = \"{path}\" }}"),
-        name: package,
+        dependency: format!("{{ path = {} }}", toml_string(&dir.to_string_lossy())),
+        name: package.clone(),
+        package,
         dir,
         specs,
     })

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use sluice_declare as declare;
+use syn::ext::IdentExt as _;
 use syn::DeriveInput;
 
 /// A problem reading a crate, with the file and line it is at when known.
@@ -35,8 +36,11 @@ impl ReadError {
 
 /// A declaration found in the crate, with the Rust path of its type.
 pub struct Found {
-    /// `shout::sinks::ShoutConfig`.
-    pub rust_path: String,
+    /// Where it is declared: `shout::sinks::ShoutConfig`.
+    pub declared_path: String,
+    /// How code outside the crate names it (through public modules or a `pub use`);
+    /// `None` when it cannot.
+    pub rust_path: Option<String>,
     pub item: DeriveInput,
     /// The file it is in, and the crate root, for error locations.
     pub file: PathBuf,
@@ -50,36 +54,72 @@ pub struct Declarations {
     pub enums: Vec<Found>,
 }
 
-/// The `[package] name` and the library's root file of the crate at `dir`.
-pub fn manifest(dir: &Path) -> Result<(String, PathBuf), ReadError> {
+/// What the crate's `Cargo.toml` says about it.
+pub struct Manifest {
+    /// `[package] name`: the dependency's name in the agent's Cargo.toml.
+    pub package: String,
+    /// How Rust code names the library: `[lib] name`, else the package name with `-`
+    /// turned into `_`.
+    pub lib_name: String,
+    /// The library's root file.
+    pub root: PathBuf,
+}
+
+/// Reads the crate's `Cargo.toml`.
+pub fn manifest(dir: &Path) -> Result<Manifest, ReadError> {
     let path = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| ReadError::new(format!("cannot read Cargo.toml: {e}")))?;
-    let mut section = String::new();
-    let (mut name, mut lib_path) = (None, None);
-    for line in text.lines() {
-        let line = line.trim();
-        if let Some(header) = line.strip_prefix('[') {
-            section = header.trim_end_matches(']').trim().to_owned();
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let value = value.trim().trim_matches('"').to_owned();
-        match (section.as_str(), key.trim()) {
-            ("package", "name") => name = Some(value),
-            ("lib", "path") => lib_path = Some(value),
-            _ => {}
-        }
+    let doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| ReadError::new(format!("Cargo.toml is not valid TOML: {e}")))?;
+    let package = doc
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .ok_or_else(|| {
+            ReadError::new(
+                "Cargo.toml has no `[package] name`: a component crate is an ordinary library crate",
+            )
+        })?
+        .to_owned();
+    let valid = |name: &str| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if !valid(&package) {
+        return Err(ReadError::new(format!(
+            "package name {package:?} is not one cargo accepts (letters, digits, `-`, `_`)"
+        )));
     }
-    let name = name.ok_or_else(|| {
-        ReadError::new(
-            "Cargo.toml has no `[package] name`: a component crate is an ordinary library crate",
-        )
-    })?;
-    let root = dir.join(lib_path.unwrap_or_else(|| "src/lib.rs".to_owned()));
-    Ok((name, root))
+    let lib = doc.get("lib");
+    let lib_name = lib
+        .and_then(|l| l.get("name"))
+        .and_then(|n| n.as_str())
+        .map_or_else(|| package.replace('-', "_"), str::to_owned);
+    if syn::parse_str::<syn::Ident>(&lib_name).is_err() {
+        return Err(ReadError::new(format!(
+            "library name {lib_name:?} is not a Rust identifier"
+        )));
+    }
+    let root = dir.join(
+        lib.and_then(|l| l.get("path"))
+            .and_then(|p| p.as_str())
+            .unwrap_or("src/lib.rs"),
+    );
+    if !root.is_file() {
+        return Err(ReadError::new(format!(
+            "the crate has no library ({} is not a file): a component crate is a library crate",
+            root.strip_prefix(dir).unwrap_or(&root).display()
+        )));
+    }
+    Ok(Manifest {
+        package,
+        lib_name,
+        root,
+    })
 }
 
 /// Every declaration in the library rooted at `root`; `crate_ident` is the crate's name
@@ -94,10 +134,107 @@ pub fn declarations(
         crate_dir,
         out: &mut out,
         files_read: 0,
+        reexports: Vec::new(),
     };
     let dir = root.parent().unwrap_or(crate_dir).to_path_buf();
-    reader.file(root, &dir, crate_ident)?;
+    let root_module = Module {
+        path: crate_ident.to_owned(),
+        public: true,
+    };
+    reader.file(root, &dir, &root_module)?;
+    let reexports = std::mem::take(&mut reader.reexports);
+    for found in out
+        .components
+        .iter_mut()
+        .chain(out.records.iter_mut())
+        .chain(out.enums.iter_mut())
+    {
+        if found.rust_path.is_none() {
+            found.rust_path = reexported(&reexports, found);
+        }
+    }
     Ok(out)
+}
+
+/// A module being read: its Rust path, and whether code outside the crate can name it
+/// (it and every module around it are `pub`).
+struct Module {
+    path: String,
+    public: bool,
+}
+
+/// A `pub use` in a public module: `target` (absolute) is visible as `module::name`, or
+/// every item of module `target` is, for a glob.
+struct Reexport {
+    module: String,
+    target: String,
+    name: Option<String>,
+}
+
+/// The public path under which a `pub use` exports `found`, if one does.
+fn reexported(reexports: &[Reexport], found: &Found) -> Option<String> {
+    let ident = found.item.ident.to_string();
+    let (declared_module, _) = found.declared_path.rsplit_once("::")?;
+    reexports.iter().find_map(|r| match &r.name {
+        Some(name) if r.target == found.declared_path => Some(format!("{}::{name}", r.module)),
+        None if r.target == declared_module => Some(format!("{}::{ident}", r.module)),
+        _ => None,
+    })
+}
+
+/// The absolute paths a `use` tree names, relative to `module` (`crate::`, `self::`,
+/// `super::` and child modules), with the name each is exported as (`None` for a glob).
+fn use_paths(tree: &syn::UseTree, prefix: &[String], out: &mut Vec<(Vec<String>, Option<String>)>) {
+    match tree {
+        syn::UseTree::Path(p) => {
+            let mut prefix = prefix.to_vec();
+            prefix.push(p.ident.to_string());
+            use_paths(&p.tree, &prefix, out);
+        }
+        syn::UseTree::Name(n) => {
+            let mut path = prefix.to_vec();
+            path.push(n.ident.to_string());
+            out.push((path, Some(n.ident.to_string())));
+        }
+        syn::UseTree::Rename(r) => {
+            let mut path = prefix.to_vec();
+            path.push(r.ident.to_string());
+            out.push((path, Some(r.rename.to_string())));
+        }
+        syn::UseTree::Glob(_) => out.push((prefix.to_vec(), None)),
+        syn::UseTree::Group(g) => {
+            for tree in &g.items {
+                use_paths(tree, prefix, out);
+            }
+        }
+    }
+}
+
+/// `segments` (as written in a `use` inside `module`) as an absolute path.
+fn absolute(module: &str, crate_ident: &str, segments: &[String]) -> Option<String> {
+    let mut path: Vec<&str> = module.split("::").collect();
+    let mut rest = segments.iter().map(String::as_str).peekable();
+    match rest.peek() {
+        Some(&"crate") => {
+            path = vec![crate_ident];
+            rest.next();
+        }
+        Some(&"self") => {
+            rest.next();
+        }
+        Some(&"super") => {
+            while rest.peek() == Some(&"super") {
+                rest.next();
+                if path.len() <= 1 {
+                    return None;
+                }
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+    path.extend(rest);
+    Some(path.join("::"))
 }
 
 /// A crate with more files than this is not read further (a guard against module
@@ -108,12 +245,13 @@ struct Reader<'a> {
     crate_dir: &'a Path,
     out: &'a mut Declarations,
     files_read: usize,
+    reexports: Vec<Reexport>,
 }
 
 impl Reader<'_> {
     /// Reads one module file. `dir` is where its child modules' files are; `module` its
     /// Rust path.
-    fn file(&mut self, path: &Path, dir: &Path, module: &str) -> Result<(), ReadError> {
+    fn file(&mut self, path: &Path, dir: &Path, module: &Module) -> Result<(), ReadError> {
         self.files_read += 1;
         if self.files_read > MAX_FILES {
             return Err(ReadError::new(format!(
@@ -133,19 +271,41 @@ impl Reader<'_> {
         items: &[syn::Item],
         path: &Path,
         dir: &Path,
-        module: &str,
+        module: &Module,
     ) -> Result<(), ReadError> {
+        let crate_ident = module
+            .path
+            .split("::")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         for item in items {
             match item {
-                syn::Item::Struct(s) => {
+                syn::Item::Struct(s) if !is_test_only(&s.attrs) => {
                     self.derive_input(&s.attrs, DeriveInput::from(s.clone()), path, module)
                 }
-                syn::Item::Enum(e) => {
+                syn::Item::Enum(e) if !is_test_only(&e.attrs) => {
                     self.derive_input(&e.attrs, DeriveInput::from(e.clone()), path, module)
                 }
+                syn::Item::Use(u) if module.public && is_pub(&u.vis) => {
+                    let mut paths = Vec::new();
+                    use_paths(&u.tree, &[], &mut paths);
+                    for (segments, name) in paths {
+                        if let Some(target) = absolute(&module.path, &crate_ident, &segments) {
+                            self.reexports.push(Reexport {
+                                module: module.path.clone(),
+                                target,
+                                name,
+                            });
+                        }
+                    }
+                }
                 syn::Item::Mod(m) if !is_test_only(&m.attrs) => {
-                    let name = m.ident.to_string();
-                    let child = format!("{module}::{name}");
+                    let name = m.ident.unraw().to_string();
+                    let child = Module {
+                        path: format!("{}::{}", module.path, m.ident),
+                        public: module.public && is_pub(&m.vis),
+                    };
                     match &m.content {
                         Some((_, items)) => {
                             self.items(items, path, &dir.join(&name), &child)?;
@@ -155,7 +315,8 @@ impl Reader<'_> {
                                 .ok_or_else(|| {
                                     let shown = dir.strip_prefix(self.crate_dir).unwrap_or(dir);
                                     ReadError::new(format!(
-                                        "module `{child}` has no file ({}/{name}.rs or {}/{name}/mod.rs)",
+                                        "module `{}` has no file ({}/{name}.rs or {}/{name}/mod.rs)",
+                                        child.path,
                                         shown.display(),
                                         shown.display()
                                     ))
@@ -175,7 +336,7 @@ impl Reader<'_> {
         attrs: &[syn::Attribute],
         item: DeriveInput,
         path: &Path,
-        module: &str,
+        module: &Module,
     ) {
         let list = if declare::derives(attrs, "Component") {
             &mut self.out.components
@@ -186,12 +347,18 @@ impl Reader<'_> {
         } else {
             return;
         };
+        let declared_path = format!("{}::{}", module.path, item.ident);
         list.push(Found {
-            rust_path: format!("{module}::{}", item.ident),
+            rust_path: (module.public && is_pub(&item.vis)).then(|| declared_path.clone()),
+            declared_path,
             item,
             file: path.to_path_buf(),
         });
     }
+}
+
+fn is_pub(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
 }
 
 /// `#[cfg(test)]` modules are not part of the library.

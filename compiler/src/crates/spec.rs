@@ -43,7 +43,10 @@ pub fn specs(
     declarations: &Declarations,
     crate_dir: &Path,
 ) -> Result<Vec<&'static ComponentSpec>, ReadError> {
-    let types = Types { declarations };
+    let types = Types {
+        declarations,
+        count: std::cell::Cell::new(0),
+    };
     declarations
         .components
         .iter()
@@ -65,6 +68,7 @@ pub fn specs(
                     "`inline` is for transforms built into sluice; implement `BuildTransform` instead",
                 )));
             }
+            let rust_path = public_path(found).map_err(error)?;
             let params = types.params(found).map_err(error)?;
             let rules = attrs
                 .rules
@@ -85,7 +89,7 @@ pub fn specs(
                 kind: leak(attrs.kind),
                 doc: leak(attrs.doc),
                 params,
-                rust_type: leak(found.rust_path.clone()),
+                rust_type: leak(rust_path),
                 // Not a runtime feature: the crate is a dependency of the agent.
                 feature: "",
                 replayable: attrs.replayable,
@@ -102,6 +106,51 @@ pub fn specs(
 
 struct Types<'a> {
     declarations: &'a Declarations,
+    /// Parameters read so far, nested blocks included: a bound on pathological crates.
+    count: std::cell::Cell<usize>,
+}
+
+/// Most parameters (nested ones included) sluice reads from one crate.
+const MAX_PARAMS: usize = 10_000;
+
+/// How code outside the crate names `found`, or why it cannot: the agent builds the
+/// config struct by that path, with every field.
+fn public_path(found: &Found) -> syn::Result<String> {
+    let ident = &found.item.ident;
+    let Some(path) = &found.rust_path else {
+        return Err(syn::Error::new_spanned(
+            ident,
+            format!(
+                "`{ident}` (declared as `{}`) cannot be named from outside the crate: make it \
+                 and its modules `pub`, or re-export it with `pub use`",
+                found.declared_path
+            ),
+        ));
+    };
+    if found
+        .item
+        .attrs
+        .iter()
+        .any(|a| a.path().is_ident("non_exhaustive"))
+    {
+        return Err(syn::Error::new_spanned(
+            ident,
+            format!("`{ident}` is `#[non_exhaustive]`: the agent builds it with a struct literal"),
+        ));
+    }
+    if let syn::Data::Struct(data) = &found.item.data {
+        if let Some(private) = data
+            .fields
+            .iter()
+            .find(|f| !matches!(f.vis, syn::Visibility::Public(_)))
+        {
+            return Err(syn::Error::new_spanned(
+                private.ident.as_ref().map_or(ident, |i| i),
+                format!("every field of `{ident}` must be `pub`: the agent builds it with a struct literal"),
+            ));
+        }
+    }
+    Ok(path.clone())
 }
 
 impl Types<'_> {
@@ -110,7 +159,15 @@ impl Types<'_> {
     }
 
     fn params_nested(&self, found: &Found, depth: usize) -> syn::Result<Vec<ParamSpec>> {
-        declare::fields(&found.item)?
+        let fields = declare::fields(&found.item)?;
+        self.count.set(self.count.get() + fields.len());
+        if self.count.get() > MAX_PARAMS {
+            return Err(syn::Error::new_spanned(
+                &found.item.ident,
+                format!("the crate declares more than {MAX_PARAMS} parameters; sluice stopped reading it"),
+            ));
+        }
+        fields
             .into_iter()
             .map(|field| {
                 let ty = self.param_type(&field.ty, depth).map_err(|why| {
@@ -127,14 +184,19 @@ impl Types<'_> {
                     Some(word) => Some(purpose(word)?),
                     None => None,
                 };
+                // An unsigned field cannot hold what it cannot hold: its range is part
+                // of its type, as rustc will see it.
+                let (natural_min, natural_max) = int_range(&field.ty);
+                let min = field.min.or(natural_min);
+                let max = field.max.or(natural_max);
                 Ok(ParamSpec {
                     name: leak(field.name.clone()),
                     doc: leak(field.doc.clone()),
                     required: field.required(),
                     ty,
                     default: field.default.clone().map(leak),
-                    min: field.min,
-                    max: field.max,
+                    min,
+                    max,
                     binds: field.binds.clone().map(leak),
                     path_key: field.path_key,
                     groups_of: field.groups_of.clone().map(leak),
@@ -182,19 +244,30 @@ impl Types<'_> {
                 if let Some(known) = params::named_type(&name) {
                     return Ok(known);
                 }
-                if let Some(found) = find(&self.declarations.enums, &name) {
+                if let Some(found) = find(&self.declarations.enums, &name)? {
                     let words = declare::enum_words(&found.item).map_err(|e| e.to_string())?;
+                    for (word, variant) in &words {
+                        if EnumWords::variant(word) != variant.to_string() {
+                            return Err(format!(
+                                "whose variant `{variant}` is not in CamelCase: flows write it \
+                                 `{word}`, which names `{}`",
+                                EnumWords::variant(word)
+                            ));
+                        }
+                    }
+                    let rust_path = public_path(found).map_err(|e| e.to_string())?;
                     return Ok(ParamType::Enum(EnumWords {
                         words: leak_list(words.into_iter().map(|(w, _)| leak(w)).collect()),
-                        rust_type: leak(found.rust_path.clone()),
+                        rust_type: leak(rust_path),
                     }));
                 }
-                if let Some(found) = find(&self.declarations.records, &name) {
+                if let Some(found) = find(&self.declarations.records, &name)? {
+                    let rust_path = public_path(found).map_err(|e| e.to_string())?;
                     let fields = self
                         .params_nested(found, depth + 1)
                         .map_err(|e| e.to_string())?;
                     return Ok(ParamType::Record {
-                        rust_type: leak(found.rust_path.clone()),
+                        rust_type: leak(rust_path),
                         fields,
                     });
                 }
@@ -205,8 +278,39 @@ impl Types<'_> {
     }
 }
 
-fn find<'a>(list: &'a [Found], name: &str) -> Option<&'a Found> {
-    list.iter().find(|f| f.item.ident == name)
+/// The declaration named `name`; two of that name cannot be told apart by the way a
+/// field's type is written.
+fn find<'a>(list: &'a [Found], name: &str) -> Result<Option<&'a Found>, String> {
+    let mut named = list.iter().filter(|f| f.item.ident == name);
+    match (named.next(), named.next()) {
+        (Some(a), Some(b)) => Err(format!(
+            "which names two types of this crate (`{}` and `{}`): give them different names",
+            a.declared_path, b.declared_path
+        )),
+        (found, _) => Ok(found),
+    }
+}
+
+/// The bounds an integer type puts on a parameter: `(Some(0), Some(u32::MAX))` for `u32`.
+fn int_range(ty: &syn::Type) -> (Option<i64>, Option<i64>) {
+    let syn::Type::Path(path) = ty else {
+        return (None, None);
+    };
+    let Some(last) = path.path.segments.last() else {
+        return (None, None);
+    };
+    if last.ident == "Option" {
+        if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+            if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+                return int_range(inner);
+            }
+        }
+    }
+    match last.ident.to_string().as_str() {
+        "u32" => (Some(0), Some(i64::from(u32::MAX))),
+        "u64" | "usize" => (Some(0), None),
+        _ => (None, None),
+    }
 }
 
 fn is_string(ty: &syn::Type) -> bool {

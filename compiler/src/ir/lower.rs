@@ -181,6 +181,7 @@ fn crates_used(
         })
         .map(|c| Dependency {
             name: c.name.clone(),
+            package: c.package.clone(),
             value: c.dependency.clone(),
         })
         .collect()

@@ -47,6 +47,8 @@ pub struct Flow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dependency {
     pub name: String,
+    /// Its `[package] name`, as cargo's messages call it.
+    pub package: String,
     /// The TOML value: `{ path = "/abs/dir" }`.
     pub value: String,
 }

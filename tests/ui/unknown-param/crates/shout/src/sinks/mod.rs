@@ -1,3 +1,3 @@
 mod shout;
 
-pub use shout::{Loudness, ShoutConfig};
+pub use shout::{Echo, Loudness, ShoutConfig};
