@@ -164,3 +164,41 @@ fn the_example_components_pass_their_tests_and_run_in_an_agent() {
         assert_eq!(payment["headers"]["priority"], "high");
     }
 }
+
+/// `use NAME = { … }` names a crate like a Cargo dependency: cargo resolves it (here a
+/// renamed path dependency), sluice reads it under the dependency's name, and the agent
+/// depends on it exactly as written.
+#[test]
+fn a_crate_named_like_a_dependency_is_fetched_read_and_depended_on() {
+    let root = temp_dir("components_dependency");
+    scaffold(&root, Role::Sink, "shout");
+    let text = "use loud = { path = \"./components/shout\", package = \"shout\" }\n\n\
+                source gen = seq { count = 3 }\nchannel mem = memory\n\
+                sink out = shout { prefix = \"> \", batch_size = 10 }\nflow gen -> mem -> out\n";
+    let flow = root.join("dependency.flow");
+    std::fs::write(&flow, text).unwrap();
+    let source = sluice_compiler::SourceFile::new("dependency.flow", text).with_dir(&root);
+    let checked = sluice_compiler::check(&source);
+    assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
+    let generated = sluice_compiler::codegen::generate(&source, &checked).unwrap();
+    let manifest = generated.cargo_toml("dependency.flow", "/runtime");
+    let shout_dir = std::fs::canonicalize(root.join("components/shout")).unwrap();
+    assert!(
+        manifest.contains(&format!(
+            "loud = {{ path = \"{}\", package = \"shout\" }}",
+            shout_dir.display()
+        )),
+        "{manifest}"
+    );
+    assert!(
+        generated.main_rs.contains("loud::ShoutConfig"),
+        "{}",
+        generated.main_rs
+    );
+    // Without fetching (the fuzzer, `flow!`), the same item is an error, not a cargo run.
+    let offline = sluice_compiler::check_with(&source, false);
+    assert!(offline
+        .diagnostics
+        .iter()
+        .any(|d| d.code.as_str() == "bad-crate"));
+}
