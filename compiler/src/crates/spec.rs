@@ -247,7 +247,7 @@ impl Types<'_> {
                 if let Some(found) = find(&self.declarations.enums, &name)? {
                     let words = declare::enum_words(&found.item).map_err(|e| e.to_string())?;
                     for (word, variant) in &words {
-                        if EnumWords::variant(word) != variant.to_string() {
+                        if *variant != EnumWords::variant(word) {
                             return Err(format!(
                                 "whose variant `{variant}` is not in CamelCase: flows write it \
                                  `{word}`, which names `{}`",
