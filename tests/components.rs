@@ -124,6 +124,31 @@ fn scaffolded_components_pass_their_tests_and_run_in_an_agent() {
         }
         other => panic!("expected the component crate's error, got {other:?}"),
     }
+
+    // The sink's struct stops matching what sluice reads from its declaration (a
+    // `ByteSize` of its own, not the runtime's): the build says so instead of showing
+    // an internal error.
+    let mismatched = good
+        .replace(
+            "pub struct ShoutConfig {",
+            "pub struct ShoutConfig {\n    /// Longest line.\n    #[param(default = \"1KiB\")]\n    pub limit: ByteSize,",
+        )
+        .replace(
+            "/// The running sink",
+            "/// A size of its own.\n#[derive(Clone, Debug)]\npub struct ByteSize(pub u64);\n\n\
+             impl sluice_runtime::catalogue::ParamValue for ByteSize {\n    \
+             fn param_type() -> sluice_runtime::catalogue::ParamType {\n        \
+             sluice_runtime::catalogue::ParamType::ByteSize\n    }\n}\n\n/// The running sink",
+        );
+    std::fs::write(&lib, mismatched).unwrap();
+    match try_build_agent(&flow, "own.flow") {
+        Err(BuildError::ComponentMismatch { crates, output, .. }) => {
+            assert!(crates.contains("shout"), "{crates}");
+            assert!(output.contains("ByteSize"), "{output}");
+        }
+        other => panic!("expected a mismatch between the crate and its declaration, got {other:?}"),
+    }
+    std::fs::write(&lib, good).unwrap();
 }
 
 /// `examples/components`: a source, a transform, a channel and a sink written outside

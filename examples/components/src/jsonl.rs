@@ -37,7 +37,12 @@ impl BuildSink for JsonlConfig {
             .create(true)
             .append(true)
             .open(&self.path)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot open {}: {e}", self.path.display())))?;
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open {}: {e}", self.path.display()),
+                )
+            })?;
         Ok(Jsonl {
             file: BufWriter::new(file),
             fsync: self.fsync,

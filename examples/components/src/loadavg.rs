@@ -33,7 +33,10 @@ impl BuildSource for LoadavgConfig {
     /// Reads the file once, so a wrong path stops the agent at start.
     async fn build(self) -> io::Result<Loadavg> {
         std::fs::read_to_string(&self.path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot read {}: {e}", self.path.display()))
+            io::Error::new(
+                e.kind(),
+                format!("cannot read {}: {e}", self.path.display()),
+            )
         })?;
         Ok(Loadavg { config: self })
     }
@@ -105,8 +108,8 @@ mod tests {
             count: Some(3),
         };
         let source = testing::block_on(config.build()).unwrap();
-        let sent =
-            testing::block_on(testing::collect_source(source, 10, Duration::from_secs(10))).unwrap();
+        let sent = testing::block_on(testing::collect_source(source, 10, Duration::from_secs(10)))
+            .unwrap();
         assert_eq!(sent.len(), 3);
         assert!(sent.iter().all(|e| e.headers.get("load5").is_some()));
     }

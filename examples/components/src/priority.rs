@@ -213,7 +213,11 @@ mod tests {
     }
 
     fn bodies(taken: &Taken) -> Vec<String> {
-        taken.events.iter().map(|e| e.body_text().into_owned()).collect()
+        taken
+            .events
+            .iter()
+            .map(|e| e.body_text().into_owned())
+            .collect()
     }
 
     #[test]
@@ -221,7 +225,12 @@ mod tests {
         let channel = channel(10);
         testing::block_on(async {
             channel
-                .put(vec![event("a", false), event("b", true), event("c", false), event("d", true)])
+                .put(vec![
+                    event("a", false),
+                    event("b", true),
+                    event("c", false),
+                    event("d", true),
+                ])
                 .await
                 .unwrap();
             let first = channel.take(3).await.unwrap();
@@ -239,11 +248,16 @@ mod tests {
     fn a_full_channel_makes_puts_wait_until_a_commit() {
         let channel = Arc::new(channel(2));
         testing::block_on(async {
-            channel.put(vec![event("a", false), event("b", false)]).await.unwrap();
+            channel
+                .put(vec![event("a", false), event("b", false)])
+                .await
+                .unwrap();
             assert!(!channel.has_room(1));
             let waiting = {
                 let channel = channel.clone();
-                sluice_runtime::tokio::spawn(async move { channel.put(vec![event("c", true)]).await })
+                sluice_runtime::tokio::spawn(
+                    async move { channel.put(vec![event("c", true)]).await },
+                )
             };
             sluice_runtime::tokio::time::sleep(Duration::from_millis(50)).await;
             assert!(!waiting.is_finished(), "the put should wait for room");

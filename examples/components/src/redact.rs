@@ -136,7 +136,14 @@ mod tests {
     #[test]
     fn any_bytes_are_safe() {
         let r = redact(3, 1);
-        for body in [&b""[..], b"\xff\xfe123", b"1", b"1-", b"-1 2 3 4", b"9 9 9 9 9 9 9 9 "] {
+        for body in [
+            &b""[..],
+            b"\xff\xfe123",
+            b"1",
+            b"1-",
+            b"-1 2 3 4",
+            b"9 9 9 9 9 9 9 9 ",
+        ] {
             let _ = r.redact(body);
         }
         assert_eq!(r.redact(b"\xff1234").unwrap(), b"\xff***4");
