@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use sluice_runtime::catalogue::{self, Role};
 
+use sluice_declare::camel_case;
+
 use crate::build;
 
 /// What to create.
@@ -151,18 +153,6 @@ fn package_name(dir: &Path) -> Option<String> {
     let name = name.trim_matches('-').to_owned();
     name.starts_with(|c: char| c.is_ascii_alphabetic())
         .then_some(name)
-}
-
-/// `shout_sink` → `ShoutSink`.
-fn camel_case(word: &str) -> String {
-    word.split('_')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or(String::new(), |first| {
-                first.to_uppercase().chain(chars).collect()
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -329,21 +329,26 @@ pub fn is_option(ty: &syn::Type) -> bool {
     }
 }
 
+/// The string of a `#[name = "…"]` attribute (`doc`, `path`).
+pub fn string_value(attr: &Attribute) -> Option<String> {
+    match &attr.meta {
+        syn::Meta::NameValue(nv) => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The doc comment lines joined with newlines, common indentation removed.
 pub fn doc_string(attrs: &[Attribute]) -> String {
     let lines: Vec<String> = attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"))
-        .filter_map(|a| match &a.meta {
-            syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => Some(s.value()),
-                _ => None,
-            },
-            _ => None,
-        })
+        .filter_map(string_value)
         .collect();
     lines
         .iter()

@@ -376,16 +376,7 @@ fn module_file(dir: &Path, name: &str, attrs: &[syn::Attribute]) -> Option<(Path
     let explicit = attrs
         .iter()
         .find(|a| a.path().is_ident("path"))
-        .and_then(|a| match &a.meta {
-            syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => Some(s.value()),
-                _ => None,
-            },
-            _ => None,
-        });
+        .and_then(declare::string_value);
     if let Some(explicit) = explicit {
         let file = dir.join(explicit);
         let child_dir = file.parent().unwrap_or(dir).to_path_buf();
