@@ -1871,3 +1871,89 @@ fn every_example_flow_builds_into_an_agent() {
         assert!(version.contains("(sluice "), "{relative}: {version}");
     }
 }
+
+/// `GET /metrics` on `port`, parsed by the Prometheus project's own parser:
+/// (sample name, sorted labels) → value, for the families named in `names`.
+fn scrape(port: u16, names: &[&str]) -> std::collections::BTreeMap<(String, String), f64> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    // Well-formed as a whole: # HELP and # TYPE everywhere, no duplicate series.
+    check_prometheus_exposition(&text);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or(text.as_str(), |(_, b)| b);
+    let script = r#"
+import sys, json
+from prometheus_client.parser import text_string_to_metric_families
+names = set(sys.argv[1:])
+out = []
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        if s.name in names:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+            out.append([s.name, labels, s.value])
+print(json.dumps(out))
+"#;
+    let mut python = Command::new("python3");
+    python
+        .args(["-c", script])
+        .args(names)
+        .stderr(Stdio::piped());
+    let out = pipe_through(&mut python, body.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<(String, String, f64)> = serde_json::from_slice(&out.stdout).unwrap();
+    rows.into_iter().map(|(n, l, v)| ((n, l), v)).collect()
+}
+
+#[test]
+fn prometheus_sinks_expose_counts_sums_and_latest_values_to_a_real_parser() {
+    let agent = build_agent("tests/e2e/prometheus.flow");
+    let (port, metrics_port, prom_port) = (free_port(), free_port(), free_port());
+    let mut child = Command::new(&agent)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
+        .env("PROM_ADDR", format!("127.0.0.1:{prom_port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    wait_for_port(port);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    for n in 0..300 {
+        writeln!(stream, "{n}").unwrap();
+    }
+    drop(stream);
+    let total = |m: &std::collections::BTreeMap<(String, String), f64>| -> f64 { m.values().sum() };
+    wait_until(Duration::from_secs(30), || {
+        total(&scrape(metrics_port, &["requests_total"])) == 300.0
+            && total(&scrape(prom_port, &["bytes_total"])) == (0..300).sum::<u32>() as f64
+            && scrape(metrics_port, &["last_bytes"]).len() == 3
+    });
+    let agent_side = scrape(metrics_port, &["requests_total", "last_bytes"]);
+    let own_port = scrape(prom_port, &["bytes_total", "requests_total"]);
+    // Computed independently: n % 3 gives the status; the sums and last values per status.
+    for (rest, status) in [(0u32, "200"), (1, "300"), (2, "400")] {
+        let label = format!("status={status}");
+        let of = |name: &str| (name.to_owned(), label.clone());
+        let ns: Vec<u32> = (0..300).filter(|n| n % 3 == rest).collect();
+        assert_eq!(agent_side[&of("requests_total")], ns.len() as f64);
+        assert_eq!(
+            agent_side[&of("last_bytes")],
+            f64::from(*ns.last().unwrap())
+        );
+        assert_eq!(
+            own_port[&of("bytes_total")],
+            f64::from(ns.iter().sum::<u32>())
+        );
+    }
+    // Each sink's own port carries its metric alone.
+    assert!(!own_port.keys().any(|(name, _)| name == "requests_total"));
+    terminate(&child);
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+}

@@ -12,6 +12,7 @@
 pub mod address;
 pub mod column;
 pub mod functions;
+pub mod metric_name;
 pub mod role;
 pub mod template;
 pub mod units;

@@ -377,6 +377,7 @@ impl AgentContext {
                 .map_err(AgentError::component("metrics endpoint"))?;
             tracing::info!(addr = %listener.local_addr().map_or(addr.clone(), |a: SocketAddr| a.to_string()), "serving metrics");
             background.push(tokio::spawn(metrics.clone().serve(listener)));
+            crate::metrics::set_agent_serves_metrics();
         }
         let (trigger, shutdown) = shutdown::channel();
         let trigger = Arc::new(trigger);

@@ -181,6 +181,8 @@ pub enum ParamType {
     Storage,
     /// A table column: a type and where its value comes from (`"int .status"`).
     Column,
+    /// A Prometheus metric or label name (`http_requests_total`).
+    MetricName,
     /// One of a fixed set of words, written as strings (`"gzip"`).
     Enum(EnumWords),
     /// One of a fixed set of words, or a duration (`"every_commit"` or `1s`).
@@ -220,6 +222,7 @@ impl ParamType {
             ParamType::Address => "an address string (`host:port`)".into(),
             ParamType::Storage => "a directory or `s3://bucket/prefix` string".into(),
             ParamType::Column => "a column spec string (`\"int .status\"`)".into(),
+            ParamType::MetricName => "a metric name string (`\"http_requests_total\"`)".into(),
             ParamType::Enum(words) => format!("one of {}", quoted_list(words)),
             ParamType::EnumOrDuration(words) => {
                 format!("{} or a duration", quoted_list(words))
@@ -253,6 +256,7 @@ impl ParamType {
             ParamType::Address => "address".into(),
             ParamType::Storage => "location".into(),
             ParamType::Column => "column".into(),
+            ParamType::MetricName => "metric name".into(),
             ParamType::Enum(words) => words.join("|"),
             ParamType::EnumOrDuration(words) => format!("{}|duration", words.join("|")),
             ParamType::List(inner) => format!("list<{}>", inner.short_name()),

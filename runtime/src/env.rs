@@ -278,7 +278,8 @@ from_env_newtype!(
     PathTemplate,
     Url,
     StorageUrl,
-    Column
+    Column,
+    MetricName
 );
 
 impl<T: FromEnv> FromEnv for Option<T> {

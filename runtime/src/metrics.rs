@@ -412,6 +412,7 @@ impl Metrics {
                 let _ = writeln!(out, "{line}");
             }
         }
+        write_exported(&mut out);
         out
     }
 
@@ -440,50 +441,98 @@ impl Metrics {
 
     /// Serves `/metrics` and `/metrics.json` until the process exits.
     pub async fn serve(self, listener: TcpListener) {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let metrics = self.clone();
-            tokio::spawn(async move {
-                // Read the request head (up to the blank line); clients may send it in
-                // several pieces.
-                let mut request = Vec::with_capacity(1024);
-                let mut chunk = [0u8; 1024];
-                let read_head = async {
-                    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 8192 {
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => request.extend_from_slice(&chunk[..n]),
-                        }
+        serve_pages(listener, move |path| match path {
+            "/metrics" => Some(("text/plain; version=0.0.4", self.prometheus())),
+            "/metrics.json" => Some(("application/json", self.json())),
+            _ => None,
+        })
+        .await;
+    }
+}
+
+/// Serves plain HTTP GETs on `listener`: `page(path)` gives the content type and body,
+/// `None` a 404. Used by the agent's metrics endpoint and the `prometheus` sink.
+pub async fn serve_pages<F>(listener: TcpListener, page: F)
+where
+    F: Fn(&str) -> Option<(&'static str, String)> + Clone + Send + Sync + 'static,
+{
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let page = page.clone();
+        tokio::spawn(async move {
+            // Read the request head (up to the blank line); clients may send it in
+            // several pieces.
+            let mut request = Vec::with_capacity(1024);
+            let mut chunk = [0u8; 1024];
+            let read_head = async {
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 8192 {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
                     }
-                };
-                if tokio::time::timeout(std::time::Duration::from_secs(5), read_head)
-                    .await
-                    .is_err()
-                {
-                    return;
                 }
-                let n = request.len();
-                let line = String::from_utf8_lossy(&request[..n]);
-                let path = line.split_whitespace().nth(1).unwrap_or("/");
-                let (status, content_type, body) = match path {
-                    "/metrics" => ("200 OK", "text/plain; version=0.0.4", metrics.prometheus()),
-                    "/metrics.json" => ("200 OK", "application/json", metrics.json()),
-                    _ => (
-                        "404 Not Found",
-                        "text/plain",
-                        "try /metrics or /metrics.json\n".to_owned(),
-                    ),
-                };
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            });
-        }
+            };
+            if tokio::time::timeout(std::time::Duration::from_secs(5), read_head)
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let line = String::from_utf8_lossy(&request);
+            let path = line.split_whitespace().nth(1).unwrap_or("/");
+            let (status, content_type, body) = match page(path) {
+                Some((content_type, body)) => ("200 OK", content_type, body),
+                None => ("404 Not Found", "text/plain", "try /metrics\n".to_owned()),
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        });
+    }
+}
+
+/// Metric families that components compute from events (the `prometheus` sink), in
+/// Prometheus' text format.
+pub trait Exposition: Send + Sync {
+    /// Appends the families, each with its `# HELP` and `# TYPE`.
+    fn write_families(&self, out: &mut String);
+}
+
+static EXPORTED: Mutex<Vec<std::sync::Weak<dyn Exposition>>> = Mutex::new(Vec::new());
+static AGENT_SERVES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Adds `families` to the agent's metrics endpoint for as long as they live.
+pub fn export(families: &Arc<dyn Exposition>) {
+    let mut exported = EXPORTED.lock().unwrap_or_else(|p| p.into_inner());
+    exported.retain(|f| f.strong_count() > 0);
+    exported.push(Arc::downgrade(families));
+}
+
+/// Whether an agent in this process serves a metrics endpoint (the `agent` block's
+/// `metrics`, or `--metrics-addr`).
+pub fn agent_serves_metrics() -> bool {
+    AGENT_SERVES.load(Ordering::Relaxed)
+}
+
+/// Notes that the agent serves metrics (see [`agent_serves_metrics`]).
+pub(crate) fn set_agent_serves_metrics() {
+    AGENT_SERVES.store(true, Ordering::Relaxed);
+}
+
+fn write_exported(out: &mut String) {
+    let exported: Vec<_> = EXPORTED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .collect();
+    for families in exported {
+        families.write_families(out);
     }
 }
 

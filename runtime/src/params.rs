@@ -61,6 +61,10 @@ pub struct StorageUrl(pub String);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Column(pub String);
 
+/// A Prometheus metric or label name (see [`sluice_core::metric_name`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricName(pub String);
+
 /// Named columns in the order they are written (a map in the flow).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Columns(pub Vec<(String, Column)>);
@@ -117,6 +121,7 @@ param_types! {
     Url => ParamType::Url,
     StorageUrl => ParamType::Storage,
     Column => ParamType::Column,
+    MetricName => ParamType::MetricName,
     BoolExpr => ParamType::BoolExpr,
     ScalarExpr => ParamType::ScalarExpr,
     SinkRef => ParamType::Ref(Role::Sink),
@@ -144,6 +149,7 @@ from_str_newtypes!(
     Url,
     StorageUrl,
     Column,
+    MetricName,
     BoolExpr,
     ScalarExpr,
     SinkRef

@@ -497,6 +497,7 @@ impl Lower<'_> {
             | ParamType::Address
             | ParamType::Storage
             | ParamType::Column
+            | ParamType::MetricName
             | ParamType::Ref(_) => Value::Text(Text::Newtype, text().ok_or("expected a string")?),
             ParamType::Enum(words) => Value::Word {
                 words: *words,

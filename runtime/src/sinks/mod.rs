@@ -11,6 +11,7 @@ crate::catalogue::registry! {
     nats::NatsSinkConfig,
     lake::LakeConfig,
     in_process::InProcessSinkConfig,
+    prometheus::PrometheusConfig,
 }
 #[cfg(feature = "agent")]
 pub mod format;

@@ -292,6 +292,7 @@ pub(super) fn is_stringly(ty: &ParamType) -> bool {
             | ParamType::Address
             | ParamType::Storage
             | ParamType::Column
+            | ParamType::MetricName
     )
 }
 

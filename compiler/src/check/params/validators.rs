@@ -63,6 +63,10 @@ pub(super) fn validate_string(
             invalid(format!("invalid column in `{}`", field.name), problem.to_string())
                 .map(|d| d.help(help.unwrap_or_else(|| sluice_core::column::SYNTAX_HELP.into())))
         }),
+        ParamType::MetricName => sluice_core::metric_name::problem(s).and_then(|problem| {
+            invalid(format!("invalid name in `{}`", field.name), problem)
+                .map(|d| d.help("Prometheus names look like \"http_requests_total\" or \"status\""))
+        }),
         ParamType::Url => sluice_core::url::parse_http(s).err().and_then(|problem| {
             invalid(format!("invalid URL in `{}`", field.name), problem)
                 .map(|d| d.help("for example \"http://127.0.0.1:8080/ingest\""))
@@ -95,6 +99,7 @@ pub fn example(ty: &ParamType) -> String {
         ParamType::Address => "\"0.0.0.0:6000\"".into(),
         ParamType::Storage => "\"s3://bucket/logs\"".into(),
         ParamType::Column => "\"int .status\"".into(),
+        ParamType::MetricName => "\"requests_total\"".into(),
         ParamType::Enum(words) => words.first().map_or("\"\"".into(), |w| w.to_string()),
         ParamType::EnumOrDuration(words) => words.first().map_or("1s".into(), |w| w.to_string()),
         ParamType::List(inner) => format!("[{}]", example(inner)),
