@@ -41,6 +41,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod acked;
 #[cfg(feature = "agent")]
 pub mod agent;
+#[cfg(feature = "transform-aggregate")]
+pub mod aggregate;
 #[cfg(feature = "agent")]
 pub mod build;
 #[cfg(any(feature = "sink-file-roll", feature = "sink-lake"))]
