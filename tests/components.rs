@@ -220,6 +220,46 @@ fn a_crate_named_like_a_dependency_is_fetched_read_and_depended_on() {
         "{}",
         generated.main_rs
     );
+    // From git: the agent is pinned to the commit whose declarations were checked.
+    let repo = root.join("components/shout");
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(&repo)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "shout"]);
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+    let text = text.replace(
+        "use loud = { path = \"./components/shout\", package = \"shout\" }",
+        &format!(
+            "use shout = {{ git = \"file://{}\", branch = \"main\" }}",
+            shout_dir.display()
+        ),
+    );
+    let source = sluice_compiler::SourceFile::new("dependency.flow", text).with_dir(&root);
+    let checked = sluice_compiler::check(&source);
+    assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
+    let generated = sluice_compiler::codegen::generate(&source, &checked).unwrap();
+    let manifest = generated.cargo_toml("dependency.flow", "/runtime");
+    assert!(
+        manifest.contains(&format!("rev = \"{head}\"")),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("branch"), "{manifest}");
+
     // Without fetching (the fuzzer, `flow!`), the same item is an error, not a cargo run.
     let offline = sluice_compiler::check_with(&source, false);
     assert!(offline

@@ -9,9 +9,18 @@ use sha2::{Digest, Sha256};
 
 use crate::build;
 
+/// Where cargo put a dependency, and what exactly it resolved.
+pub struct Located {
+    pub dir: PathBuf,
+    /// The version chosen (`0.3.4`).
+    pub version: String,
+    /// The commit, for a git dependency.
+    pub commit: Option<String>,
+}
+
 /// The directory of the crate `name` as the dependency `dependency` (a TOML inline
 /// table) names it, downloaded by cargo if needed.
-pub fn locate(name: &str, dependency: &str) -> Result<PathBuf, String> {
+pub fn locate(name: &str, dependency: &str) -> Result<Located, String> {
     let cache = build::cache_dir();
     let runtime = build::runtime_sources(&cache).map_err(|e| e.to_string())?;
     let hash: String = Sha256::digest(format!("{name}={dependency}").as_bytes())
@@ -62,12 +71,25 @@ pub fn locate(name: &str, dependency: &str) -> Result<PathBuf, String> {
         .find(|dep| dep["name"].as_str() == Some(&name.replace('-', "_")))
         .and_then(|dep| dep["pkg"].as_str())
         .ok_or_else(|| format!("cargo resolved no package for `{name}`"))?;
-    metadata["packages"]
+    let package = metadata["packages"]
         .as_array()
         .into_iter()
         .flatten()
         .find(|p| p["id"].as_str() == Some(package_id))
-        .and_then(|p| p["manifest_path"].as_str())
+        .ok_or_else(|| format!("cargo's metadata has no package `{name}`"))?;
+    let dir = package["manifest_path"]
+        .as_str()
         .and_then(|m| PathBuf::from(m).parent().map(PathBuf::from))
-        .ok_or_else(|| format!("cargo's metadata has no manifest for `{name}`"))
+        .ok_or_else(|| format!("cargo's metadata has no manifest for `{name}`"))?;
+    // `git+https://host/repo?tag=v1#0123abcd`: the commit follows `#`.
+    let commit = package["source"]
+        .as_str()
+        .filter(|s| s.starts_with("git+"))
+        .and_then(|s| s.rsplit_once('#'))
+        .map(|(_, commit)| commit.to_owned());
+    Ok(Located {
+        dir,
+        version: package["version"].as_str().unwrap_or_default().to_owned(),
+        commit,
+    })
 }

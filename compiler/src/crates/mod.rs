@@ -292,7 +292,7 @@ fn load_crate(decl: &UseDecl, flow_dir: &Path, fetch: bool) -> Result<UsedCrate,
                         .label("not a Cargo dependency setting"),
                     )
                 })?;
-                settings.push(format!("{key} = {value}"));
+                settings.push((key.to_owned(), value));
             }
             if settings.is_empty() {
                 return Err(Box::new(
@@ -307,7 +307,7 @@ fn load_crate(decl: &UseDecl, flow_dir: &Path, fetch: bool) -> Result<UsedCrate,
                     )),
                 ));
             }
-            let dependency = format!("{{ {} }}", settings.join(", "));
+            let dependency = table(&settings);
             if !fetch {
                 return Err(Box::new(
                     bad_crate(
@@ -318,22 +318,48 @@ fn load_crate(decl: &UseDecl, flow_dir: &Path, fetch: bool) -> Result<UsedCrate,
                     .help("give the crate's directory: `use \"./path/to/crate\"`"),
                 ));
             }
-            let dir = fetch::locate(&name.name, &dependency).map_err(|why| {
+            let located = fetch::locate(&name.name, &dependency).map_err(|why| {
                 Box::new(
                     bad_crate(decl.span, format!("cannot fetch crate `{}`", name.name))
                         .label("cargo could not resolve this dependency")
                         .help(why),
                 )
             })?;
+            let dir = located.dir.clone();
             // The agent names the crate by its dependency key (which `package = "..."`
             // may rename), so its types are read under that name.
             let mut used = read_crate(&dir, decl.span, Some(&name.name.replace('-', "_")))
                 .map_err(|e| e.into_diagnostic(decl.span, &dir.to_string_lossy()))?;
             used.name = name.name.clone();
-            used.dependency = dependency;
+            used.dependency = pinned(&settings, &located);
             Ok(used)
         }
     }
+}
+
+/// `{ key = value, ... }`.
+fn table(settings: &[(String, String)]) -> String {
+    let pairs: Vec<String> = settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    format!("{{ {} }}", pairs.join(", "))
+}
+
+/// The dependency as written, pinned to what `sluice check` read: the exact version
+/// from a registry, the exact commit from git. The agent then compiles the crate whose
+/// declarations were checked, even if the registry or the branch moves on.
+fn pinned(settings: &[(String, String)], located: &fetch::Located) -> String {
+    let mut settings = settings.to_vec();
+    let has = |settings: &[(String, String)], key: &str| settings.iter().any(|(k, _)| k == key);
+    if let Some(commit) = &located.commit {
+        settings.retain(|(k, _)| !matches!(k.as_str(), "branch" | "tag" | "rev"));
+        settings.push(("rev".into(), toml_string(commit)));
+    } else if has(&settings, "version") && !has(&settings, "path") {
+        for (k, v) in &mut settings {
+            if k == "version" {
+                *v = toml_string(&format!("={}", located.version));
+            }
+        }
+    }
+    table(&settings)
 }
 
 /// `text` as a TOML basic string, quotes included.
@@ -435,5 +461,50 @@ impl read::ReadError {
                      compiling it; see docs/writing-a-component.md",
                 ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), toml_string(v)))
+            .collect()
+    }
+
+    #[test]
+    fn the_agent_depends_on_exactly_what_check_read() {
+        let registry = fetch::Located {
+            dir: PathBuf::new(),
+            version: "0.3.4".into(),
+            commit: None,
+        };
+        assert_eq!(
+            pinned(
+                &settings(&[("version", "0.3"), ("features", "x")]),
+                &registry
+            ),
+            r#"{ version = "=0.3.4", features = "x" }"#
+        );
+        let git = fetch::Located {
+            dir: PathBuf::new(),
+            version: "0.1.0".into(),
+            commit: Some("0123abcd".into()),
+        };
+        assert_eq!(
+            pinned(
+                &settings(&[("git", "https://x/y"), ("branch", "main")]),
+                &git
+            ),
+            r#"{ git = "https://x/y", rev = "0123abcd" }"#
+        );
+    }
+
+    #[test]
+    fn toml_strings_escape_what_toml_needs() {
+        assert_eq!(toml_string("a\"b\\c\nd"), r#""a\"b\\c\u000Ad""#);
     }
 }
