@@ -10,6 +10,7 @@
 //! links it.
 
 pub mod address;
+pub mod aggregate;
 pub mod column;
 pub mod functions;
 pub mod metric_name;

@@ -202,6 +202,10 @@ pub enum ParamType {
     BoolExpr,
     /// An expression giving a string, number or boolean (computed headers).
     ScalarExpr,
+    /// An aggregate's window: `tumbling(1m)`, `hopping(5m, 1m)` or `session(30s)`.
+    Window,
+    /// An aggregate function call: `count()`, `sum(int(.bytes))`, `quantile(x, 0.99)`.
+    Aggregate,
 }
 
 impl ParamType {
@@ -236,6 +240,12 @@ impl ParamType {
             ParamType::Ref(role) => format!("the name of a {role}"),
             ParamType::BoolExpr => "a boolean expression".into(),
             ParamType::ScalarExpr => "an expression".into(),
+            ParamType::Window => {
+                "a window (`tumbling(1m)`, `hopping(5m, 1m)` or `session(30s)`)".into()
+            }
+            ParamType::Aggregate => {
+                "an aggregate function (`count()`, `sum(int(.bytes))`, ...)".into()
+            }
         }
     }
 
@@ -265,6 +275,8 @@ impl ParamType {
             ParamType::Ref(role) => format!("{role} name"),
             ParamType::BoolExpr => "bool expr".into(),
             ParamType::ScalarExpr => "expr".into(),
+            ParamType::Window => "window".into(),
+            ParamType::Aggregate => "aggregate".into(),
         }
     }
 
@@ -272,6 +284,7 @@ impl ParamType {
         match self {
             ParamType::Ref(role) => format!("{role} names"),
             ParamType::ScalarExpr => "expressions".into(),
+            ParamType::Aggregate => "aggregate functions".into(),
             other => {
                 let short = other.short_name();
                 match short.as_str() {

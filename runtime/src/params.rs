@@ -90,6 +90,15 @@ pub struct BoolExpr(pub String);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScalarExpr(pub String);
 
+/// An aggregate's window (`tumbling(1m)`), as written; the code generator reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowSpec(pub String);
+
+/// An aggregate function call (`sum(int(.bytes))`), as written; the code generator
+/// compiles it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggregateExpr(pub String);
+
 /// The name of a sink in the same flow file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SinkRef(pub String);
@@ -124,6 +133,8 @@ param_types! {
     MetricName => ParamType::MetricName,
     BoolExpr => ParamType::BoolExpr,
     ScalarExpr => ParamType::ScalarExpr,
+    WindowSpec => ParamType::Window,
+    AggregateExpr => ParamType::Aggregate,
     SinkRef => ParamType::Ref(Role::Sink),
     FsyncPolicy => ParamType::EnumOrDuration(crate::catalogue::EnumWords {
         words: &["every_commit"],
@@ -152,6 +163,8 @@ from_str_newtypes!(
     MetricName,
     BoolExpr,
     ScalarExpr,
+    WindowSpec,
+    AggregateExpr,
     SinkRef
 );
 

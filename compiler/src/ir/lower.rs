@@ -534,7 +534,10 @@ impl Lower<'_> {
                 }
                 Value::Map(pairs)
             }
-            ParamType::BoolExpr | ParamType::ScalarExpr => Value::Text(
+            ParamType::BoolExpr
+            | ParamType::ScalarExpr
+            | ParamType::Window
+            | ParamType::Aggregate => Value::Text(
                 Text::Newtype,
                 self.source.text[value.span.start..value.span.end].to_owned(),
             ),

@@ -13,4 +13,5 @@ crate::catalogue::registry! {
     filter::FilterConfig,
     set::SetConfig,
     json_extract::JsonExtractConfig,
+    aggregate::AggregateConfig,
 }

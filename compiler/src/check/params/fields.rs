@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use sluice_dsl::{Ident, Span, Value, ValueKind};
 use sluice_runtime::catalogue::{ParamSpec, ParamType};
 
+use super::aggregate;
 use super::validators::example;
 use crate::check::expr::{self, Ty};
 use crate::diagnostic::{Code, Diagnostic};
@@ -150,6 +151,8 @@ impl Ctx<'_, '_> {
             (ValueKind::Expr(e), ParamType::ScalarExpr) => {
                 expr::check(e, diags);
             }
+            (ValueKind::Expr(e), ParamType::Window) => aggregate::check_window(field, e, diags),
+            (ValueKind::Expr(e), ParamType::Aggregate) => aggregate::check_call(e, diags),
             (ValueKind::Expr(e), _) => {
                 if let Some(lit) = e.literal() {
                     self.check_literal(field, ty, lit, value.span, diags);

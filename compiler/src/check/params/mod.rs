@@ -6,6 +6,7 @@
 //! literal or `env(...)` value against its type and range; `validators` checks the
 //! content of strings (regexes, globs, templates, URLs, addresses) and gives examples.
 
+mod aggregate;
 mod fields;
 mod literals;
 mod validators;

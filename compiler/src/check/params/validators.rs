@@ -115,6 +115,8 @@ pub fn example(ty: &ParamType) -> String {
         ParamType::Ref(role) => format!("{role}_name"),
         ParamType::BoolExpr => ".level == \"ERROR\"".into(),
         ParamType::ScalarExpr => "upper(.level)".into(),
+        ParamType::Window => "tumbling(1m)".into(),
+        ParamType::Aggregate => "count()".into(),
     }
 }
 
