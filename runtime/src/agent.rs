@@ -334,6 +334,7 @@ impl Drop for AgentContext {
         for task in &self.background {
             task.abort();
         }
+        crate::metrics::set_agent_serves_metrics(false);
     }
 }
 
@@ -377,7 +378,7 @@ impl AgentContext {
                 .map_err(AgentError::component("metrics endpoint"))?;
             tracing::info!(addr = %listener.local_addr().map_or(addr.clone(), |a: SocketAddr| a.to_string()), "serving metrics");
             background.push(tokio::spawn(metrics.clone().serve(listener)));
-            crate::metrics::set_agent_serves_metrics();
+            crate::metrics::set_agent_serves_metrics(true);
         }
         let (trigger, shutdown) = shutdown::channel();
         let trigger = Arc::new(trigger);

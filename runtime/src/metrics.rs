@@ -158,7 +158,7 @@ fn help(metric: &str) -> &'static str {
         "events_dropped_total" => "Events in the batches a sink dropped.",
         "files_published_total" => "Files a sink published (renamed into place or uploaded).",
         "values_invalid_total" => {
-            "Values that did not convert to their column's type and were written as null."
+            "Values a sink could not use: not their column's type (written as null), or not a number a metric can take (skipped)."
         }
         "dropped_total" => "Events a transform dropped.",
         RESTARTS => "Times a component failed (error or panic) and was started again.",
@@ -513,15 +513,40 @@ pub fn export(families: &Arc<dyn Exposition>) {
     exported.push(Arc::downgrade(families));
 }
 
+/// What this process serves, keyed by a component's own name for it (a `prometheus`
+/// sink's metric and address): the copies of one sink that a flow builds, one per
+/// channel it drains, find the state the first one made and share it.
+pub fn shared<T: Send + Sync + 'static>(
+    key: &str,
+    make: impl FnOnce() -> std::io::Result<Arc<T>>,
+) -> std::io::Result<Arc<T>> {
+    type Shared =
+        std::collections::HashMap<String, std::sync::Weak<dyn std::any::Any + Send + Sync>>;
+    static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
+    let mut guard = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    let map = guard.get_or_insert_with(Default::default);
+    map.retain(|_, v| v.strong_count() > 0);
+    if let Some(existing) = map.get(key).and_then(std::sync::Weak::upgrade) {
+        if let Ok(existing) = existing.downcast::<T>() {
+            return Ok(existing);
+        }
+    }
+    let made = make()?;
+    let any: Arc<dyn std::any::Any + Send + Sync> = made.clone();
+    map.insert(key.to_owned(), Arc::downgrade(&any));
+    Ok(made)
+}
+
 /// Whether an agent in this process serves a metrics endpoint (the `agent` block's
 /// `metrics`, or `--metrics-addr`).
 pub fn agent_serves_metrics() -> bool {
     AGENT_SERVES.load(Ordering::Relaxed)
 }
 
-/// Notes that the agent serves metrics (see [`agent_serves_metrics`]).
-pub(crate) fn set_agent_serves_metrics() {
-    AGENT_SERVES.store(true, Ordering::Relaxed);
+/// Notes whether the agent serves metrics (see [`agent_serves_metrics`]); an agent
+/// that ends clears it.
+pub(crate) fn set_agent_serves_metrics(serves: bool) {
+    AGENT_SERVES.store(serves, Ordering::Relaxed);
 }
 
 fn write_exported(out: &mut String) {

@@ -4,7 +4,8 @@
 //! memory: `quantile` (DDSketch, relative error 1% of the true value), `count_distinct`
 //! (HyperLogLog with 4,096 registers, standard error 1.6%), `top_k` (Space-Saving with
 //! 10·k counters: a value's count is over-estimated by at most the smallest count kept,
-//! and every value more frequent than 1/(10·k) of the window is listed).
+//! and every value more frequent than 1/(10·k) of the window is among the counters).
+//! Values are cut to [`MAX_VALUE`] bytes.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -91,9 +92,18 @@ impl Function {
     }
 }
 
+/// Longest value kept by `first`, `last`, `count_distinct` and `top_k`, in bytes.
+pub const MAX_VALUE: usize = 256;
+
 fn text(input: Input<'_>) -> String {
     match input {
-        Input::Text(t) => t.to_owned(),
+        Input::Text(t) => {
+            let mut end = t.len().min(MAX_VALUE);
+            while !t.is_char_boundary(end) {
+                end -= 1;
+            }
+            t[..end].to_owned()
+        }
         Input::Number(n) => format_number(n),
     }
 }

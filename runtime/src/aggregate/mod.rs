@@ -38,7 +38,14 @@ pub enum Absorbed {
     Late,
     /// It would open a state past `max_groups`: dropped.
     Refused,
+    /// Its time is outside years 1 to 9999: dropped, the watermark untouched.
+    InvalidTime,
 }
+
+/// The earliest event time accepted: 0001-01-01T00:00:00Z, in ms.
+pub const MIN_TIME: i64 = -62_135_596_800_000;
+/// The latest: 9999-12-31T23:59:59.999Z.
+pub const MAX_TIME: i64 = 253_402_300_799_999;
 
 /// A closed window's result for one group.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,60 +119,90 @@ impl Aggregator {
     }
 
     /// Adds one event at `time` (ms) to group `key`; `inputs` has one entry per
-    /// function.
+    /// function. An event is late when every window it belongs to has closed (for a
+    /// session: the session it would join or start).
     pub fn absorb(
         &mut self,
         time: i64,
         key: Vec<String>,
         inputs: &[Option<Input<'_>>],
     ) -> Absorbed {
-        self.watermark = self.watermark.max(time);
-        let spans = self.spec.window.spans(time);
-        let mut absorbed = Absorbed::Late;
-        for (start, end) in spans {
-            if self.is_closed(end) {
-                continue;
-            }
-            let (start, end) = if self.spec.window.merges() {
-                match self.join_sessions(&key, start, end) {
-                    Some(span) => span,
-                    None => return Absorbed::Refused,
-                }
-            } else {
-                (start, end)
-            };
-            let entry_key = (end, start, key.clone());
-            if !self.open.contains_key(&entry_key) {
-                if self.open.len() >= self.spec.max_groups {
-                    return Absorbed::Refused;
-                }
-                let fresh = self.spec.functions.iter().map(Function::start).collect();
-                self.open.insert(entry_key.clone(), fresh);
-            }
-            if let Some(accs) = self.open.get_mut(&entry_key) {
-                for (acc, input) in accs.iter_mut().zip(inputs) {
-                    if !acc.add(time, *input) {
-                        self.invalid_inputs += 1;
-                    }
-                }
-            }
-            absorbed = Absorbed::Accepted;
+        if !(MIN_TIME..=MAX_TIME).contains(&time) {
+            return Absorbed::InvalidTime;
         }
-        absorbed
+        let watermark = self.watermark.max(time);
+        let lateness = millis(self.spec.lateness);
+        let closed = |end: i64| end.saturating_add(lateness) <= watermark;
+        let merges = self.spec.window.merges();
+        let mut spans = self.spec.window.spans(time);
+        if merges {
+            spans = spans
+                .into_iter()
+                .map(|span| self.merged_span(&key, span).0)
+                .collect();
+        }
+        spans.retain(|(_, end)| !closed(*end));
+        self.watermark = watermark;
+        if spans.is_empty() {
+            return Absorbed::Late;
+        }
+        let new_states = if merges {
+            spans
+                .iter()
+                .filter(|span| self.merged_span(&key, **span).1 == 0)
+                .count()
+        } else {
+            spans
+                .iter()
+                .filter(|(start, end)| !self.open.contains_key(&(*end, *start, key.clone())))
+                .count()
+        };
+        if self.open.len() + new_states > self.spec.max_groups {
+            return Absorbed::Refused;
+        }
+        for span in spans {
+            let (start, end) = if merges {
+                self.join_sessions(&key, span)
+            } else {
+                span
+            };
+            let entry = self
+                .open
+                .entry((end, start, key.clone()))
+                .or_insert_with(|| self.spec.functions.iter().map(Function::start).collect());
+            for (acc, input) in entry.iter_mut().zip(inputs) {
+                if !acc.add(time, *input) {
+                    self.invalid_inputs += 1;
+                }
+            }
+        }
+        Absorbed::Accepted
     }
 
-    /// Merges the group's open sessions that `[start, end)` overlaps into one state;
-    /// returns its span. `None` when a new session would pass `max_groups`.
-    fn join_sessions(&mut self, key: &[String], start: i64, end: i64) -> Option<(i64, i64)> {
-        let sessions = self.sessions.entry(key.to_vec()).or_default();
-        let (overlapping, rest): (Vec<window::Span>, Vec<window::Span>) =
-            sessions.iter().partition(|(s, e)| *s < end && start < *e);
-        if overlapping.is_empty() && self.open.len() >= self.spec.max_groups {
-            return None;
-        }
+    /// The span a session `[start, end)` of group `key` would have after joining the
+    /// group's open sessions it overlaps, and how many it overlaps.
+    fn merged_span(&self, key: &[String], (start, end): window::Span) -> (window::Span, usize) {
+        let overlapping: Vec<&window::Span> = self
+            .sessions
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(|(s, e)| *s < end && start < *e)
+            .collect();
         let span = overlapping
             .iter()
             .fold((start, end), |(s, e), (os, oe)| (s.min(*os), e.max(*oe)));
+        (span, overlapping.len())
+    }
+
+    /// Joins the group's open sessions that `span` overlaps (their states merged) into
+    /// one; returns its span.
+    fn join_sessions(&mut self, key: &[String], span: window::Span) -> window::Span {
+        let (span, _) = self.merged_span(key, span);
+        let sessions = self.sessions.entry(key.to_vec()).or_default();
+        let (overlapping, rest): (Vec<window::Span>, Vec<window::Span>) = sessions
+            .iter()
+            .partition(|(s, e)| *s < span.1 && span.0 < *e);
         *sessions = rest;
         sessions.push(span);
         let mut merged: Option<Vec<Acc>> = None;
@@ -185,7 +222,7 @@ impl Aggregator {
         if let Some(accs) = merged {
             self.open.insert((span.1, span.0, key.to_vec()), accs);
         }
-        Some(span)
+        span
     }
 
     /// Raises the watermark to `time` (processing time: the clock) without an event.

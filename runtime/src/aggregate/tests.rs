@@ -223,3 +223,64 @@ fn max_groups_refuses_new_states_and_memory_is_measured() {
     sum.absorb(0, vec![], &[Some(Input::Text("not a number"))]);
     assert_eq!(sum.invalid_inputs, 1);
 }
+
+#[test]
+fn an_event_inside_an_open_session_is_not_late_even_when_its_own_gap_has_passed() {
+    let window = Window::Session {
+        gap: Duration::from_millis(100),
+    };
+    let mut agg = Aggregator::new(spec(window, 0));
+    let a = || vec!["a".to_string()];
+    agg.absorb(0, a(), &inputs(1.0));
+    agg.absorb(90, a(), &inputs(1.0)); // session [0, 190)
+    agg.absorb(150, vec!["b".into()], &inputs(1.0)); // watermark 150
+                                                     // [40, 140) alone would be closed, but it joins [0, 190), which is open.
+    assert_eq!(agg.absorb(40, a(), &inputs(1.0)), Absorbed::Accepted);
+    let closed = agg.flush();
+    let of_a = closed.iter().find(|c| c.key == a()).unwrap();
+    assert_eq!(
+        (of_a.start, of_a.end, &of_a.values[0]),
+        (0, 190, &Output::Int(3))
+    );
+}
+
+#[test]
+fn refusals_and_bad_times_change_nothing() {
+    let window = Window::Session {
+        gap: Duration::from_millis(100),
+    };
+    let mut spec = spec(window, 0);
+    spec.max_groups = 1;
+    let mut agg = Aggregator::new(spec);
+    agg.absorb(0, vec!["a".into()], &inputs(1.0));
+    for i in 0..100 {
+        assert_eq!(
+            agg.absorb(0, vec![format!("k{i}")], &inputs(1.0)),
+            Absorbed::Refused
+        );
+    }
+    assert_eq!(agg.sessions.len(), 1, "refused keys leave nothing behind");
+    assert_eq!(
+        agg.absorb(i64::MAX, vec!["a".into()], &inputs(1.0)),
+        Absorbed::InvalidTime
+    );
+    assert_eq!(
+        agg.absorb(i64::MIN, vec!["a".into()], &inputs(1.0)),
+        Absorbed::InvalidTime
+    );
+    assert_eq!(agg.watermark(), 0, "a bad time does not move the watermark");
+
+    // A hopping event that would pass max_groups in its later windows opens none.
+    let window = Window::Hopping {
+        size: Duration::from_millis(300),
+        every: Duration::from_millis(100),
+    };
+    let mut spec = self::spec(window, 0);
+    spec.max_groups = 2;
+    let mut agg = Aggregator::new(spec);
+    assert_eq!(
+        agg.absorb(250, vec!["a".into()], &inputs(1.0)),
+        Absorbed::Refused
+    );
+    assert!(agg.is_empty());
+}

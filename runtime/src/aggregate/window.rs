@@ -18,6 +18,10 @@ pub enum Window {
 /// `[start, end)` in milliseconds.
 pub type Span = (i64, i64);
 
+/// The most windows one event belongs to: `hopping(size, every)` with `size / every`
+/// above this keeps the newest ones (and `sluice check` refuses it).
+pub const MAX_HOPS: usize = 1_000;
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
 }
@@ -38,7 +42,7 @@ impl Window {
                 let last = time.div_euclid(every) * every;
                 let mut spans = Vec::new();
                 let mut start = last;
-                while start > time.saturating_sub(size) {
+                while start > time.saturating_sub(size) && spans.len() < MAX_HOPS {
                     spans.push((start, start.saturating_add(size)));
                     start = start.saturating_sub(every);
                 }

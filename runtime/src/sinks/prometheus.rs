@@ -78,17 +78,24 @@ mod imp {
     /// Longest label value kept, in bytes (header values are outside data).
     const MAX_LABEL_VALUE: usize = 256;
 
-    /// The sink: updates the series; the scrape endpoint reads them.
+    /// The sink: updates the series; the scrape endpoint reads them. The copies of
+    /// one sink (one per channel it drains) share one [`Served`].
     pub struct Prometheus {
+        /// Held: the endpoint lives as long as a copy of the sink.
+        _served: Arc<Served>,
         family: Arc<Family>,
         counters: Arc<SinkCounters>,
-        /// Keeps the sink's own scrape endpoint running as long as the sink.
-        _server: Option<tokio::task::JoinHandle<()>>,
     }
 
-    impl Drop for Prometheus {
+    /// A metric and where it is served; the scrape endpoint stops with the last sink.
+    struct Served {
+        family: Arc<Family>,
+        server: Option<tokio::task::JoinHandle<()>>,
+    }
+
+    impl Drop for Served {
         fn drop(&mut self) {
-            if let Some(server) = &self._server {
+            if let Some(server) = &self.server {
                 server.abort();
             }
         }
@@ -121,20 +128,64 @@ mod imp {
             if self.metric_type == MetricType::Gauge && self.value.is_none() {
                 return Err(invalid("a gauge needs `value`, the header to set it from".into()));
             }
-            let family = Arc::new(Family {
+            if self.metric.0.starts_with("sluice_") {
+                return Err(invalid(format!(
+                    "metric `{}`: the `sluice_` prefix is the agent's own metrics'",
+                    self.metric.0
+                )));
+            }
+            let labels: Vec<String> = self.labels.into_iter().map(|l| l.0).collect();
+            if let Some(twice) = labels
+                .iter()
+                .enumerate()
+                .find(|(i, l)| labels[..*i].contains(l))
+                .map(|(_, l)| l)
+            {
+                return Err(invalid(format!("label `{twice}` is listed twice")));
+            }
+            let family = Family {
                 metric: self.metric.0,
                 help: self.help,
                 metric_type: self.metric_type,
                 value: self.value,
-                labels: self.labels.into_iter().map(|l| l.0).collect(),
+                labels,
                 max_series: usize::try_from(self.max_series).unwrap_or(usize::MAX),
                 series: Mutex::new(HashMap::new()),
-            });
-            let server = match &self.listen {
+            };
+            let key = format!(
+                "prometheus {} at {}",
+                family.metric,
+                self.listen.as_ref().map_or("the agent's endpoint", |a| a.0.as_str())
+            );
+            let listen = self.listen.clone();
+            let served = metrics::shared(&key, || serve(family.clone_empty(), listen.as_ref()))?;
+            if !served.family.same_definition(&family) {
+                return Err(invalid(format!(
+                    "metric `{}` is defined twice with different settings: each sink needs a metric of its own",
+                    family.metric
+                )));
+            }
+            Ok(Prometheus {
+                family: served.family.clone(),
+                _served: served,
+                counters: Arc::default(),
+            })
+        }
+    }
+
+    /// Serves `family` on `listen`, or on the agent's endpoint.
+    fn serve(family: Family, listen: Option<&crate::params::Address>) -> io::Result<Arc<Served>> {
+        let family = Arc::new(family);
+        let server = match listen {
                 Some(addr) => {
-                    let listener = tokio::net::TcpListener::bind(&addr.0).await.map_err(|e| {
-                        io::Error::new(e.kind(), format!("cannot listen on {}: {e}", addr.0))
-                    })?;
+                    let listener = std::net::TcpListener::bind(&addr.0)
+                        .and_then(|l| {
+                            l.set_nonblocking(true)?;
+                            tokio::net::TcpListener::from_std(l)
+                        })
+                        .map_err(|e| {
+                            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", addr.0))
+                        })?;
                     let served = family.clone();
                     Some(tokio::spawn(metrics::serve_pages(listener, move |path| {
                         (path == "/metrics").then(|| {
@@ -156,15 +207,28 @@ mod imp {
                     )))
                 }
             };
-            Ok(Prometheus {
-                family,
-                counters: Arc::default(),
-                _server: server,
-            })
-        }
+        Ok(Arc::new(Served { family, server }))
     }
 
     impl Family {
+        /// The same definition, with no series yet.
+        fn clone_empty(&self) -> Family {
+            Family {
+                metric: self.metric.clone(),
+                help: self.help.clone(),
+                metric_type: self.metric_type,
+                value: self.value.clone(),
+                labels: self.labels.clone(),
+                max_series: self.max_series,
+                series: Mutex::new(HashMap::new()),
+            }
+        }
+
+        fn same_definition(&self, other: &Family) -> bool {
+            (&self.metric, &self.help, self.metric_type, &self.value, &self.labels, self.max_series)
+                == (&other.metric, &other.help, other.metric_type, &other.value, &other.labels, other.max_series)
+        }
+
         fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<String>, f64>> {
             self.series.lock().unwrap_or_else(|p| p.into_inner())
         }
@@ -191,6 +255,17 @@ mod imp {
             end -= 1;
         }
         &text[..end]
+    }
+
+    /// A sample value as the text format writes it (`+Inf`, not Rust's `inf`).
+    fn number(value: f64) -> String {
+        if value.is_nan() {
+            "NaN".into()
+        } else if value.is_infinite() {
+            if value > 0.0 { "+Inf" } else { "-Inf" }.into()
+        } else {
+            value.to_string()
+        }
     }
 
     /// A label value in the text format's quoting.
@@ -231,7 +306,7 @@ mod imp {
                     }
                     out.push('}');
                 }
-                let _ = writeln!(out, " {value}");
+                let _ = writeln!(out, " {}", number(value));
             }
         }
     }
@@ -257,7 +332,9 @@ mod imp {
                 let full = series.len() >= family.max_series;
                 match series.get_mut(&key) {
                     Some(value) => match family.metric_type {
-                        MetricType::Counter => *value += amount,
+                        // A counter that would pass the largest float stays where it is.
+                        MetricType::Counter if (*value + amount).is_finite() => *value += amount,
+                        MetricType::Counter => self.counters.values_invalid.inc(),
                         MetricType::Gauge => *value = amount,
                     },
                     None if full => self.counters.events_dropped.inc(),
@@ -275,9 +352,9 @@ mod imp {
         use super::*;
         use crate::params::{Address, MetricName};
 
-        fn sink(metric_type: MetricType, value: Option<&str>, max_series: u64) -> Prometheus {
+        fn sink(metric: &str, metric_type: MetricType, value: Option<&str>, max_series: u64) -> Prometheus {
             let config = PrometheusConfig {
-                metric: MetricName("m".into()),
+                metric: MetricName(metric.into()),
                 metric_type,
                 value: value.map(str::to_owned),
                 labels: vec![MetricName("status".into())],
@@ -306,7 +383,7 @@ mod imp {
 
         #[test]
         fn counters_add_gauges_set_and_bad_values_are_counted() {
-            let mut counter = sink(MetricType::Counter, Some("v"), 100);
+            let mut counter = sink("m", MetricType::Counter, Some("v"), 100);
             let counters = Arc::new(SinkCounters::default());
             counter.bind_counters(counters.clone());
             let batch = [
@@ -324,10 +401,52 @@ mod imp {
             assert!(out.contains("# HELP m say \"hi\"\\nback\\\\slash\n"), "{out}");
             assert!(out.contains("m{status=\"200\"} 3.5\n"), "{out}");
 
-            let mut gauge = sink(MetricType::Gauge, Some("v"), 100);
+            let mut gauge = sink("g", MetricType::Gauge, Some("v"), 100);
             crate::testing::block_on(gauge.write(&[event("200", Some("7")), event("200", Some("-3"))]))
                 .unwrap();
-            assert!(text(&gauge).contains("m{status=\"200\"} -3\n"));
+            assert!(text(&gauge).contains("g{status=\"200\"} -3\n"));
+
+            // Past the largest float a counter stays put (and says `+Inf` never).
+            let mut huge = sink("h", MetricType::Counter, Some("v"), 100);
+            huge.bind_counters(counters.clone());
+            let big = [event("200", Some("1e308")), event("200", Some("1e308"))];
+            crate::testing::block_on(huge.write(&big)).unwrap();
+            assert!(text(&huge).contains("h{status=\"200\"} 100000000000000000000"), "{}", text(&huge));
+            assert_eq!(counters.values_invalid.get(), 5);
+        }
+
+        #[test]
+        fn the_copies_of_one_sink_share_one_metric_and_another_definition_is_refused() {
+            // A sink drained from two channels is built twice: one family, one server.
+            let mut a = sink("shared", MetricType::Counter, None, 10);
+            let mut b = sink("shared", MetricType::Counter, None, 10);
+            crate::testing::block_on(a.write(&[event("200", None)])).unwrap();
+            crate::testing::block_on(b.write(&[event("200", None)])).unwrap();
+            assert!(text(&a).contains("shared{status=\"200\"} 2\n"), "{}", text(&a));
+            let other = PrometheusConfig {
+                metric: MetricName("shared".into()),
+                metric_type: MetricType::Gauge,
+                value: Some("v".into()),
+                labels: vec![MetricName("status".into())],
+                help: String::new(),
+                listen: Some(Address("127.0.0.1:0".into())),
+                max_series: 10,
+                batch_size: 1,
+            };
+            let error = crate::testing::block_on(other.build()).err().unwrap();
+            assert!(error.to_string().contains("defined twice"), "{error}");
+            let twice = PrometheusConfig {
+                metric: MetricName("twice".into()),
+                labels: vec![MetricName("a".into()), MetricName("a".into())],
+                metric_type: MetricType::Counter,
+                value: None,
+                help: String::new(),
+                listen: Some(Address("127.0.0.1:0".into())),
+                max_series: 10,
+                batch_size: 1,
+            };
+            let error = crate::testing::block_on(twice.build()).err().unwrap();
+            assert!(error.to_string().contains("listed twice"), "{error}");
         }
 
         #[test]
@@ -349,15 +468,15 @@ mod imp {
 
         #[test]
         fn label_values_are_escaped_and_cut_and_series_are_bounded() {
-            let mut counter = sink(MetricType::Counter, None, 2);
+            let mut counter = sink("e", MetricType::Counter, None, 2);
             let counters = Arc::new(SinkCounters::default());
             counter.bind_counters(counters.clone());
             let long = "é".repeat(200);
             let batch = [event("a\"b\\c\nd", None), event(&long, None), event("third", None)];
             crate::testing::block_on(counter.write(&batch)).unwrap();
             let out = text(&counter);
-            assert!(out.contains("m{status=\"a\\\"b\\\\c\\nd\"} 1\n"), "{out}");
-            assert!(out.contains(&format!("m{{status=\"{}\"}} 1\n", "é".repeat(128))), "{out}");
+            assert!(out.contains("e{status=\"a\\\"b\\\\c\\nd\"} 1\n"), "{out}");
+            assert!(out.contains(&format!("e{{status=\"{}\"}} 1\n", "é".repeat(128))), "{out}");
             assert_eq!(counters.events_dropped.get(), 1);
             assert!(!out.contains("third"));
         }

@@ -11,6 +11,9 @@ use crate::check::expr::{self, Ty};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 
+/// The most windows one event may belong to (the runtime keeps no more).
+const MAX_HOPS: u128 = 1_000;
+
 /// The call an expression is, looking through parentheses.
 fn call(e: &Expr) -> Option<(&sluice_dsl::Ident, &[Expr])> {
     match &e.kind {
@@ -85,6 +88,20 @@ pub(super) fn check_window(field: &ParamSpec, e: &Expr, diags: &mut Vec<Diagnost
         }
     }
     if let (WindowForm::Hopping, [size, every]) = (form, millis.as_slice()) {
+        let hops = size.div_ceil(*every.max(&1));
+        if every <= size && hops > MAX_HOPS {
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    e.span,
+                    format!(
+                        "each event would be in {hops} windows; at most {MAX_HOPS} are allowed"
+                    ),
+                )
+                .label("the step is too small for the size")
+                .help("use a longer step, e.g. `hopping(5m, 1m)`"),
+            );
+        }
         if every > size {
             diags.push(
                 Diagnostic::new(
@@ -189,12 +206,12 @@ fn check_arg(function: AggregateFn, kind: AggregateArg, arg: &Expr, diags: &mut 
             ),
         },
         AggregateArg::Count => match arg.literal() {
-            Some(Literal::Int(n)) if (1..=10_000).contains(n) => {}
+            Some(Literal::Int(n)) if (1..=100).contains(n) => {}
             _ => diags.push(
                 Diagnostic::new(
                     Code::InvalidValue,
                     arg.span,
-                    format!("`{name}` needs a count between 1 and 10000"),
+                    format!("`{name}` needs a count between 1 and 100"),
                 )
                 .label("expected e.g. 10")
                 .help(format!("e.g. `{}`", function.example())),
