@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use sketches_ddsketch::{Config, DDSketch};
+use sluice_core::aggregate::{AggregateArg, AggregateFn};
 
 /// One function of an aggregate's `emit`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,12 +68,45 @@ pub enum Acc {
 }
 
 impl Function {
-    /// Whether the function needs a number (`sum`), rather than any value.
+    /// The function `sluice check` typed (`sluice_core::aggregate`), with its literal
+    /// arguments (`quantile`'s fraction, `top_k`'s count). The two matches here and in
+    /// [`Function::checked`] are exhaustive, so the checker's table and the runtime's
+    /// functions cannot drift apart.
+    pub fn from_checked(function: AggregateFn, fraction: f64, count: usize) -> Function {
+        match function {
+            AggregateFn::Count => Function::Count,
+            AggregateFn::Sum => Function::Sum,
+            AggregateFn::Min => Function::Min,
+            AggregateFn::Max => Function::Max,
+            AggregateFn::Avg => Function::Avg,
+            AggregateFn::First => Function::First,
+            AggregateFn::Last => Function::Last,
+            AggregateFn::Quantile => Function::Quantile(fraction),
+            AggregateFn::CountDistinct => Function::CountDistinct,
+            AggregateFn::TopK => Function::TopK(count),
+        }
+    }
+
+    /// The checker's name for this function.
+    pub fn checked(&self) -> AggregateFn {
+        match self {
+            Function::Count => AggregateFn::Count,
+            Function::Sum => AggregateFn::Sum,
+            Function::Min => AggregateFn::Min,
+            Function::Max => AggregateFn::Max,
+            Function::Avg => AggregateFn::Avg,
+            Function::First => AggregateFn::First,
+            Function::Last => AggregateFn::Last,
+            Function::Quantile(_) => AggregateFn::Quantile,
+            Function::CountDistinct => AggregateFn::CountDistinct,
+            Function::TopK(_) => AggregateFn::TopK,
+        }
+    }
+
+    /// Whether the function needs a number (`sum`), rather than any value, as the
+    /// checker's table says.
     pub fn numeric(&self) -> bool {
-        matches!(
-            self,
-            Function::Sum | Function::Min | Function::Max | Function::Avg | Function::Quantile(_)
-        )
+        self.checked().args().first() == Some(&AggregateArg::Number)
     }
 
     /// Fresh state.
@@ -410,6 +444,15 @@ mod tests {
             acc.add(*t, *i);
         }
         acc.finish()
+    }
+
+    #[test]
+    fn every_checked_function_is_implemented_and_back() {
+        for function in AggregateFn::ALL {
+            assert_eq!(Function::from_checked(function, 0.5, 3).checked(), function);
+        }
+        assert!(Function::Sum.numeric() && Function::Quantile(0.5).numeric());
+        assert!(!Function::Count.numeric() && !Function::TopK(3).numeric());
     }
 
     #[test]
