@@ -352,6 +352,27 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
                "-p", str(d2 / "pid"), "-c", str(d2 / "ctl")]
         self.run_file_pipeline("regex_parse", "syslog-ng (regexp-parser)", cmd, lines_done(d2 / "out.log"))
 
+    def scenario_aggregate(self):
+        """Parse -> per-minute aggregate (10 and 100,000 groups) beside the same parse
+        writing every event, and cat: what the analysis costs on top of parsing."""
+        log("aggregate")
+        path, lines = self.inputs["access"]
+        self.cat_baseline("aggregate")
+        for flow, system in (("aggregate_none", "sluice: parse, no aggregate"),
+                             ("aggregate_10", "sluice: aggregate, 10 groups"),
+                             ("aggregate_100k", "sluice: aggregate, 100,000 groups")):
+            d = self.fresh(f"{flow}-sluice")
+            port = free_port()
+            env = {"INPUT": str(path), "POSITIONS": str(d / "positions.json"),
+                   "OUT_DIR": str(d / "out"), "METRICS": f"127.0.0.1:{port}"}
+            if flow == "aggregate_none":
+                done = lambda: metric(port, 'sluice_sink_drain_successes_total{component="out"') >= lines
+            else:
+                # Every line absorbed into the aggregate (its windows close later).
+                done = lambda: metric(port, 'sluice_source_events_accepted_total{component="logs"') >= lines
+            self.run_file_pipeline("aggregate", system, [str(self.agent(flow)), "--log-level", "error"],
+                                   done, env=env)
+
     def tcp_send(self, port):
         """Starts one socat sender per part; returns the processes."""
         return [subprocess.Popen(["socat", "-u", f"FILE:{part}", f"TCP:127.0.0.1:{port}"],
@@ -820,10 +841,11 @@ def first_line(cmd, pick=None):
 
 SCENARIOS = ["file_to_file", "tcp_to_null", "tcp_to_tcp", "regex_parse", "http_to_file", "durable",
              "agent_to_agent", "kafka_to_kafka", "file_to_kafka", "file_to_parquet",
-             "file_to_ndjson_zstd"]
+             "file_to_ndjson_zstd", "aggregate"]
 
 # Scenarios whose agents are not one flow named after them.
-AGENTS = {"agent_to_agent": ["agent_to_agent_edge", "agent_to_agent_collector"]}
+AGENTS = {"agent_to_agent": ["agent_to_agent_edge", "agent_to_agent_collector"],
+          "aggregate": ["aggregate_none", "aggregate_10", "aggregate_100k"]}
 
 
 def main():

@@ -2,6 +2,10 @@
 //! with the arguments each takes. The checker types an aggregate with this table, and
 //! the runtime implements exactly these functions.
 
+/// The transform kind these belong to. Its place in a flow is special: the path splits
+/// there, and what follows it sees the windows it closes rather than the events.
+pub const KIND: &str = "aggregate";
+
 /// `window = tumbling(1m)`, `hopping(5m, 1m)` or `session(30s)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WindowForm {

@@ -327,7 +327,13 @@ pub struct AgentContext {
     /// The metrics server and the stop watcher: ended with the agent, so an embedded
     /// agent that returns leaves no port bound and no task behind.
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// Work to finish when the agent stops, before its channels close: each aggregate
+    /// sends its open windows on.
+    on_stop: Vec<OnStop>,
 }
+
+/// See [`AgentContext::on_stop`].
+type OnStop = Box<dyn FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 impl Drop for AgentContext {
     fn drop(&mut self) {
@@ -415,6 +421,7 @@ impl AgentContext {
             sinks: JoinSet::new(),
             channels: Vec::new(),
             background,
+            on_stop: Vec::new(),
         })
     }
 
@@ -440,6 +447,60 @@ impl AgentContext {
             self.trigger.clone(),
             self.shutdown.clone(),
         )
+    }
+
+    /// Drives aggregate `stage`, whose closed windows go into `out` (the rest of its flow
+    /// statement): every [`crate::aggregate::stage::TICK`] the windows the clock closed,
+    /// and when the agent stops, before its channels close, every window still open.
+    #[cfg(feature = "transform-aggregate")]
+    pub fn spawn_aggregate<O: Output>(&mut self, stage: Arc<crate::aggregate::stage::Stage>, out: O) {
+        let out = Arc::new(out);
+        let (ticking, ticked) = (stage.clone(), out.clone());
+        self.background.push(tokio::spawn(async move {
+            let mut every = tokio::time::interval(crate::aggregate::stage::TICK);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let windows = ticking.tick();
+                let count = windows.len();
+                if count > 0 && ticked.send(windows).await.is_err() {
+                    tracing::warn!(
+                        transform = ticking.name(),
+                        windows = count,
+                        "closed windows lost: the channels closed while they went in"
+                    );
+                    return;
+                }
+            }
+        }));
+        self.on_stop.push(Box::new(move || {
+            Box::pin(async move {
+                let windows = stage.flush();
+                let count = windows.len();
+                if count == 0 {
+                    return;
+                }
+                match out.send(windows).await {
+                    Ok(()) => tracing::info!(
+                        transform = stage.name(),
+                        windows = count,
+                        "open windows closed at shutdown and sent on"
+                    ),
+                    Err(_) => tracing::warn!(
+                        transform = stage.name(),
+                        windows = count,
+                        "open windows lost at shutdown: the channels had closed"
+                    ),
+                }
+            })
+        }));
+    }
+
+    /// Finishes the work registered to run before the channels close (once).
+    async fn finish_stopping(&mut self) {
+        for stop in std::mem::take(&mut self.on_stop) {
+            stop().await;
+        }
     }
 
     /// Runs `source` (built from `config`) into `out` until its input ends or shutdown.
@@ -625,7 +686,12 @@ impl AgentContext {
                     }
                 }
                 _ = shutdown.wait(), if deadline.is_none() => {
-                    deadline = Some(tokio::time::Instant::now() + self.shutdown_timeout);
+                    let until = tokio::time::Instant::now() + self.shutdown_timeout;
+                    deadline = Some(until);
+                    // Open windows go in while the channels still take puts.
+                    if tokio::time::timeout_at(until, self.finish_stopping()).await.is_err() {
+                        tracing::warn!("open windows were not all sent on within shutdown_timeout");
+                    }
                     self.close_channels();
                 }
                 _ = sleep_until(deadline) => {
@@ -634,7 +700,9 @@ impl AgentContext {
                 }
             }
         }
-        // Sources are done: make sure everyone sees shutdown, then stop accepting puts.
+        // Sources are done: their aggregates' open windows go in, everyone sees shutdown,
+        // then the channels stop accepting puts.
+        self.finish_stopping().await;
         self.trigger.trigger();
         self.close_channels();
         // Sinks drain what is buffered: bounded by the deadline after a signal, also when
@@ -724,6 +792,7 @@ mod tests {
             sinks: JoinSet::new(),
             channels: Vec::new(),
             background: Vec::new(),
+            on_stop: Vec::new(),
         }
     }
 

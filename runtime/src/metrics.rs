@@ -128,6 +128,19 @@ pub struct TransformCounters {
     pub dropped: Counter,
     /// Events whose content it could not parse.
     pub parse_errors: Counter,
+    /// `aggregate`: events for windows that had closed (also in `dropped`).
+    pub late: Counter,
+    /// `aggregate`: events that would have opened a state past `max_groups` (also in
+    /// `dropped`).
+    pub refused: Counter,
+    /// `aggregate`: events whose time was missing or did not parse (also in `dropped`).
+    pub invalid_times: Counter,
+    /// `aggregate`: inputs a function could not use, such as text given to `sum`.
+    pub invalid_values: Counter,
+    /// `aggregate`: (window, group) results sent on.
+    pub emitted: Counter,
+    /// `aggregate`: (window, group) states held now.
+    pub open_groups: Gauge,
 }
 
 /// The Prometheus name of the restart counter, shared by every role.
@@ -161,6 +174,12 @@ fn help(metric: &str) -> &'static str {
             "Values a sink could not use: not their column's type (written as null), or not a number a metric can take (skipped)."
         }
         "dropped_total" => "Events a transform dropped.",
+        "late_total" => "Events an aggregate dropped because their windows had closed.",
+        "refused_total" => "Events an aggregate dropped because max_groups states were open.",
+        "invalid_times_total" => "Events an aggregate dropped because their time was missing or bad.",
+        "invalid_values_total" => "Inputs an aggregate function could not use (text given to sum).",
+        "emitted_total" => "Closed (window, group) results an aggregate sent on.",
+        "open_groups" => "(window, group) states an aggregate holds.",
         RESTARTS => "Times a component failed (error or panic) and was started again.",
         _ => "A Sluice metric.",
     }
@@ -356,17 +375,35 @@ impl Metrics {
                             ("RestartCount", RESTARTS, c.restarts.get()),
                         ],
                     ),
-                    Entry::Transform(c) => (
-                        "transform",
-                        vec![
+                    Entry::Transform(c) => {
+                        let mut values = vec![
                             ("EventDroppedCount", "dropped_total", c.dropped.get()),
                             (
                                 "ParseErrorCount",
                                 "parse_errors_total",
                                 c.parse_errors.get(),
                             ),
-                        ],
-                    ),
+                        ];
+                        if kind == "aggregate" {
+                            values.extend([
+                                ("EventLateCount", "late_total", c.late.get()),
+                                ("EventRefusedCount", "refused_total", c.refused.get()),
+                                (
+                                    "InvalidTimeCount",
+                                    "invalid_times_total",
+                                    c.invalid_times.get(),
+                                ),
+                                (
+                                    "InvalidValueCount",
+                                    "invalid_values_total",
+                                    c.invalid_values.get(),
+                                ),
+                                ("WindowEmittedCount", "emitted_total", c.emitted.get()),
+                                ("OpenGroupCount", "open_groups", c.open_groups.get()),
+                            ]);
+                        }
+                        ("transform", values)
+                    }
                 };
                 (name, kind, role, values)
             })

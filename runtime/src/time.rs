@@ -22,7 +22,12 @@ pub struct Utc {
 
 impl Utc {
     pub fn from_millis(ms: u64) -> Utc {
-        let secs = (ms / 1000) as i64;
+        Utc::from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+    }
+
+    /// The fields of a Unix time in milliseconds, also before 1970.
+    pub fn from_unix_millis(ms: i64) -> Utc {
+        let secs = ms.div_euclid(1000);
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
         // Howard Hinnant's civil_from_days.
@@ -44,6 +49,29 @@ impl Utc {
             second: (rem % 60) as u32,
         }
     }
+}
+
+/// A time written as Unix milliseconds (digits only) or RFC 3339.
+pub fn parse_time(text: &str) -> Option<i64> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    crate::syslog::parse_rfc3339(text).and_then(|ms| i64::try_from(ms).ok())
+}
+
+/// Unix milliseconds as RFC 3339 in UTC with milliseconds: `2024-02-29T23:59:58.123Z`.
+pub fn rfc3339(ms: i64) -> String {
+    let t = Utc::from_unix_millis(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        ms.rem_euclid(1000)
+    )
 }
 
 /// The machine's host name (from the kernel), or `localhost`.
@@ -101,6 +129,16 @@ mod tests {
                 ms
             );
         }
+    }
+
+    #[test]
+    fn rfc3339_before_and_after_1970() {
+        assert_eq!(rfc3339(1_709_251_198_123), "2024-02-29T23:59:58.123Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339(-62_135_596_800_000), "0001-01-01T00:00:00.000Z");
+        assert_eq!(parse_time("1709251198123"), Some(1_709_251_198_123));
+        assert_eq!(parse_time("2024-02-29T23:59:58.123Z"), Some(1_709_251_198_123));
+        assert_eq!(parse_time("yesterday"), None);
     }
 
     #[test]

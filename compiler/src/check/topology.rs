@@ -421,6 +421,14 @@ fn lossy_buffers(symbols: &Symbols, topo: &Topology, diags: &mut Vec<Diagnostic>
             for e in topo.graph.edges_directed(n, Direction::Outgoing) {
                 let target = e.target();
                 match &topo.graph[target].kind {
+                    // What follows an aggregate are its windows, and the open ones are
+                    // lost on a crash whatever the channel (docs/analytics.md): a
+                    // replay could not restore them, so no warning past one.
+                    NodeKind::TransformUse
+                        if symbols
+                            .get(&topo.graph[target].name)
+                            .and_then(|c| c.spec)
+                            .is_some_and(|s| s.kind == sluice_core::aggregate::KIND) => {}
                     NodeKind::TransformUse | NodeKind::Route => stack.push(target),
                     NodeKind::Component(Role::Channel) => {
                         let channel = symbols.get(&topo.graph[target].name);

@@ -102,7 +102,7 @@ fn int(n: i64) -> TokenStream {
     }
 }
 
-fn millis(d: &std::time::Duration) -> TokenStream {
+pub(super) fn millis(d: &std::time::Duration) -> TokenStream {
     let ms = Literal::u64_unsuffixed(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     quote!(::std::time::Duration::from_millis(#ms))
 }

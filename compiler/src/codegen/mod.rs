@@ -10,6 +10,7 @@
 //!
 //! Order of the output is the order of the flow file, so it diffs cleanly.
 
+mod aggregates;
 mod channels;
 mod config;
 mod exprs;

@@ -1,7 +1,7 @@
 //! Rust names for flow names, in one place. A flow may call a component `in` or `type`,
 //! so every generated identifier gets a prefix. Prefixes differ in their first segment
-//! (`ch_`, `sink_`, `src_`, `tf_`, `config_`, `counters_`, `to_`), so no two components'
-//! identifiers can be equal; type names (`AccessOutput`) are made unique by
+//! (`ch_`, `sink_`, `src_`, `tf_`, `agg_`, `after_`, `config_`, `counters_`, `to_`), so no
+//! two components' identifiers can be equal; type names (`AccessOutput`) are made unique by
 //! [`TypeNames`], since camel case folds `a_b`, `a__b` and `ab` together.
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -31,6 +31,17 @@ pub fn source(name: &str) -> Ident {
 
 pub fn transform(name: &str) -> Ident {
     ident(&format!("tf_{name}"))
+}
+
+/// Aggregate `name`'s running state, as a local and a field of an `Output` struct.
+pub fn aggregate(name: &str) -> Ident {
+    ident(&format!("agg_{name}"))
+}
+
+/// The `Output` method that takes aggregate `name`'s closed windows down the rest of
+/// its flow statement.
+pub fn after_aggregate(name: &str) -> Ident {
+    ident(&format!("after_{name}"))
 }
 
 /// The counters of inline transform `name`, as a field of an `Output` struct.
@@ -73,6 +84,11 @@ impl TypeNames {
     /// `access_logs` → `AccessLogsOutput`: the struct a source's events go through.
     pub fn output_struct(&mut self, source: &str) -> Ident {
         self.unique(format!("{}Output", camel_case(source)))
+    }
+
+    /// `per_minute` → `PerMinuteWindows`: where an aggregate's windows go.
+    pub fn windows_struct(&mut self, aggregate: &str) -> Ident {
+        self.unique(format!("{}Windows", camel_case(aggregate)))
     }
 
     /// `pool` → `PoolMembers`: a group's member sinks.

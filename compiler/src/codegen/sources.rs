@@ -7,7 +7,20 @@ use quote::quote;
 use sluice_runtime::catalogue::Role;
 
 use super::{names, Gen};
-use crate::ir::{Delivery, Flow, Path, Route, Source, Step};
+use crate::ir::{Delivery, Flow, Route, Source, Step};
+
+/// What a source's aggregates add to its generated code.
+#[derive(Default)]
+struct Aggregates {
+    /// The statements that build each aggregate's state.
+    builds: Vec<TokenStream>,
+    /// `ctx.spawn_aggregate(...)` per aggregate.
+    spawns: Vec<TokenStream>,
+    /// The `after_NAME` methods of the `Output` struct.
+    methods: Vec<TokenStream>,
+    /// The `NAMEWindows` structs and their `Output` impls.
+    structs: Vec<TokenStream>,
+}
 
 /// The fields of an `Output` struct: name, type, initializer; each once. `channels`
 /// lists the ones holding channels.
@@ -80,6 +93,7 @@ impl Gen {
             }
         }
         let mut sends = Vec::new();
+        let mut aggregates = Aggregates::default();
         for (i, path) in source.paths.iter().enumerate() {
             let events = if i + 1 == source.paths.len() {
                 quote!(batch)
@@ -87,18 +101,17 @@ impl Gen {
                 quote!(batch.clone())
             };
             let note = self.comment(&path.text);
-            let chain = self.chain(flow, path, &mut fields);
-            let deliver = self.deliver(flow, &path.delivery, &mut fields);
-            let binding = if chain.is_empty() {
-                quote!(let events: Batch = #events;)
-            } else {
-                quote!(let mut events: Batch = #events;)
-            };
+            let body = self.path_from(
+                flow,
+                (&path.steps, &path.delivery, &path.text),
+                events,
+                &mut fields,
+                &mut aggregates,
+                &output,
+            );
             sends.push(quote! {
                 #note
-                #binding
-                #chain
-                #deliver
+                #body
             });
         }
         let channel_fields = &fields.channels;
@@ -112,12 +125,34 @@ impl Gen {
             .join(", ");
         let doc = format!(" Where the events of source `{name}` go: {flows_doc}.");
         let note = self.comment(&format!("source {name} = {kind}"));
+        let Aggregates {
+            builds,
+            spawns,
+            methods,
+            structs,
+        } = aggregates;
+        let output_value = if spawns.is_empty() {
+            quote!(#output { #(#field_inits),* })
+        } else {
+            quote!(Arc::new(#output { #(#field_inits),* }))
+        };
         let spawn = quote! {
+            #(#builds)*
             #note
             let #cfg = #config;
             let #var = #cfg.clone().build().await.map_err(AgentError::component(#name))?;
-            let output = #output { #(#field_inits),* };
+            let output = #output_value;
+            #(#spawns)*
             ctx.spawn_source(#name, #kind, #cfg, #var, output);
+        };
+        let methods = if methods.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                impl #output {
+                    #(#methods)*
+                }
+            }
         };
         let definition = quote! {
             #[doc = #doc]
@@ -139,18 +174,106 @@ impl Gen {
                     true #(&& self.#channel_fields.has_room(count))*
                 }
             }
+
+            #methods
+            #(#structs)*
         };
         (spawn, definition)
     }
 
+    /// `let events = INPUT;` then the steps of a flow statement (`path`: steps, delivery
+    /// and text) in order and its delivery. At an aggregate the statement splits: the
+    /// events so far go into it, and the windows it closes go on through a method of the
+    /// `Output` struct generated here (`after_NAME`), also called by the aggregate's
+    /// clock (through a `NAMEWindows` struct) and at shutdown.
+    fn path_from(
+        &mut self,
+        flow: &Flow,
+        path: (&[Step], &Delivery, &str),
+        input: TokenStream,
+        fields: &mut Fields,
+        aggregates: &mut Aggregates,
+        output: &Ident,
+    ) -> TokenStream {
+        let (steps, delivery, text) = path;
+        let split = steps.iter().position(|s| matches!(s, Step::Aggregate(_)));
+        let before = &steps[..split.unwrap_or(steps.len())];
+        let chain = self.chain(flow, before, fields);
+        let binding = if chain.is_empty() {
+            quote!(let events: Batch = #input;)
+        } else {
+            quote!(let mut events: Batch = #input;)
+        };
+        let rest = match split.map(|k| (&steps[k], &steps[k + 1..])) {
+            Some((Step::Aggregate(a), after)) => {
+                aggregates.builds.push(self.aggregate_stage(a));
+                let var = names::aggregate(&a.name);
+                let field = fields.add(
+                    var.clone(),
+                    quote!(Arc<sluice_runtime::aggregate::stage::Stage>),
+                    quote!(#var.clone()),
+                );
+                let absorb = self.absorb(a, &field);
+                let method = names::after_aggregate(&a.name);
+                let body = self.path_from(
+                    flow,
+                    (after, delivery, text),
+                    quote!(windows),
+                    fields,
+                    aggregates,
+                    output,
+                );
+                let doc = format!(
+                    " The windows aggregate `{}` closes, down the rest of `{text}`.",
+                    a.name
+                );
+                aggregates.methods.push(quote! {
+                    #[doc = #doc]
+                    async fn #method(&self, windows: Batch, mark: Option<&Mark>) -> Result<(), Closed> {
+                        #body
+                        Ok(())
+                    }
+                });
+                let windows = self.types.windows_struct(&a.name);
+                let doc = format!(
+                    " Where aggregate `{}` sends the windows its clock closes, and those still open at shutdown.",
+                    a.name
+                );
+                aggregates.structs.push(quote! {
+                    #[doc = #doc]
+                    struct #windows(Arc<#output>);
+
+                    impl Output for #windows {
+                        async fn send_marked(&self, batch: Batch, mark: Option<&Mark>) -> Result<(), Closed> {
+                            self.0.#method(batch, mark).await
+                        }
+                    }
+                });
+                aggregates
+                    .spawns
+                    .push(quote!(ctx.spawn_aggregate(#var.clone(), #windows(output.clone()));));
+                quote! {
+                    #absorb
+                    self.#method(windows, mark).await?;
+                }
+            }
+            _ => self.deliver(flow, delivery, fields),
+        };
+        quote! {
+            #binding
+            #chain
+            #rest
+        }
+    }
+
     /// `events.retain_mut(|event| { ... })` applying the path's transforms in order.
-    fn chain(&mut self, flow: &Flow, path: &Path, fields: &mut Fields) -> TokenStream {
-        if path.steps.is_empty() {
+    fn chain(&mut self, flow: &Flow, path_steps: &[Step], fields: &mut Fields) -> TokenStream {
+        if path_steps.is_empty() {
             return quote!();
         }
         let event = quote!(&*event);
         let mut steps = Vec::new();
-        for step in &path.steps {
+        for step in path_steps {
             match step {
                 Step::Runtime { name } => {
                     let Some(t) = flow.transforms.iter().find(|t| t.name == *name) else {
@@ -169,6 +292,8 @@ impl Gen {
                         }
                     });
                 }
+                // Never in a chain: `path_from` splits the statement there.
+                Step::Aggregate(_) => {}
                 Step::Inline {
                     name,
                     kind,

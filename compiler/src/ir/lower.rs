@@ -7,8 +7,10 @@ use sluice_runtime::catalogue::{self, ComponentSpec, ParamSpec, ParamType, Purpo
 use sluice_runtime::env::EnvKind;
 
 use super::value::{Config, EnvUse, Field, Text, Value};
+use sluice_core::aggregate::{self, AggregateFn, WindowForm};
+
 use super::{
-    Arm, Component, Delivery, Dependency, Drain, DrainTarget, EnvRule, Expr, Flow, Literal,
+    Aggregate, Arm, Component, Emit, Delivery, Dependency, Drain, DrainTarget, EnvRule, Expr, Flow, Literal,
     Operand, Path, Route, Source, Step,
 };
 use crate::check::{expr as types, Checked};
@@ -26,6 +28,7 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
     let symbols = resolve::resolve(&checked.file, &checked.catalogue, &mut Vec::new());
     let mut lower = Lower {
         source,
+        aggregates: Vec::new(),
         symbols: &symbols,
         env: Vec::new(),
         diags: Vec::new(),
@@ -85,7 +88,7 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
     }
 
     let transforms: Vec<Component> = of_role(Role::Transform)
-        .filter(|c| c.spec.is_some_and(|s| !s.inline))
+        .filter(|c| c.spec.is_some_and(|s| !s.inline && s.kind != aggregate::KIND))
         .filter_map(|c| lower.component(c))
         .collect();
 
@@ -270,6 +273,9 @@ fn env_rules(channels: &[Component], drains: &[Drain], sources: &[Source]) -> Ve
 
 struct Lower<'a> {
     source: &'a SourceFile,
+    /// Each aggregate's flow statement, once lowered: an aggregate's windows go to one
+    /// place, so it may be in only one.
+    aggregates: Vec<(String, sluice_dsl::Span)>,
     symbols: &'a Symbols<'a>,
     env: Vec<EnvUse>,
     diags: Vec<Diagnostic>,
@@ -350,14 +356,16 @@ impl Lower<'_> {
             .iter()
             .filter_map(|t| self.symbols.get(&t.name).copied())
             .filter_map(|c| Some((c, c.spec?)))
-            .map(|(c, spec)| {
-                if spec.inline {
+            .filter_map(|(c, spec)| {
+                Some(if spec.inline {
                     inline_step(c.name(), spec, c.decl.params())
+                } else if spec.kind == aggregate::KIND {
+                    Step::Aggregate(self.aggregate(&c, spec, flow)?)
                 } else {
                     Step::Runtime {
                         name: c.name().to_owned(),
                     }
-                }
+                })
             })
             .collect();
         let delivery = match flow.steps.first() {
@@ -373,6 +381,132 @@ impl Lower<'_> {
             steps,
             delivery,
         }
+    }
+
+    /// An `aggregate` in the flow statement `flow`, typed; `None` (with a diagnostic)
+    /// when it cannot be built.
+    fn aggregate(
+        &mut self,
+        c: &resolve::Component,
+        spec: &'static ComponentSpec,
+        flow: &FlowStmt,
+    ) -> Option<Aggregate> {
+        let name = c.name().to_owned();
+        if let Some((_, first)) = self.aggregates.iter().find(|(n, _)| *n == name) {
+            let line = self.source.line_col(first.start).line;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    flow.span,
+                    format!("aggregate `{name}` is already in the flow statement on line {line}"),
+                )
+                .label("a second flow through the same aggregate")
+                .help("an aggregate's windows go to one place: declare a second aggregate for this flow"),
+            );
+            return None;
+        }
+        self.aggregates.push((name.clone(), flow.span));
+        let params = c.decl.params();
+        self.owner = format!("transform `{name}`");
+        let config = self.config(spec, params, c.decl.name.span)?;
+        let expr_of = |param: &str| {
+            params
+                .iter()
+                .find(|p| p.name.name == param)
+                .map(|p| &p.value)
+        };
+        let window_call = match expr_of("window").map(|v| &v.kind) {
+            Some(ValueKind::Expr(e)) => e,
+            _ => return None,
+        };
+        let (form, args) = aggregate_call(window_call)?;
+        let window = WindowForm::from_name(form)?;
+        let durations = args
+            .iter()
+            .map(|a| match a.literal() {
+                Some(sluice_dsl::Literal::Duration(d)) => Some(*d),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let time = match expr_of("time").map(|v| &v.kind) {
+            Some(ValueKind::Expr(e)) => Some(typed(e)),
+            _ => None,
+        };
+        let mut by = Vec::new();
+        if let Some(ValueKind::List(items)) = expr_of("by").map(|v| &v.kind) {
+            for (i, item) in items.iter().enumerate() {
+                if let ValueKind::Expr(e) = &item.kind {
+                    let header = match &e.kind {
+                        sluice_dsl::ExprKind::Header(h) => h.clone(),
+                        _ => format!("key_{i}"),
+                    };
+                    by.push((header, typed(e)));
+                }
+            }
+        }
+        let mut emit = Vec::new();
+        if let Some(ValueKind::Map(entries)) = expr_of("emit").map(|v| &v.kind) {
+            for entry in entries {
+                let ValueKind::Expr(e) = &entry.value.kind else {
+                    continue;
+                };
+                let (function, args) = aggregate_call(e)?;
+                let function = AggregateFn::from_name(function)?;
+                let literal = |i: usize| args.get(i).and_then(|a| a.literal());
+                let fraction = match literal(1) {
+                    Some(sluice_dsl::Literal::Float(f)) => *f,
+                    Some(sluice_dsl::Literal::Int(n)) => *n as f64,
+                    _ => 0.0,
+                };
+                let count = match literal(1) {
+                    Some(sluice_dsl::Literal::Int(n)) => u64::try_from(*n).unwrap_or(1),
+                    _ => 0,
+                };
+                emit.push(Emit {
+                    header: entry.key.name.clone(),
+                    function,
+                    arg: args.first().map(typed),
+                    fraction,
+                    count,
+                });
+            }
+        }
+        let literal_of = |field: &str| match config.get(field) {
+            Some(Value::Env(_)) => Err(field.to_owned()),
+            other => Ok(other.cloned()),
+        };
+        let (lateness, max_groups) = match (literal_of("lateness"), literal_of("max_groups")) {
+            (Ok(lateness), Ok(max_groups)) => (lateness, max_groups),
+            (Err(field), _) | (_, Err(field)) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        c.decl.name.span,
+                        format!("the `{field}` of an aggregate cannot come from env(...) yet"),
+                    )
+                    .label("an aggregate with a value from env(...)")
+                    .help("write the value in the flow"),
+                );
+                return None;
+            }
+        };
+        Some(Aggregate {
+            name,
+            feature: spec.feature,
+            window,
+            durations,
+            lateness: match lateness {
+                Some(Value::Duration(d)) => d,
+                _ => std::time::Duration::ZERO,
+            },
+            time,
+            by,
+            emit,
+            max_groups: match max_groups {
+                Some(Value::Int(n)) => u64::try_from(n).unwrap_or(1),
+                _ => 100_000,
+            },
+        })
     }
 
     /// The config struct value of `spec` from the written params; `span` is where to
@@ -640,6 +774,16 @@ fn lower_route(route: &sluice_dsl::Route) -> Route {
         key: typed(&route.key),
         arms,
         channels,
+    }
+}
+
+/// The function name and arguments of a call (looking through parentheses), as in an
+/// aggregate's `window` and `emit`.
+fn aggregate_call(e: &sluice_dsl::Expr) -> Option<(&str, &[sluice_dsl::Expr])> {
+    match &e.kind {
+        sluice_dsl::ExprKind::Call { func, args } => Some((func.name.as_str(), args)),
+        sluice_dsl::ExprKind::Paren(inner) => aggregate_call(inner),
+        _ => None,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod expr;
 mod lower;
 pub mod value;
 
+use sluice_core::aggregate::{AggregateFn, WindowForm};
 use sluice_runtime::catalogue::ComponentSpec;
 
 pub use expr::{Expr, ExprKind, Literal};
@@ -128,6 +129,41 @@ pub enum Step {
         conditions: Vec<Expr>,
         headers: Vec<(String, Expr)>,
     },
+    /// An `aggregate`: the events so far are absorbed into its windows, and the steps
+    /// after it (and the delivery) apply to the windows it closes.
+    Aggregate(Aggregate),
+}
+
+/// An `aggregate` transform, typed: what each event contributes and what each closed
+/// (window, group) reports.
+#[derive(Clone, Debug)]
+pub struct Aggregate {
+    pub name: String,
+    pub feature: &'static str,
+    pub window: WindowForm,
+    /// The window's durations, as its form orders them (`hopping`: size, every).
+    pub durations: Vec<std::time::Duration>,
+    pub lateness: std::time::Duration,
+    /// The event time; `None`: the time the event arrives.
+    pub time: Option<Expr>,
+    /// The group keys: the header each is reported as, and its expression.
+    pub by: Vec<(String, Expr)>,
+    pub emit: Vec<Emit>,
+    pub max_groups: u64,
+}
+
+/// One value of an aggregate's `emit`.
+#[derive(Clone, Debug)]
+pub struct Emit {
+    /// The output header (and JSON field).
+    pub header: String,
+    pub function: AggregateFn,
+    /// The per-event argument (none for `count()`).
+    pub arg: Option<Expr>,
+    /// `quantile`'s fraction.
+    pub fraction: f64,
+    /// `top_k`'s count.
+    pub count: u64,
 }
 
 /// Where a path's events go after its transforms.

@@ -131,15 +131,18 @@ pub const MAX_VALUE: usize = 256;
 
 fn text(input: Input<'_>) -> String {
     match input {
-        Input::Text(t) => {
-            let mut end = t.len().min(MAX_VALUE);
-            while !t.is_char_boundary(end) {
-                end -= 1;
-            }
-            t[..end].to_owned()
-        }
+        Input::Text(t) => cut(t).to_owned(),
         Input::Number(n) => format_number(n),
     }
+}
+
+/// `text`'s first [`MAX_VALUE`] bytes, on a character boundary.
+pub fn cut(text: &str) -> &str {
+    let mut end = text.len().min(MAX_VALUE);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// A number as written in output: integers without a fraction.

@@ -10,6 +10,7 @@
 //! [`Aggregator::flush`] (at shutdown).
 
 pub mod functions;
+pub mod stage;
 pub mod window;
 
 use std::collections::{BTreeMap, HashMap};

@@ -157,28 +157,7 @@ fn owned(cell: Cell<'_>) -> Cell<'static> {
     }
 }
 
-/// A time written as Unix milliseconds (digits only) or RFC 3339.
-pub fn parse_time(text: &str) -> Option<i64> {
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().ok();
-    }
-    crate::syslog::parse_rfc3339(text).and_then(|ms| i64::try_from(ms).ok())
-}
-
-/// Unix milliseconds as RFC 3339 in UTC with milliseconds: `2024-02-29T23:59:58.123Z`.
-pub fn rfc3339(ms: i64) -> String {
-    let t = crate::time::Utc::from_millis(u64::try_from(ms).unwrap_or(0));
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year,
-        t.month,
-        t.day,
-        t.hour,
-        t.minute,
-        t.second,
-        ms.rem_euclid(1000)
-    )
-}
+pub use crate::time::{parse_time, rfc3339};
 
 #[cfg(test)]
 mod tests {

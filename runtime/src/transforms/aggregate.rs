@@ -1,7 +1,6 @@
-//! `aggregate`: windowed aggregates computed as events pass (issue 17). Declared and
-//! checked; the agent's part (compiling `by`, `time` and `emit` into the state machine
-//! of `crate::aggregate`, and emitting closed windows downstream) comes next, so
-//! `sluice build` refuses it for now.
+//! `aggregate`: windowed aggregates computed as events pass. The compiler reads these
+//! parameters and compiles `time`, `by` and `emit` into the agent; the state machine is
+//! `crate::aggregate`, driven by `crate::aggregate::stage`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,7 +15,7 @@ use crate::params::{AggregateExpr, ScalarExpr, WindowSpec};
 /// arrived; later events for it are counted and dropped. Quantiles (DDSketch) are within
 /// 1% of the true value, distinct counts (HyperLogLog) within about 1.6%.
 #[derive(Clone, Debug, Component)]
-#[component(role = "transform", kind = "aggregate", planned)]
+#[component(role = "transform", kind = "aggregate")]
 pub struct AggregateConfig {
     /// `tumbling(1m)`, `hopping(5m, 1m)` (5-minute windows every minute) or
     /// `session(30s)` (per group, until 30 s pass without an event).
