@@ -110,7 +110,11 @@ fn reference(input: &Path) -> Value {
         .arg(input)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -129,9 +133,24 @@ fn compare(got: &Value, want: &Value) {
     for exact in ["requests", "bytes", "fastest", "slowest"] {
         close(&got[exact], &want[exact], 0.0, &format!("{what}: {exact}"));
     }
-    close(&got["mean_ms"], &want["mean_ms"], 1e-12, &format!("{what}: mean_ms"));
-    close(&got["p90_ms"], &want["p90_ms"], 0.01, &format!("{what}: p90_ms"));
-    close(&got["users"], &want["users"], 0.05, &format!("{what}: users"));
+    close(
+        &got["mean_ms"],
+        &want["mean_ms"],
+        1e-12,
+        &format!("{what}: mean_ms"),
+    );
+    close(
+        &got["p90_ms"],
+        &want["p90_ms"],
+        0.01,
+        &format!("{what}: p90_ms"),
+    );
+    close(
+        &got["users"],
+        &want["users"],
+        0.05,
+        &format!("{what}: users"),
+    );
     assert_eq!(got["first_path"], want["first_path"], "{what}: first_path");
     assert_eq!(got["last_path"], want["last_path"], "{what}: last_path");
     // top_k(.path, 3): each value with its true count, and the three largest counts.
@@ -139,7 +158,11 @@ fn compare(got: &Value, want: &Value) {
     let top = got["top_paths"].as_array().unwrap();
     for pair in top {
         let (path, count) = (pair[0].as_str().unwrap(), pair[1].as_u64().unwrap());
-        assert_eq!(counts[path].as_u64(), Some(count), "{what}: count of {path}");
+        assert_eq!(
+            counts[path].as_u64(),
+            Some(count),
+            "{what}: count of {path}"
+        );
     }
     let mut largest: Vec<u64> = counts.values().map(|c| c.as_u64().unwrap()).collect();
     largest.sort_unstable_by(|a, b| b.cmp(a));
@@ -149,7 +172,11 @@ fn compare(got: &Value, want: &Value) {
     // The window's bounds, in RFC 3339.
     let start = want["window_start"].as_i64().unwrap();
     assert_eq!(got["window_start"], rfc3339(start).as_str(), "{what}");
-    assert_eq!(got["window_end"], rfc3339(start + 60_000).as_str(), "{what}");
+    assert_eq!(
+        got["window_end"],
+        rfc3339(start + 60_000).as_str(),
+        "{what}"
+    );
 }
 
 #[test]
@@ -164,12 +191,16 @@ fn windows_match_an_independent_computation_and_open_ones_close_at_shutdown() {
         .unwrap()
         .iter()
         .map(|w| {
-            let key = (w["window_start"].as_i64().unwrap(), w["host"].as_str().unwrap().to_owned());
+            let key = (
+                w["window_start"].as_i64().unwrap(),
+                w["host"].as_str().unwrap().to_owned(),
+            );
             (key, w)
         })
         .collect();
     let last_start = expected.keys().map(|(s, _)| *s).max().unwrap();
-    let (windows_dir, totals_dir, raw_dir) = (dir.join("windows"), dir.join("totals"), dir.join("raw"));
+    let (windows_dir, totals_dir, raw_dir) =
+        (dir.join("windows"), dir.join("totals"), dir.join("raw"));
     for d in [&windows_dir, &totals_dir, &raw_dir] {
         std::fs::create_dir_all(d).unwrap();
     }
@@ -186,7 +217,9 @@ fn windows_match_an_independent_computation_and_open_ones_close_at_shutdown() {
         .unwrap();
     // Every window but the last minute's closes as later event times arrive.
     let closed_early = expected.keys().filter(|(s, _)| *s < last_start).count();
-    wait_until(Duration::from_secs(60), || windows(&windows_dir).len() >= closed_early);
+    wait_until(Duration::from_secs(60), || {
+        windows(&windows_dir).len() >= closed_early
+    });
     let early = windows(&windows_dir);
     assert!(
         early.keys().all(|(s, _)| *s < last_start),
@@ -199,7 +232,10 @@ fn windows_match_an_independent_computation_and_open_ones_close_at_shutdown() {
         )
     };
     assert_eq!(metric("late_total"), want["late"].as_u64().unwrap());
-    assert_eq!(metric("invalid_times_total"), want["invalid_times"].as_u64().unwrap());
+    assert_eq!(
+        metric("invalid_times_total"),
+        want["invalid_times"].as_u64().unwrap()
+    );
     assert!(metric("invalid_values_total") > 0, "`-` bytes are counted");
     // SIGTERM: the windows still open are closed and delivered before the agent exits.
     stop_cleanly(&mut child);
@@ -217,7 +253,11 @@ fn windows_match_an_independent_computation_and_open_ones_close_at_shutdown() {
         .iter()
         .map(|l| {
             let event: Value = serde_json::from_str(l).unwrap();
-            event["headers"]["lines"].as_str().unwrap().parse::<u64>().unwrap()
+            event["headers"]["lines"]
+                .as_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
         })
         .sum();
     assert_eq!(totals, 6_000);
@@ -239,7 +279,10 @@ fn a_crash_loses_only_the_windows_still_open() {
         .unwrap()
         .iter()
         .map(|w| {
-            let key = (w["window_start"].as_i64().unwrap(), w["host"].as_str().unwrap().to_owned());
+            let key = (
+                w["window_start"].as_i64().unwrap(),
+                w["host"].as_str().unwrap().to_owned(),
+            );
             (key, w)
         })
         .collect();
@@ -256,7 +299,9 @@ fn a_crash_loses_only_the_windows_still_open() {
         .spawn()
         .map(Running)
         .unwrap();
-    wait_until(Duration::from_secs(60), || windows(&windows_dir).len() >= closed_early);
+    wait_until(Duration::from_secs(60), || {
+        windows(&windows_dir).len() >= closed_early
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     // What was delivered stays whole and right; the last minute, still open, is lost.

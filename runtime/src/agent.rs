@@ -453,7 +453,11 @@ impl AgentContext {
     /// statement): every [`crate::aggregate::stage::TICK`] the windows the clock closed,
     /// and when the agent stops, before its channels close, every window still open.
     #[cfg(feature = "transform-aggregate")]
-    pub fn spawn_aggregate<O: Output>(&mut self, stage: Arc<crate::aggregate::stage::Stage>, out: O) {
+    pub fn spawn_aggregate<O: Output>(
+        &mut self,
+        stage: Arc<crate::aggregate::stage::Stage>,
+        out: O,
+    ) {
         let out = Arc::new(out);
         let (ticking, ticked) = (stage.clone(), out.clone());
         self.background.push(tokio::spawn(async move {

@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
         assert_eq!(rfc3339(-62_135_596_800_000), "0001-01-01T00:00:00.000Z");
         assert_eq!(parse_time("1709251198123"), Some(1_709_251_198_123));
-        assert_eq!(parse_time("2024-02-29T23:59:58.123Z"), Some(1_709_251_198_123));
+        assert_eq!(
+            parse_time("2024-02-29T23:59:58.123Z"),
+            Some(1_709_251_198_123)
+        );
         assert_eq!(parse_time("yesterday"), None);
     }
 

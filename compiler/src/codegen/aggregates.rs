@@ -50,7 +50,8 @@ impl Gen {
                 AggregateFn::TopK => quote!(TopK(#count)),
             }
         });
-        let max_groups = Literal::usize_unsuffixed(usize::try_from(a.max_groups).unwrap_or(usize::MAX));
+        let max_groups =
+            Literal::usize_unsuffixed(usize::try_from(a.max_groups).unwrap_or(usize::MAX));
         let event_time = a.time.is_some();
         let keys = a.by.iter().map(|(header, _)| header.as_str());
         let values = a.emit.iter().map(|e| e.header.as_str());
@@ -84,14 +85,13 @@ impl Gen {
             Some(t) => (quote!(let time = #t;), quote!(Some(&time))),
             None => (quote!(), quote!(None)),
         };
-        let keys: Vec<TokenStream> = a
-            .by
-            .iter()
-            .map(|(_, e)| {
-                let v = self.exprs.value(e, &event);
-                quote!(stage::key(#v))
-            })
-            .collect();
+        let keys: Vec<TokenStream> =
+            a.by.iter()
+                .map(|(_, e)| {
+                    let v = self.exprs.value(e, &event);
+                    quote!(stage::key(#v))
+                })
+                .collect();
         let mut bindings = Vec::new();
         let mut inputs = Vec::new();
         for (i, emit) in a.emit.iter().enumerate() {
@@ -106,7 +106,11 @@ impl Gen {
             }
         }
         let per_event = time_arg.to_string() != "None" || !keys.is_empty() || !bindings.is_empty();
-        let each = if per_event { quote!(event) } else { quote!(_event) };
+        let each = if per_event {
+            quote!(event)
+        } else {
+            quote!(_event)
+        };
         quote! {
             let windows = {
                 use sluice_runtime::aggregate::stage;

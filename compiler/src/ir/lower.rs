@@ -10,8 +10,8 @@ use super::value::{Config, EnvUse, Field, Text, Value};
 use sluice_core::aggregate::{self, AggregateFn, WindowForm};
 
 use super::{
-    Aggregate, Arm, Component, Emit, Delivery, Dependency, Drain, DrainTarget, EnvRule, Expr, Flow, Literal,
-    Operand, Path, Route, Source, Step,
+    Aggregate, Arm, Component, Delivery, Dependency, Drain, DrainTarget, Emit, EnvRule, Expr, Flow,
+    Literal, Operand, Path, Route, Source, Step,
 };
 use crate::check::{expr as types, Checked};
 use crate::crates::Catalogue;
@@ -88,7 +88,10 @@ pub fn lower(source: &SourceFile, checked: &Checked) -> Result<Flow, Vec<Diagnos
     }
 
     let transforms: Vec<Component> = of_role(Role::Transform)
-        .filter(|c| c.spec.is_some_and(|s| !s.inline && s.kind != aggregate::KIND))
+        .filter(|c| {
+            c.spec
+                .is_some_and(|s| !s.inline && s.kind != aggregate::KIND)
+        })
         .filter_map(|c| lower.component(c))
         .collect();
 

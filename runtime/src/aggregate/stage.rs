@@ -131,9 +131,7 @@ impl Stage {
     }
 
     fn report(&self, inner: &Inner) {
-        self.counters
-            .open_groups
-            .set(inner.aggregator.len() as u64);
+        self.counters.open_groups.set(inner.aggregator.len() as u64);
     }
 
     fn events(&self, closed: Vec<Closed>) -> Batch {
@@ -180,7 +178,10 @@ impl Stage {
                 event.headers.set(*header, text);
             }
         }
-        event.body = serde_json::Value::Object(body).to_string().into_bytes().into();
+        event.body = serde_json::Value::Object(body)
+            .to_string()
+            .into_bytes()
+            .into();
         event
     }
 }
@@ -210,7 +211,12 @@ pub struct Absorber<'a> {
 impl Absorber<'_> {
     /// Adds one event of group `key` with one input per function. `time` is the value of
     /// the aggregate's `time` expression, `None` when it has none (arrival time).
-    pub fn add(&mut self, time: Option<&Value<'_>>, key: Vec<String>, inputs: &[Option<Input<'_>>]) {
+    pub fn add(
+        &mut self,
+        time: Option<&Value<'_>>,
+        key: Vec<String>,
+        inputs: &[Option<Input<'_>>],
+    ) {
         let counters = &self.stage.counters;
         let time = match time {
             None => self.now,
