@@ -291,3 +291,198 @@ pub fn input<'a>(value: &'a Value<'_>) -> Option<Input<'a>> {
 pub fn key(value: Value<'_>) -> String {
     crate::expr::to_text(&value).map_or_else(String::new, |t| super::functions::cut(&t).to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::aggregate::{Function, Window};
+
+    fn stage(event_time: bool, functions: Vec<Function>, values: Vec<&'static str>) -> Stage {
+        Stage::new(
+            "t",
+            Spec {
+                window: Window::Tumbling {
+                    size: Duration::from_secs(60),
+                },
+                lateness: Duration::from_secs(10),
+                functions,
+                max_groups: 2,
+            },
+            event_time,
+            vec!["host"],
+            values,
+            Arc::default(),
+        )
+    }
+
+    fn text(s: &str) -> Value<'_> {
+        Value::Str(Cow::Borrowed(s))
+    }
+
+    #[test]
+    fn event_times_are_unix_ms_or_rfc3339_and_anything_else_is_none() {
+        assert_eq!(event_time(&Value::Int(1_000)), Some(1_000));
+        assert_eq!(event_time(&Value::Float(1_000.7)), Some(1_000));
+        assert_eq!(
+            event_time(&text(" 1709251198123 ")),
+            Some(1_709_251_198_123)
+        );
+        assert_eq!(
+            event_time(&text("2024-02-29T23:59:58.123Z")),
+            Some(1_709_251_198_123)
+        );
+        for bad in [
+            text(""),
+            text("-5"),
+            text("12:00"),
+            Value::Null,
+            Value::Bool(true),
+        ] {
+            assert_eq!(event_time(&bad), None, "{bad:?}");
+        }
+        assert_eq!(event_time(&Value::Float(f64::NAN)), None);
+        assert_eq!(event_time(&Value::Float(1e300)), None);
+    }
+
+    #[test]
+    fn closed_windows_become_events_with_headers_and_a_json_body() {
+        let s = stage(
+            true,
+            vec![Function::Count, Function::Min, Function::TopK(2)],
+            vec!["n", "least", "top"],
+        );
+        let mut a = s.absorber().unwrap();
+        a.add(
+            Some(&Value::Int(0)),
+            vec!["a".into()],
+            &[None, None, input(&text("x"))],
+        );
+        a.add(
+            Some(&Value::Int(1_000)),
+            vec!["a".into()],
+            &[None, input(&Value::Float(2.5)), input(&text("x"))],
+        );
+        // 70 s: the watermark passes the first window's end (60 s) by its lateness.
+        a.add(
+            Some(&Value::Int(70_000)),
+            vec!["b".into()],
+            &[None, None, None],
+        );
+        let events = a.finish();
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.headers.get("window_start"), Some("0"));
+        assert_eq!(e.headers.get("window_end"), Some("60000"));
+        assert_eq!(e.headers.get("host"), Some("a"));
+        assert_eq!(e.headers.get("n"), Some("2"));
+        assert_eq!(e.headers.get("least"), Some("2.5"));
+        let body: serde_json::Value = serde_json::from_slice(&e.body).unwrap();
+        assert_eq!(body["window_start"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(body["window_end"], "1970-01-01T00:01:00.000Z");
+        assert_eq!(body["n"], 2);
+        assert_eq!(body["top"], serde_json::json!([["x", 2]]));
+        // The second window has no `min` input: null in the body, no header.
+        let rest = s.flush();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].headers.get("least"), None);
+        let body: serde_json::Value = serde_json::from_slice(&rest[0].body).unwrap();
+        assert_eq!(body["least"], serde_json::Value::Null);
+        // Flushed: later batches are refused, not silently taken.
+        assert!(s.absorber().is_err());
+    }
+
+    #[test]
+    fn bad_times_late_events_and_full_states_are_counted_and_dropped() {
+        let s = stage(true, vec![Function::Sum], vec!["sum"]);
+        let mut a = s.absorber().unwrap();
+        a.add(
+            Some(&text("soon")),
+            vec!["a".into()],
+            &[input(&Value::Int(1))],
+        );
+        a.add(
+            Some(&Value::Int(100_000)),
+            vec!["a".into()],
+            &[input(&text("x"))],
+        );
+        a.add(
+            Some(&Value::Int(100_001)),
+            vec!["b".into()],
+            &[input(&Value::Int(1))],
+        );
+        // A third state would pass max_groups = 2.
+        a.add(
+            Some(&Value::Int(100_002)),
+            vec!["c".into()],
+            &[input(&Value::Int(1))],
+        );
+        // 0 s is late: its window ended 60 s + 10 s before the watermark.
+        a.add(
+            Some(&Value::Int(0)),
+            vec!["a".into()],
+            &[input(&Value::Int(1))],
+        );
+        drop(a.finish());
+        let c = &s.counters;
+        assert_eq!(c.invalid_times.get(), 1);
+        assert_eq!(c.invalid_values.get(), 1);
+        assert_eq!(c.refused.get(), 1);
+        assert_eq!(c.late.get(), 1);
+        assert_eq!(c.dropped.get(), 3);
+        assert_eq!(c.open_groups.get(), 2);
+    }
+
+    #[test]
+    fn arrival_time_windows_close_by_the_clock() {
+        let s = stage(false, vec![Function::Count], vec!["n"]);
+        let mut a = s.absorber().unwrap();
+        a.add(None, vec![String::new()], &[None]);
+        assert!(a.finish().is_empty());
+        // Nothing closes before the window's end and lateness have passed.
+        assert!(s.tick().is_empty());
+        let mut inner = s.lock();
+        let far = crate::time::now_millis() as i64 + 3_600_000;
+        inner.aggregator.advance(far);
+        drop(inner);
+        assert_eq!(s.tick().len(), 1);
+        assert_eq!(s.counters.emitted.get(), 1);
+    }
+
+    proptest! {
+        /// Whatever text a header holds, as a time, key or input, nothing panics and
+        /// every absorbed event is counted once: accepted, late, refused or bad time.
+        #[test]
+        fn any_header_text_is_taken_or_counted(
+            records in prop::collection::vec((".{0,40}", ".{0,300}", ".{0,20}"), 0..40)
+        ) {
+            let s = stage(true, vec![Function::Count, Function::Sum, Function::Quantile(0.5),
+                Function::CountDistinct, Function::TopK(3), Function::First], vec!["c", "s", "q", "d", "k", "f"]);
+            let mut a = s.absorber().unwrap();
+            for (time, group, value) in &records {
+                let v = text(value);
+                let inputs = [None, input(&v), input(&v), input(&v), input(&v), input(&v)];
+                a.add(Some(&text(time)), vec![key(text(group))], &inputs);
+            }
+            let mut events = a.finish();
+            events.extend(s.tick());
+            events.extend(s.flush());
+            let counted: u64 = events
+                .iter()
+                .map(|e| e.headers.get("c").and_then(|c| c.parse::<u64>().ok()).unwrap_or(0))
+                .sum();
+            let c = &s.counters;
+            prop_assert_eq!(
+                counted + c.late.get() + c.refused.get() + c.invalid_times.get(),
+                records.len() as u64
+            );
+            for e in &events {
+                prop_assert!(e.headers.get("host").is_some_and(|k| k.len() <= 256));
+                prop_assert!(serde_json::from_slice::<serde_json::Value>(&e.body).is_ok());
+            }
+        }
+    }
+}
