@@ -311,3 +311,26 @@ fn a_crash_loses_only_the_windows_still_open() {
         compare(body, expected[key]);
     }
 }
+
+#[test]
+fn two_aggregates_chain_in_one_statement_and_shutdown_flushes_them_in_order() {
+    let agent = build_agent("tests/e2e/aggregate_chain.flow");
+    let out = temp_dir("aggregate_chain");
+    let mut child = Command::new(&agent)
+        .env("OUT_DIR", &out)
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .unwrap();
+    // seq ends by itself: the first aggregate's windows reach the second before it is
+    // flushed, and the second's single window passes the route.
+    assert!(wait(&mut child, Duration::from_secs(60)).success());
+    let lines = output_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let event: Value = serde_json::from_str(&lines[0]).unwrap();
+    let headers = &event["headers"];
+    assert_eq!(headers["events"], "1000");
+    // seq counts from 0: 0 + 1 + ... + 999.
+    assert_eq!(headers["total"], "499500");
+    assert!(headers["groups"] == "2" || headers["groups"] == "4", "{headers}");
+}

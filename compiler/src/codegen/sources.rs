@@ -215,6 +215,12 @@ impl Gen {
                 );
                 let absorb = self.absorb(a, &field);
                 let method = names::after_aggregate(&a.name);
+                let windows = self.types.windows_struct(&a.name);
+                // Before the aggregates after it: at shutdown this one is flushed first,
+                // so its last windows still reach the next one.
+                aggregates
+                    .spawns
+                    .push(quote!(ctx.spawn_aggregate(#var.clone(), #windows(output.clone()));));
                 let body = self.path_from(
                     flow,
                     (after, delivery, text),
@@ -234,7 +240,6 @@ impl Gen {
                         Ok(())
                     }
                 });
-                let windows = self.types.windows_struct(&a.name);
                 let doc = format!(
                     " Where aggregate `{}` sends the windows its clock closes, and those still open at shutdown.",
                     a.name
@@ -249,9 +254,6 @@ impl Gen {
                         }
                     }
                 });
-                aggregates
-                    .spawns
-                    .push(quote!(ctx.spawn_aggregate(#var.clone(), #windows(output.clone()));));
                 quote! {
                     #absorb
                     self.#method(windows, mark).await?;
