@@ -332,5 +332,8 @@ fn two_aggregates_chain_in_one_statement_and_shutdown_flushes_them_in_order() {
     assert_eq!(headers["events"], "1000");
     // seq counts from 0: 0 + 1 + ... + 999.
     assert_eq!(headers["total"], "499500");
-    assert!(headers["groups"] == "2" || headers["groups"] == "4", "{headers}");
+    assert!(
+        headers["groups"] == "2" || headers["groups"] == "4",
+        "{headers}"
+    );
 }

@@ -327,9 +327,9 @@ pub struct AgentContext {
     /// The metrics server and the stop watcher: ended with the agent, so an embedded
     /// agent that returns leaves no port bound and no task behind.
     background: Vec<tokio::task::JoinHandle<()>>,
-    /// Work to finish when the agent stops, before its channels close: each aggregate
-    /// sends its open windows on.
-    on_stop: Vec<OnStop>,
+    /// Work to finish when the agent stops, before its channels close, in order: each
+    /// aggregate (by name) sends its open windows on.
+    on_stop: Vec<(&'static str, OnStop)>,
 }
 
 /// See [`AgentContext::on_stop`].
@@ -465,6 +465,7 @@ impl AgentContext {
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
+                let _emitting = ticking.emitting().lock().await;
                 let windows = ticking.tick();
                 let count = windows.len();
                 if count > 0 && ticked.send(windows).await.is_err() {
@@ -477,33 +478,58 @@ impl AgentContext {
                 }
             }
         }));
-        self.on_stop.push(Box::new(move || {
-            Box::pin(async move {
-                let windows = stage.flush();
-                let count = windows.len();
-                if count == 0 {
-                    return;
-                }
-                match out.send(windows).await {
-                    Ok(()) => tracing::info!(
-                        transform = stage.name(),
-                        windows = count,
-                        "open windows closed at shutdown and sent on"
-                    ),
-                    Err(_) => tracing::warn!(
-                        transform = stage.name(),
-                        windows = count,
-                        "open windows lost at shutdown: the channels had closed"
-                    ),
-                }
-            })
-        }));
+        let name = stage.name();
+        self.on_stop.push((
+            name,
+            Box::new(move || {
+                Box::pin(async move {
+                    // After any tick's windows are in: none is left behind a closed channel.
+                    let _emitting = stage.emitting().lock().await;
+                    let windows = stage.flush();
+                    let count = windows.len();
+                    if count == 0 {
+                        return;
+                    }
+                    match out.send(windows).await {
+                        Ok(()) => tracing::info!(
+                            transform = stage.name(),
+                            windows = count,
+                            "open windows closed at shutdown and sent on"
+                        ),
+                        Err(_) => tracing::warn!(
+                            transform = stage.name(),
+                            windows = count,
+                            "open windows lost at shutdown: the channels had closed"
+                        ),
+                    }
+                })
+            }),
+        ));
     }
 
-    /// Finishes the work registered to run before the channels close (once).
-    async fn finish_stopping(&mut self) {
-        for stop in std::mem::take(&mut self.on_stop) {
-            stop().await;
+    /// Finishes the work registered to run before the channels close, in order (once).
+    /// It ends by `deadline`, or `shutdown_timeout` after a signal that comes while it
+    /// runs; what is cut short or never started is reported.
+    async fn finish_stopping(&mut self, mut deadline: Option<tokio::time::Instant>) {
+        let mut signalled = self.signalled.clone();
+        let mut stops = std::mem::take(&mut self.on_stop).into_iter();
+        while let Some((name, stop)) = stops.next() {
+            let mut work = stop();
+            loop {
+                tokio::select! {
+                    _ = &mut work => break,
+                    _ = signalled.wait_fired(), if deadline.is_none() => {
+                        deadline = Some(tokio::time::Instant::now() + self.shutdown_timeout);
+                    }
+                    _ = sleep_until(deadline) => {
+                        let unfinished = std::iter::once(name).chain(stops.map(|(n, _)| n));
+                        for transform in unfinished {
+                            tracing::warn!(transform, "open windows lost: not sent on within shutdown_timeout");
+                        }
+                        return;
+                    }
+                }
+            }
         }
     }
 
@@ -693,9 +719,7 @@ impl AgentContext {
                     let until = tokio::time::Instant::now() + self.shutdown_timeout;
                     deadline = Some(until);
                     // Open windows go in while the channels still take puts.
-                    if tokio::time::timeout_at(until, self.finish_stopping()).await.is_err() {
-                        tracing::warn!("open windows were not all sent on within shutdown_timeout");
-                    }
+                    self.finish_stopping(deadline).await;
                     self.close_channels();
                 }
                 _ = sleep_until(deadline) => {
@@ -706,7 +730,7 @@ impl AgentContext {
         }
         // Sources are done: their aggregates' open windows go in, everyone sees shutdown,
         // then the channels stop accepting puts.
-        self.finish_stopping().await;
+        self.finish_stopping(deadline).await;
         self.trigger.trigger();
         self.close_channels();
         // Sinks drain what is buffered: bounded by the deadline after a signal, also when

@@ -106,6 +106,13 @@ impl Gen {
             }
         }
         let per_event = time_arg.to_string() != "None" || !keys.is_empty() || !bindings.is_empty();
+        let import = if keys.is_empty() && bindings.is_empty() {
+            quote!()
+        } else {
+            quote!(
+                use sluice_runtime::aggregate::stage;
+            )
+        };
         let each = if per_event {
             quote!(event)
         } else {
@@ -113,7 +120,7 @@ impl Gen {
         };
         quote! {
             let windows = {
-                use sluice_runtime::aggregate::stage;
+                #import
                 let mut absorber = self.#field.absorber()?;
                 for #each in &events {
                     #time_binding

@@ -20,6 +20,17 @@ struct Aggregates {
     methods: Vec<TokenStream>,
     /// The `NAMEWindows` structs and their `Output` impls.
     structs: Vec<TokenStream>,
+    /// The fields holding the aggregates, marked busy while a batch is sent.
+    fields: Vec<Ident>,
+}
+
+/// Whether `tokens` use the identifier `name` anywhere.
+fn uses_ident(tokens: &TokenStream, name: &str) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => uses_ident(&g.stream(), name),
+        _ => false,
+    })
 }
 
 /// The fields of an `Output` struct: name, type, initializer; each once. `channels`
@@ -130,7 +141,14 @@ impl Gen {
             spawns,
             methods,
             structs,
+            fields: busy,
         } = aggregates;
+        // While a batch is in flight the source is not idle: its aggregates' clocks wait.
+        let busy = if busy.is_empty() {
+            quote!()
+        } else {
+            quote!(let _busy = [#(self.#busy.busy()),*];)
+        };
         let output_value = if spawns.is_empty() {
             quote!(#output { #(#field_inits),* })
         } else {
@@ -162,6 +180,7 @@ impl Gen {
 
             impl Output for #output {
                 async fn send_marked(&self, batch: Batch, mark: Option<&Mark>) -> Result<(), Closed> {
+                    #busy
                     #(#sends)*
                     Ok(())
                 }
@@ -213,6 +232,7 @@ impl Gen {
                     quote!(Arc<sluice_runtime::aggregate::stage::Stage>),
                     quote!(#var.clone()),
                 );
+                aggregates.fields.push(field.clone());
                 let absorb = self.absorb(a, &field);
                 let method = names::after_aggregate(&a.name);
                 let windows = self.types.windows_struct(&a.name);
@@ -233,9 +253,15 @@ impl Gen {
                     " The windows aggregate `{}` closes, down the rest of `{text}`.",
                     a.name
                 );
+                // `mark` goes unused when no put here is the batch's last into its channel.
+                let mark = if uses_ident(&body, "mark") {
+                    quote!(mark)
+                } else {
+                    quote!(_mark)
+                };
                 aggregates.methods.push(quote! {
                     #[doc = #doc]
-                    async fn #method(&self, windows: Batch, mark: Option<&Mark>) -> Result<(), Closed> {
+                    async fn #method(&self, windows: Batch, #mark: Option<&Mark>) -> Result<(), Closed> {
                         #body
                         Ok(())
                     }

@@ -71,6 +71,8 @@ pub struct Aggregator {
     /// Sessions only: each group's open sessions (start, end).
     sessions: HashMap<Vec<String>, Vec<window::Span>>,
     watermark: i64,
+    /// The furthest an event may move the watermark (see [`Aggregator::set_ceiling`]).
+    ceiling: i64,
     /// Inputs a function could not use (a non-numeric `sum`), for a counter.
     pub invalid_inputs: u64,
 }
@@ -86,6 +88,7 @@ impl Aggregator {
             open: BTreeMap::new(),
             sessions: HashMap::new(),
             watermark: i64::MIN,
+            ceiling: i64::MAX,
             invalid_inputs: 0,
         }
     }
@@ -97,6 +100,14 @@ impl Aggregator {
 
     pub fn is_empty(&self) -> bool {
         self.open.is_empty()
+    }
+
+    /// Events later than `ceiling` still count in their windows but move the watermark
+    /// only up to it: one event from the far future (a client whose clock is wrong)
+    /// cannot close everyone else's windows. The agent sets it to the clock plus the
+    /// lateness.
+    pub fn set_ceiling(&mut self, ceiling: i64) {
+        self.ceiling = ceiling;
     }
 
     /// The latest event time seen (or given to [`Aggregator::advance`]).
@@ -131,7 +142,7 @@ impl Aggregator {
         if !(MIN_TIME..=MAX_TIME).contains(&time) {
             return Absorbed::InvalidTime;
         }
-        let watermark = self.watermark.max(time);
+        let watermark = self.watermark.max(time.min(self.ceiling));
         let lateness = millis(self.spec.lateness);
         let closed = |end: i64| end.saturating_add(lateness) <= watermark;
         let merges = self.spec.window.merges();

@@ -7,10 +7,14 @@
 //! (`invalid_times_total`) and dropped. Without one, it is the time the event arrives.
 //!
 //! Windows close when the watermark passes their end by `lateness`. The watermark is the
-//! latest event time seen; when no newer one comes, it moves on with the clock from
-//! there (checked every [`TICK`]), so a window also closes when its input goes quiet.
-//! At shutdown every open window is closed as it stands. A crash (`kill -9`) loses the
-//! open windows: what they had absorbed is never reported.
+//! latest event time seen, but never more than `lateness` ahead of the clock (an event
+//! from the future counts in its window without closing everyone else's). When the
+//! source is idle (no batch in flight), the watermark moves on with the clock from the
+//! latest event time, counted from the end of the last batch (checked every [`TICK`]):
+//! a window also closes when its input goes quiet, while a source held back by a full
+//! channel does not see its backlog turn late. At shutdown every open window is closed
+//! as it stands. A crash (`kill -9`) loses the open windows: what they had absorbed is
+//! never reported.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -33,7 +37,13 @@ pub const WINDOW_END: &str = "window_end";
 pub struct Stage {
     name: &'static str,
     inner: Mutex<Inner>,
+    /// Held by whoever takes closed windows out and sends them on outside a batch (the
+    /// clock's ticks, the shutdown flush), so the flush waits for a tick's send.
+    emitting: tokio::sync::Mutex<()>,
     event_time: bool,
+    lateness: i64,
+    /// Per function: its result is JSON (`top_k`'s array), kept as JSON in the body.
+    json_values: Vec<bool>,
     /// The output header of each group key, in `by` order.
     keys: Vec<&'static str>,
     /// The output header of each function, in `emit` order.
@@ -43,8 +53,12 @@ pub struct Stage {
 
 struct Inner {
     aggregator: Aggregator,
-    /// The latest event time seen, and when it was seen.
-    latest: Option<(i64, Instant)>,
+    /// The latest event time seen.
+    latest: Option<i64>,
+    /// Batches of the source in flight: while one is, the source is not idle.
+    busy: usize,
+    /// When the source's last batch ended.
+    active: Instant,
     /// Set by [`Stage::flush`]: no event is taken after it.
     stopped: bool,
 }
@@ -60,14 +74,25 @@ impl Stage {
         values: Vec<&'static str>,
         counters: Arc<TransformCounters>,
     ) -> Stage {
+        let lateness = i64::try_from(spec.lateness.as_millis()).unwrap_or(i64::MAX);
+        let json_values = spec
+            .functions
+            .iter()
+            .map(|f| matches!(f, super::Function::TopK(_)))
+            .collect();
         Stage {
             name,
             inner: Mutex::new(Inner {
                 aggregator: Aggregator::new(spec),
                 latest: None,
+                busy: 0,
+                active: Instant::now(),
                 stopped: false,
             }),
+            emitting: tokio::sync::Mutex::new(()),
             event_time,
+            lateness,
+            json_values,
             keys,
             values,
             counters,
@@ -79,23 +104,40 @@ impl Stage {
         self.name
     }
 
+    /// Held while windows taken out by [`Stage::tick`] or [`Stage::flush`] are sent on.
+    pub(crate) fn emitting(&self) -> &tokio::sync::Mutex<()> {
+        &self.emitting
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the aggregator half-changed in a
         // way that matters more than losing it: go on with it.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Marks a batch of the owning source in flight until the guard drops: the
+    /// generated `send` of a source whose flows reach this aggregate holds one, so the
+    /// clock does not count a source held back by a full channel as idle.
+    pub fn busy(&self) -> Busy<'_> {
+        self.lock().busy += 1;
+        Busy(self)
+    }
+
     /// Takes a batch's events: `Err(Closed)` once the aggregate was flushed at shutdown
     /// (the events are not taken, so the source does not acknowledge them).
     pub fn absorber(&self) -> Result<Absorber<'_>, pipeline::Closed> {
-        let inner = self.lock();
+        let mut inner = self.lock();
         if inner.stopped {
             return Err(pipeline::Closed);
         }
+        let now = crate::time::now_millis() as i64;
+        inner
+            .aggregator
+            .set_ceiling(now.saturating_add(self.lateness));
         Ok(Absorber {
             stage: self,
             inner,
-            now: crate::time::now_millis() as i64,
+            now,
         })
     }
 
@@ -105,8 +147,12 @@ impl Stage {
         let now = crate::time::now_millis() as i64;
         let watermark = if self.event_time {
             match inner.latest {
-                Some((time, seen)) => {
-                    time.saturating_add(i64::try_from(seen.elapsed().as_millis()).unwrap_or(0))
+                // A batch in flight: not idle.
+                _ if inner.busy > 0 => return Vec::new(),
+                Some(time) => {
+                    let idle = i64::try_from(inner.active.elapsed().as_millis()).unwrap_or(0);
+                    time.saturating_add(idle)
+                        .min(now.saturating_add(self.lateness))
                 }
                 None => return Vec::new(),
             }
@@ -156,7 +202,9 @@ impl Stage {
             body.insert((*header).into(), key.clone().into());
             event.headers.set(*header, key);
         }
-        for (header, value) in self.values.iter().zip(closed.values) {
+        for ((header, value), is_json) in
+            self.values.iter().zip(closed.values).zip(&self.json_values)
+        {
             let (text, json) = match value {
                 Output::Int(n) => (Some(n.to_string()), n.into()),
                 Output::Number(x) => (
@@ -165,9 +213,9 @@ impl Stage {
                 ),
                 Output::Text(t) => {
                     // `top_k` reports a JSON array: keep it one in the body.
-                    let json = serde_json::from_str::<serde_json::Value>(&t)
-                        .ok()
-                        .filter(serde_json::Value::is_array)
+                    let json = is_json
+                        .then(|| serde_json::from_str::<serde_json::Value>(&t).ok())
+                        .flatten()
                         .unwrap_or_else(|| t.clone().into());
                     (Some(t), json)
                 }
@@ -186,7 +234,7 @@ impl Stage {
     }
 }
 
-/// A float as the shortest text that reads back as it (`0.1`, `1500`, `1e300`).
+/// A float as the shortest decimal text that reads back as it (`0.1`, `1500`).
 fn number_text(x: f64) -> String {
     if x.is_finite() {
         format!("{x}")
@@ -196,6 +244,17 @@ fn number_text(x: f64) -> String {
         "+Inf".into()
     } else {
         "-Inf".into()
+    }
+}
+
+/// A batch of the owning source in flight (see [`Stage::busy`]).
+pub struct Busy<'a>(&'a Stage);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.busy = inner.busy.saturating_sub(1);
+        inner.active = Instant::now();
     }
 }
 
@@ -234,12 +293,11 @@ impl Absorber<'_> {
         counters
             .invalid_values
             .add(self.inner.aggregator.invalid_inputs - invalid_before);
+        if matches!(absorbed, Absorbed::Accepted | Absorbed::Refused) {
+            self.inner.latest = Some(self.inner.aggregator.watermark());
+        }
         match absorbed {
-            Absorbed::Accepted => {
-                if self.inner.latest.is_none_or(|(latest, _)| time > latest) {
-                    self.inner.latest = Some((time, Instant::now()));
-                }
-            }
+            Absorbed::Accepted => {}
             Absorbed::Late => {
                 counters.late.inc();
                 counters.dropped.inc();
@@ -264,13 +322,22 @@ impl Absorber<'_> {
     }
 }
 
-/// An event time from an expression's value: Unix milliseconds (a number, or text of
-/// digits) or RFC 3339 text.
+/// An event time from an expression's value: Unix milliseconds (a number, or its
+/// text, as `json_extract` writes a JSON number) or RFC 3339 text.
 pub fn event_time(value: &Value<'_>) -> Option<i64> {
+    let millis = |x: f64| (x.is_finite() && x.abs() < 9.0e15).then_some(x as i64);
     match value {
         Value::Int(n) => Some(*n),
-        Value::Float(x) if x.is_finite() && x.abs() < 9.0e15 => Some(*x as i64),
-        Value::Str(text) => crate::time::parse_time(text.trim()),
+        Value::Float(x) => millis(*x),
+        Value::Str(text) => {
+            let text = text.trim();
+            crate::time::parse_time(text).or_else(|| {
+                text.bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'e' | b'E' | b'+'))
+                    .then(|| text.parse::<f64>().ok().and_then(millis))
+                    .flatten()
+            })
+        }
         _ => None,
     }
 }
@@ -335,9 +402,16 @@ mod tests {
             event_time(&text("2024-02-29T23:59:58.123Z")),
             Some(1_709_251_198_123)
         );
+        assert_eq!(event_time(&text("-5")), Some(-5));
+        assert_eq!(
+            event_time(&text("1709251198123.0")),
+            Some(1_709_251_198_123)
+        );
+        assert_eq!(event_time(&text("1.5e12")), Some(1_500_000_000_000));
         for bad in [
             text(""),
-            text("-5"),
+            text("e"),
+            text("NaN"),
             text("12:00"),
             Value::Null,
             Value::Bool(true),
@@ -450,6 +524,42 @@ mod tests {
         drop(inner);
         assert_eq!(s.tick().len(), 1);
         assert_eq!(s.counters.emitted.get(), 1);
+    }
+
+    #[test]
+    fn an_event_from_the_future_does_not_close_everyone_elses_windows() {
+        let s = stage(true, vec![Function::Count], vec!["n"]);
+        let now = crate::time::now_millis() as i64;
+        let mut a = s.absorber().unwrap();
+        a.add(Some(&Value::Int(now + 86_400_000)), vec!["skewed".into()], &[None]);
+        a.add(Some(&Value::Int(now)), vec!["a".into()], &[None]);
+        assert!(a.finish().is_empty());
+        assert_eq!(s.counters.late.get(), 0);
+        // Both windows are still open and come out at shutdown.
+        assert_eq!(s.flush().len(), 2);
+    }
+
+    #[test]
+    fn the_clock_moves_event_time_on_only_while_the_source_is_idle() {
+        let s = stage(true, vec![Function::Count], vec!["n"]);
+        let mut a = s.absorber().unwrap();
+        a.add(Some(&Value::Int(0)), vec!["a".into()], &[None]);
+        assert!(a.finish().is_empty());
+        let an_hour_ago = Instant::now().checked_sub(Duration::from_secs(3_600));
+        let Some(an_hour_ago) = an_hour_ago else {
+            return; // the machine has been up for less than an hour
+        };
+        s.lock().active = an_hour_ago;
+        {
+            // A batch in flight (the source waits on a full channel): not idle.
+            let _busy = s.busy();
+            s.lock().active = an_hour_ago;
+            assert!(s.tick().is_empty());
+        }
+        // The batch ended just now: an hour of idleness starts only from here.
+        assert!(s.tick().is_empty());
+        s.lock().active = an_hour_ago;
+        assert_eq!(s.tick().len(), 1);
     }
 
     proptest! {

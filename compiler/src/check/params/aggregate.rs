@@ -4,7 +4,7 @@
 //! (`sum` of a string is an error at the string).
 
 use sluice_core::aggregate::{AggregateArg, AggregateFn, WindowForm};
-use sluice_dsl::{Expr, ExprKind, Literal};
+use sluice_dsl::{Expr, ExprKind, Literal, Param, Span, ValueKind};
 use sluice_runtime::catalogue::ParamSpec;
 
 use crate::check::expr::{self, Ty};
@@ -217,6 +217,64 @@ fn check_arg(function: AggregateFn, kind: AggregateArg, arg: &Expr, diags: &mut 
                 .help(format!("e.g. `{}`", function.example())),
             ),
         },
+    }
+}
+
+/// The headers of an aggregate's output events are `window_start`, `window_end`, one per
+/// group key (its header name, or `key_N`) and one per `emit` value: two with one name
+/// would overwrite each other, so each name must be used once.
+pub(super) fn check_output_headers(params: &[Param], diags: &mut Vec<Diagnostic>) {
+    let mut taken: Vec<(String, &str, Option<Span>)> = vec![
+        ("window_start".into(), "the window's start", None),
+        ("window_end".into(), "the window's end", None),
+    ];
+    let mut claim = |name: String, what: &'static str, span: Span, diags: &mut Vec<Diagnostic>| {
+        if let Some((_, other, at)) = taken.iter().find(|(n, _, _)| *n == name) {
+            let mut d = Diagnostic::new(
+                Code::InvalidValue,
+                span,
+                format!("output header `{name}` is already {other}"),
+            )
+            .label(format!("{what} `{name}`"))
+            .help(match what {
+                "a group key" => "copy it to another header with `set` first, or write the key as an expression (reported as `key_N`)".to_owned(),
+                _ => format!("give the value another name, e.g. `{name}_value`"),
+            });
+            if let Some(at) = at {
+                d = d.note(*at, "first used here");
+            }
+            diags.push(d);
+        } else {
+            taken.push((name, what, Some(span)));
+        }
+    };
+    let value = |name: &str| {
+        params
+            .iter()
+            .find(|p| p.name.name == name)
+            .map(|p| &p.value)
+    };
+    if let Some(ValueKind::List(items)) = value("by").map(|v| &v.kind) {
+        for (i, item) in items.iter().enumerate() {
+            let name = match &item.kind {
+                ValueKind::Expr(e) => match &e.kind {
+                    ExprKind::Header(h) => h.clone(),
+                    _ => format!("key_{i}"),
+                },
+                _ => format!("key_{i}"),
+            };
+            claim(name, "a group key", item.span, diags);
+        }
+    }
+    if let Some(ValueKind::Map(entries)) = value("emit").map(|v| &v.kind) {
+        for entry in entries {
+            claim(
+                entry.key.name.clone(),
+                "an emit value",
+                entry.key.span,
+                diags,
+            );
+        }
     }
 }
 

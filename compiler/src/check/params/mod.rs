@@ -40,6 +40,9 @@ pub fn check_params(
         diags,
     );
     check_group_names(spec, params, diags);
+    if spec.kind == sluice_core::aggregate::KIND {
+        aggregate::check_output_headers(params, diags);
+    }
     check_rules(spec, params, header, diags);
     for group in spec.requires_one_of {
         if !params.iter().any(|p| group.contains(&p.name.name.as_str())) {
