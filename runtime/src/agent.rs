@@ -332,8 +332,13 @@ pub struct AgentContext {
     on_stop: Vec<(&'static str, OnStop)>,
 }
 
-/// See [`AgentContext::on_stop`].
-type OnStop = Box<dyn FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+/// Work to finish when the agent stops (see [`AgentContext::on_stop`]): `finish` does
+/// it; `abandon`, when there is no time left, gives it up at once and says how much is
+/// lost.
+struct OnStop {
+    finish: Box<dyn FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send>,
+    abandon: Box<dyn FnOnce() -> usize + Send>,
+}
 
 impl Drop for AgentContext {
     fn drop(&mut self) {
@@ -479,9 +484,9 @@ impl AgentContext {
             }
         }));
         let name = stage.name();
-        self.on_stop.push((
-            name,
-            Box::new(move || {
+        let abandoned = stage.clone();
+        let finish = Box::new(
+            move || -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
                 Box::pin(async move {
                     // After any tick's windows are in: none is left behind a closed channel.
                     let _emitting = stage.emitting().lock().await;
@@ -503,18 +508,25 @@ impl AgentContext {
                         ),
                     }
                 })
-            }),
-        ));
+            },
+        );
+        // Out of time: close the stage to new events and count what it held.
+        let abandon = Box::new(move || abandoned.flush().len());
+        self.on_stop.push((name, OnStop { finish, abandon }));
     }
 
     /// Finishes the work registered to run before the channels close, in order (once).
     /// It ends by `deadline`, or `shutdown_timeout` after a signal that comes while it
-    /// runs; what is cut short or never started is reported.
-    async fn finish_stopping(&mut self, mut deadline: Option<tokio::time::Instant>) {
+    /// runs (returned, so the drain after it keeps to the same deadline); what is cut
+    /// short or never started is reported.
+    async fn finish_stopping(
+        &mut self,
+        mut deadline: Option<tokio::time::Instant>,
+    ) -> Option<tokio::time::Instant> {
         let mut signalled = self.signalled.clone();
         let mut stops = std::mem::take(&mut self.on_stop).into_iter();
         while let Some((name, stop)) = stops.next() {
-            let mut work = stop();
+            let mut work = (stop.finish)();
             loop {
                 tokio::select! {
                     _ = &mut work => break,
@@ -522,15 +534,19 @@ impl AgentContext {
                         deadline = Some(tokio::time::Instant::now() + self.shutdown_timeout);
                     }
                     _ = sleep_until(deadline) => {
-                        let unfinished = std::iter::once(name).chain(stops.map(|(n, _)| n));
-                        for transform in unfinished {
-                            tracing::warn!(transform, "open windows lost: not sent on within shutdown_timeout");
+                        tracing::warn!(transform = name, "open windows lost: not sent on within shutdown_timeout");
+                        for (transform, stop) in stops {
+                            let windows = (stop.abandon)();
+                            if windows > 0 {
+                                tracing::warn!(transform, windows, "open windows lost: not sent on within shutdown_timeout");
+                            }
                         }
-                        return;
+                        return deadline;
                     }
                 }
             }
         }
+        deadline
     }
 
     /// Runs `source` (built from `config`) into `out` until its input ends or shutdown.
@@ -719,7 +735,7 @@ impl AgentContext {
                     let until = tokio::time::Instant::now() + self.shutdown_timeout;
                     deadline = Some(until);
                     // Open windows go in while the channels still take puts.
-                    self.finish_stopping(deadline).await;
+                    deadline = self.finish_stopping(deadline).await;
                     self.close_channels();
                 }
                 _ = sleep_until(deadline) => {
@@ -730,7 +746,7 @@ impl AgentContext {
         }
         // Sources are done: their aggregates' open windows go in, everyone sees shutdown,
         // then the channels stop accepting puts.
-        self.finish_stopping(deadline).await;
+        deadline = self.finish_stopping(deadline).await;
         self.trigger.trigger();
         self.close_channels();
         // Sinks drain what is buffered: bounded by the deadline after a signal, also when

@@ -143,7 +143,19 @@ impl Gen {
             structs,
             fields: busy,
         } = aggregates;
-        // While a batch is in flight the source is not idle: its aggregates' clocks wait.
+        // While a batch is in flight, or the channels have no room, the source is not
+        // idle: its aggregates' clocks wait.
+        let has_room = if busy.is_empty() {
+            quote!(true #(&& self.#channel_fields.has_room(count))*)
+        } else {
+            quote! {
+                let room = true #(&& self.#channel_fields.has_room(count))*;
+                if !room {
+                    #(self.#busy.hold();)*
+                }
+                room
+            }
+        };
         let busy = if busy.is_empty() {
             quote!()
         } else {
@@ -190,7 +202,7 @@ impl Gen {
                 }
 
                 fn has_room(&self, count: usize) -> bool {
-                    true #(&& self.#channel_fields.has_room(count))*
+                    #has_room
                 }
             }
 

@@ -7,12 +7,13 @@
 //! (`invalid_times_total`) and dropped. Without one, it is the time the event arrives.
 //!
 //! Windows close when the watermark passes their end by `lateness`. The watermark is the
-//! latest event time seen, but never more than `lateness` ahead of the clock (an event
-//! from the future counts in its window without closing everyone else's). When the
-//! source is idle (no batch in flight), the watermark moves on with the clock from the
-//! latest event time, counted from the end of the last batch (checked every [`TICK`]):
-//! a window also closes when its input goes quiet, while a source held back by a full
-//! channel does not see its backlog turn late. At shutdown every open window is closed
+//! latest event time seen, but never ahead of the clock (an event from the future counts
+//! in its window without closing everyone else's). When no newer event time comes, the
+//! watermark moves on with the clock from the latest one, counting only the time the
+//! source was not busy with a batch nor held back by a full channel (checked every
+//! [`TICK`]): a window also closes when its input goes quiet, or when everything that
+//! still comes is filtered out before the aggregate, while a backlog behind a full
+//! channel does not turn late. At shutdown every open window is closed
 //! as it stands. A crash (`kill -9`) loses the open windows: what they had absorbed is
 //! never reported.
 
@@ -41,7 +42,6 @@ pub struct Stage {
     /// clock's ticks, the shutdown flush), so the flush waits for a tick's send.
     emitting: tokio::sync::Mutex<()>,
     event_time: bool,
-    lateness: i64,
     /// Per function: its result is JSON (`top_k`'s array), kept as JSON in the body.
     json_values: Vec<bool>,
     /// The output header of each group key, in `by` order.
@@ -57,8 +57,11 @@ struct Inner {
     latest: Option<i64>,
     /// Batches of the source in flight: while one is, the source is not idle.
     busy: usize,
-    /// When the source's last batch ended.
-    active: Instant,
+    /// When the current busy spell began.
+    busy_since: Instant,
+    /// Idle time counts from here: when `latest` last moved, pushed on by every busy
+    /// spell since (and to now whenever the source is held back).
+    idle_from: Instant,
     /// Set by [`Stage::flush`]: no event is taken after it.
     stopped: bool,
 }
@@ -74,7 +77,6 @@ impl Stage {
         values: Vec<&'static str>,
         counters: Arc<TransformCounters>,
     ) -> Stage {
-        let lateness = i64::try_from(spec.lateness.as_millis()).unwrap_or(i64::MAX);
         let json_values = spec
             .functions
             .iter()
@@ -86,12 +88,12 @@ impl Stage {
                 aggregator: Aggregator::new(spec),
                 latest: None,
                 busy: 0,
-                active: Instant::now(),
+                busy_since: Instant::now(),
+                idle_from: Instant::now(),
                 stopped: false,
             }),
             emitting: tokio::sync::Mutex::new(()),
             event_time,
-            lateness,
             json_values,
             keys,
             values,
@@ -119,8 +121,23 @@ impl Stage {
     /// generated `send` of a source whose flows reach this aggregate holds one, so the
     /// clock does not count a source held back by a full channel as idle.
     pub fn busy(&self) -> Busy<'_> {
-        self.lock().busy += 1;
+        let mut inner = self.lock();
+        if inner.busy == 0 {
+            inner.busy_since = Instant::now();
+        }
+        inner.busy += 1;
         Busy(self)
+    }
+
+    /// The owning source is held back (a full channel refused it room): the time until
+    /// now does not count as idle.
+    pub fn hold(&self) {
+        let mut inner = self.lock();
+        let now = Instant::now();
+        inner.idle_from = inner.idle_from.max(now);
+        if inner.busy > 0 {
+            inner.busy_since = now;
+        }
     }
 
     /// Takes a batch's events: `Err(Closed)` once the aggregate was flushed at shutdown
@@ -131,9 +148,7 @@ impl Stage {
             return Err(pipeline::Closed);
         }
         let now = crate::time::now_millis() as i64;
-        inner
-            .aggregator
-            .set_ceiling(now.saturating_add(self.lateness));
+        inner.aggregator.set_ceiling(now);
         Ok(Absorber {
             stage: self,
             inner,
@@ -150,9 +165,8 @@ impl Stage {
                 // A batch in flight: not idle.
                 _ if inner.busy > 0 => return Vec::new(),
                 Some(time) => {
-                    let idle = i64::try_from(inner.active.elapsed().as_millis()).unwrap_or(0);
-                    time.saturating_add(idle)
-                        .min(now.saturating_add(self.lateness))
+                    let idle = i64::try_from(inner.idle_from.elapsed().as_millis()).unwrap_or(0);
+                    time.saturating_add(idle).min(now)
                 }
                 None => return Vec::new(),
             }
@@ -254,7 +268,11 @@ impl Drop for Busy<'_> {
     fn drop(&mut self) {
         let mut inner = self.0.lock();
         inner.busy = inner.busy.saturating_sub(1);
-        inner.active = Instant::now();
+        if inner.busy == 0 {
+            // The spell does not count as idle.
+            let spell = inner.busy_since.elapsed();
+            inner.idle_from += spell;
+        }
     }
 }
 
@@ -294,7 +312,14 @@ impl Absorber<'_> {
             .invalid_values
             .add(self.inner.aggregator.invalid_inputs - invalid_before);
         if matches!(absorbed, Absorbed::Accepted | Absorbed::Refused) {
-            self.inner.latest = Some(self.inner.aggregator.watermark());
+            let watermark = self.inner.aggregator.watermark();
+            if self.inner.latest != Some(watermark) {
+                self.inner.latest = Some(watermark);
+                // Idle time counts again from here.
+                let now = Instant::now();
+                self.inner.idle_from = now;
+                self.inner.busy_since = now;
+            }
         }
         match absorbed {
             Absorbed::Accepted => {}
@@ -531,12 +556,22 @@ mod tests {
         let s = stage(true, vec![Function::Count], vec!["n"]);
         let now = crate::time::now_millis() as i64;
         let mut a = s.absorber().unwrap();
-        a.add(Some(&Value::Int(now + 86_400_000)), vec!["skewed".into()], &[None]);
+        // 5 s ago: its window has not ended, or ended less than its 10 s lateness ago.
+        let recent = now - 5_000;
+        a.add(
+            Some(&Value::Int(now + 86_400_000)),
+            vec!["skewed".into()],
+            &[None],
+        );
         a.add(Some(&Value::Int(now)), vec!["a".into()], &[None]);
+        a.add(Some(&Value::Int(recent)), vec!["a".into()], &[None]);
         assert!(a.finish().is_empty());
         assert_eq!(s.counters.late.get(), 0);
-        // Both windows are still open and come out at shutdown.
-        assert_eq!(s.flush().len(), 2);
+        // The skewed window is still open and comes out at shutdown.
+        assert!(s
+            .flush()
+            .iter()
+            .any(|e| e.headers.get("host") == Some("skewed")));
     }
 
     #[test]
@@ -549,16 +584,25 @@ mod tests {
         let Some(an_hour_ago) = an_hour_ago else {
             return; // the machine has been up for less than an hour
         };
-        s.lock().active = an_hour_ago;
         {
-            // A batch in flight (the source waits on a full channel): not idle.
+            // A batch in flight for an hour (the source waits on a full channel): not
+            // idle, and the hour does not count once it ends.
             let _busy = s.busy();
-            s.lock().active = an_hour_ago;
+            let mut inner = s.lock();
+            inner.idle_from = an_hour_ago;
+            inner.busy_since = an_hour_ago;
+            drop(inner);
             assert!(s.tick().is_empty());
         }
-        // The batch ended just now: an hour of idleness starts only from here.
         assert!(s.tick().is_empty());
-        s.lock().active = an_hour_ago;
+        // Held back outside a batch (a push source polling for room): not idle either.
+        s.lock().idle_from = an_hour_ago;
+        s.hold();
+        assert!(s.tick().is_empty());
+        // Batches that bring nothing to the aggregate (filtered out before it) do not
+        // stop the clock: only their own short spells are not idle.
+        s.lock().idle_from = an_hour_ago;
+        drop(s.busy());
         assert_eq!(s.tick().len(), 1);
     }
 
