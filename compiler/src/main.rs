@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use miette::NamedSource;
 use sluice_compiler::crates::Catalogue;
 use sluice_compiler::diagnostic::Severity;
@@ -112,6 +112,58 @@ enum Command {
         #[arg(long = "use", value_name = "DIR")]
         uses: Vec<PathBuf>,
     },
+    /// Print a shell completion script for sluice's commands and options.
+    ///
+    /// bash: `source <(sluice completions bash)`, or save it as
+    /// /etc/bash_completion.d/sluice. zsh: save it as `_sluice` in a directory of
+    /// $fpath. fish: save it as ~/.config/fish/completions/sluice.fish.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page sluice(1), or write one page per command into a directory.
+    ///
+    /// Read it with `sluice man | man -l -`; install with `sluice man --dir
+    /// /usr/local/share/man/man1`.
+    Man {
+        /// Write sluice.1 and sluice-COMMAND.1 for every command into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `sluice completions SHELL`: the script on standard output.
+fn run_completions(shell: clap_complete::Shell) -> Result<ExitCode, String> {
+    clap_complete::generate(shell, &mut Cli::command(), "sluice", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sluice man [--dir DIR]`: sluice(1) on standard output, or every page into DIR.
+fn run_man(dir: Option<PathBuf>) -> Result<ExitCode, String> {
+    let command = Cli::command();
+    let Some(dir) = dir else {
+        let mut out = std::io::stdout();
+        clap_mangen::Man::new(command)
+            .render(&mut out)
+            .map_err(|e| format!("cannot write the manual page: {e}"))?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut pages = vec![("sluice".to_owned(), command.clone())];
+    for sub in command.get_subcommands() {
+        let name = format!("sluice-{}", sub.get_name());
+        pages.push((name.clone(), sub.clone().name(name)));
+    }
+    for (name, page) in pages {
+        let path = dir.join(format!("{name}.1"));
+        let mut file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        clap_mangen::Man::new(page)
+            .render(&mut file)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Subcommand)]
@@ -190,6 +242,8 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::New(new) => run_new(new),
+        Command::Completions { shell } => run_completions(shell),
+        Command::Man { dir } => run_man(dir),
         Command::List { uses } => Catalogue::with_dirs(&uses).map(|catalogue| {
             print!("{}", explain::list(&catalogue));
             ExitCode::SUCCESS

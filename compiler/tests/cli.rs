@@ -1,5 +1,6 @@
 //! The `sluice` binary as a user runs it: exit codes, output formats, fmt --check.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -162,4 +163,138 @@ fn list_and_explain() {
     let typo = sluice().args(["explain", "tialdir"]).output().unwrap();
     assert_eq!(typo.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean `taildir`?"));
+}
+
+/// The bash script registers `_sluice`, and bash completes commands and options with it.
+#[test]
+fn bash_completes_commands_and_options_from_the_generated_script() {
+    let out = sluice().args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    let dir = std::env::temp_dir().join(format!("sluice-completions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("sluice.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let complete = |line: &str| -> Vec<String> {
+        let words: Vec<&str> = line.split(' ').collect();
+        let program = format!(
+            "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD={}\nCOMP_LINE='{line}'\nCOMP_POINT={}\n_sluice sluice '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            words.len() - 1,
+            line.len(),
+            words[words.len() - 1],
+            words[words.len().saturating_sub(2)],
+        );
+        let out = Command::new("bash").arg("-c").arg(program).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(complete("sluice ch"), ["check"]);
+    assert!(complete("sluice c").contains(&"completions".to_owned()));
+    assert!(complete("sluice check --f").contains(&"--format".to_owned()));
+    assert!(complete("sluice completions z").contains(&"zsh".to_owned()));
+    // Every other shell gets a script too.
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = sluice().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success() && out.stdout.len() > 500, "{shell}");
+    }
+    let bad = sluice().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `sluice man` is a page groff renders, naming every command; `--dir` writes one page
+/// per command.
+#[test]
+fn man_pages_render_and_cover_every_command() {
+    let out = sluice().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.starts_with(".ie") || page.contains(".TH sluice 1"), "{page}");
+    let commands = ["check", "fmt", "graph", "build", "run", "new", "list", "explain", "completions", "man"];
+    for command in commands {
+        assert!(page.contains(command), "`{command}` missing from sluice(1)");
+    }
+    let rendered = Command::new("groff")
+        .args(["-man", "-Tutf8"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    if let Ok(mut groff) = rendered {
+        groff.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+        let out = groff.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains("SYNOPSIS"), "{text}");
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "groff is needed to render the manual page (CI installs groff-base)"
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("sluice-man-{}", std::process::id()));
+    let out = sluice().args(["man", "--dir"]).arg(&dir).output().unwrap();
+    assert!(out.status.success());
+    for command in commands {
+        let path = dir.join(format!("sluice-{command}.1"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(&format!("sluice-{command}")), "{}", path.display());
+    }
+    assert!(dir.join("sluice.1").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `contrib/pre-commit` in a real git repository: a staged flow with a mistake or an
+/// unformatted layout stops the commit; a clean one passes.
+#[test]
+fn the_pre_commit_hook_stops_commits_of_broken_flows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = std::env::temp_dir().join(format!("sluice-hook-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    std::fs::create_dir_all(repo.join("flows")).unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q"]);
+    let hook = || {
+        Command::new(root.join("contrib/pre-commit"))
+            .env("SLUICE", env!("CARGO_BIN_EXE_sluice"))
+            .current_dir(&repo)
+            .output()
+            .unwrap()
+    };
+    // Nothing staged: nothing to say.
+    assert!(hook().status.success());
+    let good = std::fs::read_to_string(root.join("flows/quickstart.flow")).unwrap();
+    std::fs::write(repo.join("flows/a.flow"), &good).unwrap();
+    git(&["add", "flows/a.flow"]);
+    let out = hook();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A misspelled kind is staged: refused, with the diagnostic.
+    std::fs::write(repo.join("flows/a.flow"), good.replace("= memory", "= memroy")).unwrap();
+    git(&["add", "flows/a.flow"]);
+    let out = hook();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("memroy"));
+    // The working tree is fixed but the broken version is still what is staged.
+    std::fs::write(repo.join("flows/a.flow"), &good).unwrap();
+    assert_eq!(hook().status.code(), Some(1));
+    git(&["add", "flows/a.flow"]);
+    assert!(hook().status.success());
+    // Unformatted: refused with the diff.
+    std::fs::write(repo.join("flows/a.flow"), good.replace("    count = 20", "  count   = 20")).unwrap();
+    git(&["add", "flows/a.flow"]);
+    let out = hook();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("count"));
+    let _ = std::fs::remove_dir_all(&repo);
 }
