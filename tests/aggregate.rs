@@ -179,48 +179,94 @@ fn compare(got: &Value, want: &Value) {
     );
 }
 
+/// One run of `tests/e2e/aggregate.flow` over the generated input: the agent, its
+/// directories, and the reference's windows by (start, host).
+struct Run {
+    agent: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    input_file: std::path::PathBuf,
+    want: Value,
+    windows_dir: std::path::PathBuf,
+}
+
+impl Run {
+    fn new(name: &str) -> Run {
+        let agent = build_agent("tests/e2e/aggregate.flow");
+        let dir = temp_dir(name);
+        let input_file = dir.join("access.jsonl");
+        std::fs::write(&input_file, input()).unwrap();
+        let want = reference(&input_file);
+        let windows_dir = dir.join("windows");
+        for d in ["windows", "totals", "raw"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        Run {
+            agent,
+            dir,
+            input_file,
+            want,
+            windows_dir,
+        }
+    }
+
+    fn expected(&self) -> BTreeMap<(i64, String), &Value> {
+        self.want["windows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| {
+                let key = (
+                    w["window_start"].as_i64().unwrap(),
+                    w["host"].as_str().unwrap().to_owned(),
+                );
+                (key, w)
+            })
+            .collect()
+    }
+
+    /// How many windows close before the input ends: all but the last minute's.
+    fn closed_early(&self) -> (usize, i64) {
+        let expected = self.expected();
+        let last_start = expected.keys().map(|(s, _)| *s).max().unwrap();
+        let count = expected.keys().filter(|(s, _)| *s < last_start).count();
+        (count, last_start)
+    }
+
+    /// Starts the agent: it reads the input, then waits a minute for more.
+    fn start(&self, extra_args: &[&str]) -> Running {
+        Command::new(&self.agent)
+            .env(
+                "CMD",
+                format!("cat {}; sleep 60", self.input_file.display()),
+            )
+            .env("WINDOWS_DIR", &self.windows_dir)
+            .env("TOTALS_DIR", self.dir.join("totals"))
+            .env("RAW_DIR", self.dir.join("raw"))
+            .args(extra_args)
+            .stderr(Stdio::null())
+            .spawn()
+            .map(Running)
+            .unwrap()
+    }
+}
+
 #[test]
 fn windows_match_an_independent_computation_and_open_ones_close_at_shutdown() {
-    let agent = build_agent("tests/e2e/aggregate.flow");
-    let dir = temp_dir("aggregate");
-    let input_file = dir.join("access.jsonl");
-    std::fs::write(&input_file, input()).unwrap();
-    let want = reference(&input_file);
-    let expected: BTreeMap<(i64, String), &Value> = want["windows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| {
-            let key = (
-                w["window_start"].as_i64().unwrap(),
-                w["host"].as_str().unwrap().to_owned(),
-            );
-            (key, w)
-        })
-        .collect();
-    let last_start = expected.keys().map(|(s, _)| *s).max().unwrap();
-    let (windows_dir, totals_dir, raw_dir) =
-        (dir.join("windows"), dir.join("totals"), dir.join("raw"));
-    for d in [&windows_dir, &totals_dir, &raw_dir] {
-        std::fs::create_dir_all(d).unwrap();
-    }
+    let run = Run::new("aggregate");
+    let (want, expected) = (&run.want, run.expected());
+    let (closed_early, last_start) = run.closed_early();
+    let (windows_dir, totals_dir, raw_dir) = (
+        &run.windows_dir,
+        run.dir.join("totals"),
+        run.dir.join("raw"),
+    );
     let metrics_port = free_port();
-    let mut child = Command::new(&agent)
-        .env("CMD", format!("cat {}; sleep 60", input_file.display()))
-        .env("WINDOWS_DIR", &windows_dir)
-        .env("TOTALS_DIR", &totals_dir)
-        .env("RAW_DIR", &raw_dir)
-        .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
+    let mut child = run.start(&["--metrics-addr", &format!("127.0.0.1:{metrics_port}")]);
     // Every window but the last minute's closes as later event times arrive.
-    let closed_early = expected.keys().filter(|(s, _)| *s < last_start).count();
     wait_until(Duration::from_secs(60), || {
-        windows(&windows_dir).len() >= closed_early
+        windows(windows_dir).len() >= closed_early
     });
-    let early = windows(&windows_dir);
+    let early = windows(windows_dir);
     assert!(
         early.keys().all(|(s, _)| *s < last_start),
         "the last minute closed before its time"
@@ -239,7 +285,7 @@ fn windows_match_an_independent_computation_and_open_ones_close_at_shutdown() {
     assert!(metric("invalid_values_total") > 0, "`-` bytes are counted");
     // SIGTERM: the windows still open are closed and delivered before the agent exits.
     stop_cleanly(&mut child);
-    let got = windows(&windows_dir);
+    let got = windows(windows_dir);
     assert_eq!(
         got.keys().collect::<Vec<_>>(),
         expected.keys().collect::<Vec<_>>(),
@@ -263,49 +309,24 @@ fn windows_match_an_independent_computation_and_open_ones_close_at_shutdown() {
     assert_eq!(totals, 6_000);
     assert_eq!(
         output_lines(&raw_dir).join("\n") + "\n",
-        std::fs::read_to_string(&input_file).unwrap()
+        std::fs::read_to_string(&run.input_file).unwrap()
     );
 }
 
 #[test]
 fn a_crash_loses_only_the_windows_still_open() {
-    let agent = build_agent("tests/e2e/aggregate.flow");
-    let dir = temp_dir("aggregate_crash");
-    let input_file = dir.join("access.jsonl");
-    std::fs::write(&input_file, input()).unwrap();
-    let want = reference(&input_file);
-    let expected: BTreeMap<(i64, String), &Value> = want["windows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| {
-            let key = (
-                w["window_start"].as_i64().unwrap(),
-                w["host"].as_str().unwrap().to_owned(),
-            );
-            (key, w)
-        })
-        .collect();
-    let last_start = expected.keys().map(|(s, _)| *s).max().unwrap();
-    let closed_early = expected.keys().filter(|(s, _)| *s < last_start).count();
-    let windows_dir = dir.join("windows");
-    std::fs::create_dir_all(&windows_dir).unwrap();
-    let mut child = Command::new(&agent)
-        .env("CMD", format!("cat {}; sleep 60", input_file.display()))
-        .env("WINDOWS_DIR", &windows_dir)
-        .env("TOTALS_DIR", dir.join("totals"))
-        .env("RAW_DIR", dir.join("raw"))
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .unwrap();
+    let run = Run::new("aggregate_crash");
+    let expected = run.expected();
+    let (closed_early, _) = run.closed_early();
+    let windows_dir = &run.windows_dir;
+    let mut child = run.start(&[]);
     wait_until(Duration::from_secs(60), || {
-        windows(&windows_dir).len() >= closed_early
+        windows(windows_dir).len() >= closed_early
     });
     child.kill().unwrap();
     child.wait().unwrap();
     // What was delivered stays whole and right; the last minute, still open, is lost.
-    let got = windows(&windows_dir);
+    let got = windows(windows_dir);
     assert_eq!(got.len(), closed_early);
     for (key, body) in &got {
         compare(body, expected[key]);

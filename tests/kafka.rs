@@ -206,8 +206,10 @@ fn start_relay(agent: &Path, dir: &Path, broker: &Broker, metrics: u16) -> Runni
         .unwrap()
 }
 
+/// Records the relay's sink delivered; 0 until the sink is registered (the metrics
+/// endpoint answers before every component has started).
 fn sink_delivered(metrics: u16) -> u64 {
-    metric(
+    metric_or_zero(
         metrics,
         "sluice_sink_drain_successes_total{component=\"output\"",
     )

@@ -152,12 +152,14 @@ fn run_man(dir: Option<PathBuf>) -> Result<ExitCode, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut pages = vec![("sluice".to_owned(), command.clone())];
     for sub in command.get_subcommands() {
-        let name = format!("sluice-{}", sub.get_name());
-        pages.push((name.clone(), sub.clone().name(name)));
+        // clap names are `&'static str`; this runs once per command, then exits.
+        let name: &'static str = Box::leak(format!("sluice-{}", sub.get_name()).into_boxed_str());
+        pages.push((name.to_owned(), sub.clone().name(name)));
     }
     for (name, page) in pages {
         let path = dir.join(format!("{name}.1"));
-        let mut file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut file =
+            std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         clap_mangen::Man::new(page)
             .render(&mut file)
             .map_err(|e| format!("{}: {e}", path.display()))?;

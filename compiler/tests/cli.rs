@@ -185,8 +185,16 @@ fn bash_completes_commands_and_options_from_the_generated_script() {
             words[words.len() - 1],
             words[words.len().saturating_sub(2)],
         );
-        let out = Command::new("bash").arg("-c").arg(program).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(program)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -214,18 +222,37 @@ fn man_pages_render_and_cover_every_command() {
     let out = sluice().arg("man").output().unwrap();
     assert!(out.status.success());
     let page = String::from_utf8(out.stdout).unwrap();
-    assert!(page.starts_with(".ie") || page.contains(".TH sluice 1"), "{page}");
-    let commands = ["check", "fmt", "graph", "build", "run", "new", "list", "explain", "completions", "man"];
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH sluice 1"),
+        "{page}"
+    );
+    let commands = [
+        "check",
+        "fmt",
+        "graph",
+        "build",
+        "run",
+        "new",
+        "list",
+        "explain",
+        "completions",
+        "man",
+    ];
     for command in commands {
         assert!(page.contains(command), "`{command}` missing from sluice(1)");
     }
     let rendered = Command::new("groff")
-        .args(["-man", "-Tutf8"])
+        .args(["-man", "-Tutf8", "-P-cbou"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn();
     if let Ok(mut groff) = rendered {
-        groff.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+        groff
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
         let out = groff.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success() && text.contains("SYNOPSIS"), "{text}");
@@ -241,7 +268,11 @@ fn man_pages_render_and_cover_every_command() {
     for command in commands {
         let path = dir.join(format!("sluice-{command}.1"));
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(&format!("sluice-{command}")), "{}", path.display());
+        assert!(
+            text.contains(&format!("sluice-{command}")),
+            "{}",
+            path.display()
+        );
     }
     assert!(dir.join("sluice.1").exists());
     let _ = std::fs::remove_dir_all(&dir);
@@ -262,7 +293,11 @@ fn the_pre_commit_hook_stops_commits_of_broken_flows() {
             .current_dir(&repo)
             .output()
             .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     git(&["init", "-q"]);
     let hook = || {
@@ -278,9 +313,17 @@ fn the_pre_commit_hook_stops_commits_of_broken_flows() {
     std::fs::write(repo.join("flows/a.flow"), &good).unwrap();
     git(&["add", "flows/a.flow"]);
     let out = hook();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A misspelled kind is staged: refused, with the diagnostic.
-    std::fs::write(repo.join("flows/a.flow"), good.replace("= memory", "= memroy")).unwrap();
+    std::fs::write(
+        repo.join("flows/a.flow"),
+        good.replace("= memory", "= memroy"),
+    )
+    .unwrap();
     git(&["add", "flows/a.flow"]);
     let out = hook();
     assert_eq!(out.status.code(), Some(1));
@@ -291,7 +334,11 @@ fn the_pre_commit_hook_stops_commits_of_broken_flows() {
     git(&["add", "flows/a.flow"]);
     assert!(hook().status.success());
     // Unformatted: refused with the diff.
-    std::fs::write(repo.join("flows/a.flow"), good.replace("    count = 20", "  count   = 20")).unwrap();
+    std::fs::write(
+        repo.join("flows/a.flow"),
+        good.replace("    count = 20", "  count   = 20"),
+    )
+    .unwrap();
     git(&["add", "flows/a.flow"]);
     let out = hook();
     assert_eq!(out.status.code(), Some(1));
