@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod explain;
 pub mod graph;
 pub mod graph_render;
+pub mod import;
 pub mod ir;
 pub mod render;
 pub mod resolve;

@@ -112,6 +112,29 @@ enum Command {
         #[arg(long = "use", value_name = "DIR")]
         uses: Vec<PathBuf>,
     },
+    /// Convert an Apache Flume configuration (.properties) into a flow.
+    ///
+    /// Reads the files as Flume does (comments, continuation lines, `${env:VAR}`, the last
+    /// key winning; later files override earlier ones), translates every component
+    /// Sluice has a counterpart for with Flume's defaults written out, and reports, with
+    /// line numbers, everything it could not carry over or that will behave differently.
+    /// The flow is still written, with a `# sluice import:` comment at each gap. See
+    /// docs/import.md. Exit status: 0 when everything was carried over, 1 when something
+    /// was not, 2 on usage or I/O errors.
+    Import {
+        /// Flume properties files, read in order into one configuration.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The agent to import (Flume's `-n NAME`); needed when the files hold several.
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+        /// Write the flow to OUT instead of standard output.
+        #[arg(short, long, value_name = "OUT")]
+        out: Option<PathBuf>,
+        /// How to print the report: human (to stderr) or json (to stdout, with the flow).
+        #[arg(long, value_enum, default_value = "human")]
+        format: ImportFormat,
+    },
     /// Print a shell completion script for sluice's commands and options.
     ///
     /// bash: `source <(sluice completions bash)`, or save it as
@@ -131,6 +154,57 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// How `sluice import` prints its report.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ImportFormat {
+    Human,
+    Json,
+}
+
+/// `sluice import`: the flow to OUT or stdout, the report to stderr (or JSON to stdout).
+fn run_import(
+    files: &[PathBuf],
+    agent: Option<String>,
+    out: Option<PathBuf>,
+    format: ImportFormat,
+) -> Result<ExitCode, String> {
+    use sluice_compiler::import;
+    let inputs = files
+        .iter()
+        .map(|path| {
+            std::fs::read(path)
+                .map(|bytes| import::Input {
+                    name: path.display().to_string(),
+                    bytes,
+                })
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let imported =
+        import::import(&inputs, &import::Options { agent }).map_err(|e| e.to_string())?;
+    if let Some(path) = &out {
+        std::fs::write(path, &imported.flow)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    match format {
+        ImportFormat::Human => {
+            if out.is_none() {
+                print!("{}", imported.flow);
+            }
+            eprint!("{}", import::render_human(&imported, &inputs));
+            if let Some(path) = &out {
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        ImportFormat::Json => print!("{}", import::render_json(&imported, &inputs)),
+    }
+    Ok(if imported.complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `sluice completions SHELL`: the script on standard output.
@@ -244,6 +318,12 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::New(new) => run_new(new),
+        Command::Import {
+            files,
+            agent,
+            out,
+            format,
+        } => run_import(&files, agent, out, format),
         Command::Completions { shell } => run_completions(shell),
         Command::Man { dir } => run_man(dir),
         Command::List { uses } => Catalogue::with_dirs(&uses).map(|catalogue| {
