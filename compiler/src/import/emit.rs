@@ -55,7 +55,12 @@ pub fn write(agent: &Agent, plan: &Plan, input_name: &str, report: &mut Report) 
     }
     let formatted = sluice_dsl::format(&text, &parsed.file);
     let source = SourceFile::new("imported.flow".to_owned(), formatted.clone());
+    // The importer reports capacity problems itself, at the Flume lines.
+    let sized = report.findings.iter().any(|f| f.code == "capacity");
     for d in check(&source).diagnostics {
+        if sized && d.code.as_str() == "capacity" {
+            continue;
+        }
         let at = source.line_col(d.span.start);
         let level = match d.severity {
             Severity::Error => Level::Error,

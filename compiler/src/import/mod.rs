@@ -365,7 +365,7 @@ impl Plan {
                         .any(|(c, _)| channels.get(c).is_some_and(|c| !c.durable))
                 {
                     report.push_at(Level::Warning, r.line_of("channels"), "trap", format!(
-                        "{} could send again what a crash loses, but a memory channel loses it first: use a `file` channel for no loss", r.what));
+                        "{}: its offsets or acknowledgements are committed once the events are in the channel, so what a memory channel holds at a crash is lost for good; use a `file` channel for no loss", r.what));
                 }
                 let mut chain = vec![out.decl.name.clone()];
                 chain.extend(out.pre.iter().map(|t| t.name.clone()));

@@ -1,7 +1,8 @@
 //! Flume sinks → Sluice sinks (docs/design/flume-import-mapping.md §2.3).
 
+use super::config::as_env;
 use super::sources::{kafka_security, string_list};
-use super::translate::{Decl, Reader, Report};
+use super::translate::{string_value, Decl, Reader, Report};
 use super::values;
 use super::Level;
 
@@ -102,8 +103,10 @@ fn serializer(r: &Reader, report: &mut Report, prefix: &str, d: &mut Decl) {
 
 fn file_roll(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
     let mut d = Decl::new("sink", name, "file_roll");
-    match r.text(report, "sink.directory") {
-        Some(dir) => d.set("dir", values::string(&values::template_literal(&dir))),
+    match r.prop("sink.directory").map(|p| p.value.as_str()) {
+        // Flume does not expand escapes here; Sluice's `dir` is a template.
+        Some(dir) if as_env(dir).is_some() => d.set("dir", string_value(dir)),
+        Some(dir) => d.set("dir", values::string(&values::template_literal(dir))),
         None => report.push_at(
             Level::Error,
             r.line_of("type"),
@@ -548,9 +551,9 @@ fn hive(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
     match r.text(report, "serializer").map(|s| s.to_ascii_uppercase()) {
         Some(s) if s == "JSON" => d.set("format", "\"ndjson\""),
         Some(s) if s == "DELIMITED" => {
-            d.set("format", "\"csv\"");
+            d.set("format", "\"ndjson\"");
             report.push_at(Level::Warning, r.line_of("serializer"), "manual-step", format!(
-                "{}: the delimited fields become columns through a `schema` (and a `regex_extractor` to split the body); write them for your table", r.what));
+                "{}: the delimited fields are written as NDJSON events; for CSV or Parquet columns, split the body into headers (`regex_extractor`) and declare a `schema`", r.what));
         }
         _ => {}
     }

@@ -13,7 +13,8 @@ pub struct SourceOut {
     pub batch_from_channels: bool,
     /// Syslog headers: Flume's `Facility`/`Severity` are numbers, Sluice's are names.
     pub syslog: bool,
-    /// The source re-sends what a crash lost if the channel did not keep it.
+    /// The source re-sends what a crash lost if the channel did not keep it (and
+    /// `sluice check`'s `lossy-buffer` lint does not already say so).
     pub replayable: bool,
 }
 
@@ -270,7 +271,7 @@ fn spooldir(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
         ],
     );
     vec![SourceOut {
-        replayable: true,
+        replayable: false,
         ..SourceOut::new(d)
     }]
 }
@@ -367,7 +368,7 @@ fn taildir(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
         }
         d.set("batch_size", values::int(batch));
         let mut source = SourceOut {
-            replayable: true,
+            replayable: false,
             ..SourceOut::new(d)
         };
         for g in &set {
@@ -625,7 +626,7 @@ fn http(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
         ],
     );
     vec![SourceOut {
-        replayable: true,
+        replayable: false,
         ..SourceOut::new(d)
     }]
 }
@@ -808,8 +809,6 @@ fn kafka(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
         report.push_at(Level::Warning, r.line_of("setTopicHeader"), "behaviour-change", format!("{}: Sluice always sets the `topic` header; add a `remove_header` transform if it must go", r.what));
     }
     r.consume(&["topicHeader"]);
-    report.push_at(Level::Warning, r.line_of("type"), "trap", format!(
-        "{}: offsets are committed once the events are in the channels; a `memory` channel loses what it holds on a crash, and Kafka will not send it again. Prefer a `file` channel", r.what));
     report.leftovers(
         r,
         &[
