@@ -7,6 +7,7 @@
 #   flow       a .flow file through parse, check, IR and code generation
 #   lake       a `lake` staging file after a crash, read back and encoded into every format
 #   aggregate  header text as event times, group keys and function inputs of an aggregate
+#   import     a Flume properties file through `sluice import`
 #
 #   bash bench/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
 #
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(syslog framing http_body wal flow hop lake aggregate)
+[ ${#targets[@]} -gt 0 ] || targets=(syslog framing http_body wal flow hop lake aggregate import)
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cargo +nightly fuzz build -O >/dev/null 2>&1 || { echo "cargo fuzz build failed" >&2; exit 2; }

@@ -345,3 +345,80 @@ fn the_pre_commit_hook_stops_commits_of_broken_flows() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("count"));
     let _ = std::fs::remove_dir_all(&repo);
 }
+
+/// `sluice import`: 0 when everything was carried over, 1 when not (the flow is still
+/// written), 2 on usage and I/O errors; JSON holds the flow and the findings.
+#[test]
+fn import_exit_codes_outputs_and_json() {
+    let dir = std::env::temp_dir().join(format!("sluice-import-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_flow = dir.join("simple.flow");
+    let ok = sluice()
+        .args(["import", "tests/import/simple_netcat.properties", "-o"])
+        .arg(&out_flow)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert_eq!(ok.status.code(), Some(0), "{stderr}");
+    assert!(ok.stdout.is_empty(), "the flow went to the file");
+    assert!(stderr.contains("everything was carried over"), "{stderr}");
+    let written = std::fs::read_to_string(&out_flow).unwrap();
+    assert!(written.contains("source r1 = netcat"), "{written}");
+    // The written flow is checked clean by `sluice check`.
+    let checked = sluice().arg("check").arg(&out_flow).output().unwrap();
+    assert_eq!(
+        checked.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    let partial = sluice()
+        .args(["import", "tests/import/unsupported_components.properties"])
+        .output()
+        .unwrap();
+    assert_eq!(partial.status.code(), Some(1));
+    let flow = String::from_utf8_lossy(&partial.stdout);
+    assert!(flow.contains("# sluice import: source `jms`"), "{flow}");
+    let report = String::from_utf8_lossy(&partial.stderr);
+    assert!(
+        report.contains("unsupported_components.properties:6: error[no-counterpart]"),
+        "{report}"
+    );
+
+    let json = sluice()
+        .args([
+            "import",
+            "--format",
+            "json",
+            "tests/import/unsupported_components.properties",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["complete"], false);
+    assert_eq!(doc["agent"], "a1");
+    assert!(doc["flow"].as_str().unwrap().contains("agent \"a1\""));
+    let first = &doc["findings"][0];
+    assert_eq!(first["level"], "error");
+    assert_eq!(first["line"], 6);
+    assert_eq!(first["code"], "no-counterpart");
+
+    let ambiguous = sluice()
+        .args(["import", "tests/import/two_agents.properties"])
+        .output()
+        .unwrap();
+    assert_eq!(ambiguous.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&ambiguous.stderr);
+    assert!(
+        message.contains("edge, collector") && message.contains("--agent"),
+        "{message}"
+    );
+    let missing = sluice()
+        .args(["import", "no/such.properties"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,7 +4,7 @@
 use super::config::Agent;
 use super::translate::{Decl, Report};
 use super::{values, Finding, Level, Plan};
-use crate::{check, Severity, SourceFile};
+use crate::{check_with, Severity, SourceFile};
 
 /// The flow text for the plan.
 pub fn write(agent: &Agent, plan: &Plan, input_name: &str, report: &mut Report) -> String {
@@ -13,24 +13,33 @@ pub fn write(agent: &Agent, plan: &Plan, input_name: &str, report: &mut Report) 
         "# Imported from {input_name} (Flume agent `{}`) by `sluice import`.\n",
         agent.name
     ));
-    text.push_str("# Flume's defaults are written out, so the agent behaves as it did.\n");
+    text.push_str("# Flume's defaults are written out; the import's report lists what differs.\n");
     for gap in &plan.gaps {
         text.push_str(&format!("# sluice import: {gap}\n"));
     }
     text.push_str(&format!("agent {}\n", values::string(&agent.name)));
-    for (title, decls) in [
-        ("sources", &plan.sources),
-        ("transforms", &plan.transforms),
-        ("channels", &plan.channels),
-        ("sinks", &plan.sinks),
-        ("groups", &plan.groups),
+    for decls in [
+        &plan.sources,
+        &plan.transforms,
+        &plan.channels,
+        &plan.sinks,
+        &plan.groups,
     ] {
         if decls.is_empty() {
             continue;
         }
-        let _ = title;
         text.push('\n');
         for d in decls.iter() {
+            // Each gap is commented where it is, as well as in the report.
+            let gaps: Vec<&str> = report
+                .findings
+                .iter()
+                .filter(|f| f.level == Level::Error && f.subject.as_deref() == Some(&d.name))
+                .map(|f| f.message.as_str())
+                .collect();
+            for gap in gaps {
+                text.push_str(&format!("# sluice import: {}\n", gap.replace('\n', " ")));
+            }
             text.push_str(&decl(d));
         }
     }
@@ -55,10 +64,10 @@ pub fn write(agent: &Agent, plan: &Plan, input_name: &str, report: &mut Report) 
     }
     let formatted = sluice_dsl::format(&text, &parsed.file);
     let source = SourceFile::new("imported.flow".to_owned(), formatted.clone());
-    // The importer reports capacity problems itself, at the Flume lines.
-    let sized = report.findings.iter().any(|f| f.code == "capacity");
-    for d in check(&source).diagnostics {
-        if sized && d.code.as_str() == "capacity" {
+    // What the importer already reported at the Flume lines is not repeated.
+    let said: Vec<&'static str> = report.findings.iter().map(|f| f.code).collect();
+    for d in check_with(&source, false).diagnostics {
+        if said.contains(&d.code.as_str()) {
             continue;
         }
         let at = source.line_col(d.span.start);

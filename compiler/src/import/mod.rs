@@ -57,6 +57,9 @@ pub struct Finding {
     /// Stable code: `no-counterpart`, `not-carried-over`, `behaviour-change`, `trap`, …
     pub code: &'static str,
     pub message: String,
+    /// The Sluice declaration it concerns, whose comment in the flow repeats it.
+    #[serde(skip)]
+    pub subject: Option<String>,
 }
 
 impl Finding {
@@ -67,6 +70,7 @@ impl Finding {
             line,
             code,
             message,
+            subject: None,
         }
     }
 }
@@ -257,6 +261,7 @@ impl Plan {
             };
             let name = names.get(Section::Channel, flume);
             let r = Reader::new(comp, format!("channel `{flume}`"));
+            report.subject = Some(name.clone());
             match channels::translate(&r, &name, report) {
                 Some(out) => {
                     plan.channels.push(out.decl.clone());
@@ -289,6 +294,7 @@ impl Plan {
             };
             let name = names.get(Section::Source, flume);
             let r = Reader::new(comp, format!("source `{flume}`"));
+            report.subject = Some(name.clone());
             let wired = source_channels(&r, agent, report);
             let Some(outs) = sources::translate(&r, &name, report) else {
                 plan.gaps.push(gap(&r, comp));
@@ -382,11 +388,6 @@ impl Plan {
                 fed.extend(known.iter().map(|(f, _)| f.clone()));
             }
             r.consume(&["channels"]);
-            // Selector keys were read through the nested reader; mark them here too.
-            for k in r.keys_under("selector.") {
-                let _ = r.prop(&format!("selector.{k}"));
-            }
-            report.leftovers(&r, &[]);
         }
 
         // Sinks, then groups that gather them.
@@ -397,6 +398,7 @@ impl Plan {
             };
             let name = names.get(Section::Sink, flume);
             let r = Reader::new(comp, format!("sink `{flume}`"));
+            report.subject = Some(name.clone());
             let channel = r.text(report, "channel");
             let Some(mut out) = sinks::translate(&r, &name, report) else {
                 plan.gaps.push(gap(&r, comp));
@@ -456,6 +458,7 @@ impl Plan {
                 }
             }
             let name = names.get(Section::SinkGroup, flume);
+            report.subject = Some(name.clone());
             let Some(decl) = wiring::group(&r, &name, &valid, report) else {
                 continue;
             };
@@ -493,12 +496,13 @@ impl Plan {
                 ));
             }
         }
+        report.subject = None;
         let drained: Vec<&String> = sink_channel.values().collect();
         for c in channels.keys() {
             if fed.contains(c) && !drained.contains(&c) {
                 let comp = agent.component(Section::Channel, c);
                 let at = comp.map_or((0, 0), |c| (c.file, c.line));
-                report.push_at(Level::Error, at, "invalid-config", format!(
+                report.push_at(Level::Error, at, "dead-end", format!(
                     "channel `{c}` is fed but no sink reads it; Flume fills it and then blocks its sources, Sluice refuses it (`dead-end`). Add a sink"));
             }
         }

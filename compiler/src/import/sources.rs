@@ -294,8 +294,7 @@ fn taildir(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
         report.push_at(Level::Warning, r.line_of("positionFile"), "trap", format!(
             "{}: Sluice cannot read Flume's position file (its entries lack the device number); the import writes a new one beside it. Start with `skip_to_end = true`, or let Flume stop at a known place", r.what));
     }
-    let positions_base =
-        positions.unwrap_or_else(|| format!("/var/lib/sluice/{name}.positions.json"));
+    let positions_base = positions.unwrap_or_else(|| format!("/var/lib/sluice/{name}.json"));
     let file_header = r.bool(report, "fileHeader") == Some(true);
     if let Some(key) = r.text(report, "fileHeaderKey") {
         if file_header && key != "file" {
@@ -343,18 +342,24 @@ fn taildir(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
                 );
                 continue;
             };
-            let (dir, file) = pattern.rsplit_once('/').unwrap_or(("", pattern.as_str()));
+            let (dir, file) = match pattern.rsplit_once('/') {
+                Some((dir, file)) => (format!("{}/", glob_escape(dir)), file),
+                None => (String::new(), pattern.as_str()),
+            };
             match regex_to_glob(file) {
-                Some(glob) => files.push(values::string(&format!("{}/{glob}", glob_escape(dir)))),
+                Some(glob) => files.push(values::string(&format!("{dir}{glob}"))),
                 None => report.push_at(Level::Error, r.line_of(&format!("filegroups.{g}")), "no-counterpart", format!(
                     "{}: the file name pattern `{file}` is a regex with no glob equivalent; write the glob by hand", r.what)),
             }
         }
         d.set("files", format!("[{}]", files.join(", ")));
+        let stem = positions_base
+            .strip_suffix(".json")
+            .unwrap_or(&positions_base);
         let positions = if split {
-            format!("{positions_base}.{}", values::ident(set[0]))
+            format!("{stem}.sluice.{}.json", values::ident(set[0]))
         } else {
-            format!("{positions_base}.sluice")
+            format!("{stem}.sluice.json")
         };
         d.set("positions", values::string(&positions));
         if skip {

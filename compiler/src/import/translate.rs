@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use super::config::{as_env, Component, Prop};
 use super::values;
@@ -51,6 +52,8 @@ impl Decl {
 #[derive(Debug, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// The declaration being translated: findings pushed now concern it.
+    pub subject: Option<String>,
 }
 
 /// Reads the properties of one Flume component (or of one interceptor or selector inside
@@ -60,7 +63,8 @@ pub struct Reader<'a> {
     /// What to call it in messages: "source `r1`", "interceptor `i1` of source `r1`".
     pub what: String,
     prefix: String,
-    used: RefCell<BTreeSet<String>>,
+    /// Shared with nested readers, so a key read through one counts for all.
+    used: Rc<RefCell<BTreeSet<String>>>,
 }
 
 impl<'a> Reader<'a> {
@@ -69,7 +73,7 @@ impl<'a> Reader<'a> {
             comp,
             what,
             prefix: String::new(),
-            used: RefCell::default(),
+            used: Rc::default(),
         }
     }
 
@@ -79,7 +83,7 @@ impl<'a> Reader<'a> {
             comp: self.comp,
             what,
             prefix: format!("{}{prefix}", self.prefix),
-            used: RefCell::default(),
+            used: Rc::clone(&self.used),
         }
     }
 
@@ -202,6 +206,14 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Keys every source or sink has, read by the wiring rather than by the translator:
+/// `channels`, `channel`, `interceptors…`, `selector.…`.
+fn is_wiring(key: &str) -> bool {
+    matches!(key, "channels" | "channel" | "interceptors")
+        || key.starts_with("interceptors.")
+        || key.starts_with("selector.")
+}
+
 /// `"text"`, or `env("NAME")` / `env("NAME", "default")` for a value from `${env:…}`.
 pub fn string_value(value: &str) -> String {
     match as_env(value) {
@@ -213,8 +225,9 @@ pub fn string_value(value: &str) -> String {
 
 impl Report {
     pub fn push(&mut self, level: Level, prop: &Prop, code: &'static str, message: String) {
-        self.findings
-            .push(Finding::at(level, prop.file, prop.line, code, message));
+        let mut finding = Finding::at(level, prop.file, prop.line, code, message);
+        finding.subject = self.subject.clone();
+        self.findings.push(finding);
     }
 
     pub fn push_at(
@@ -224,8 +237,9 @@ impl Report {
         code: &'static str,
         message: String,
     ) {
-        self.findings
-            .push(Finding::at(level, file, line, code, message));
+        let mut finding = Finding::at(level, file, line, code, message);
+        finding.subject = self.subject.clone();
+        self.findings.push(finding);
     }
 
     /// Reports the properties of a component that nothing translated. `known` lists keys
@@ -233,6 +247,11 @@ impl Report {
     /// to the importer. Each is a warning.
     pub fn leftovers(&mut self, reader: &Reader, known: &[&str]) {
         for (key, prop) in reader.unused() {
+            if reader.prefix.is_empty() && is_wiring(&key) {
+                continue; // read later, when the flows are built
+            }
+            // Reported once: not again by the reader of the enclosing component.
+            let _ = reader.prop(&key);
             let known_key = known.iter().any(|k| {
                 k.strip_suffix('*')
                     .map_or(*k == key, |p| key.starts_with(p))
