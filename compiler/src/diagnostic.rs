@@ -35,6 +35,8 @@ pub enum Code {
     /// Beyond SPEC §4: a kind or value the checker accepts but `sluice build` cannot
     /// compile into an agent yet.
     Unsupported,
+    /// From `sluice test`: an expectation of a flow's `test` block that did not hold.
+    TestFailed,
 }
 
 impl Code {
@@ -89,6 +91,7 @@ impl Code {
             Code::BadCrate => "bad-crate",
             Code::KindConflict => "kind-conflict",
             Code::Unsupported => "unsupported",
+            Code::TestFailed => "test-failed",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod codegen;
 pub mod crates;
 pub mod diagnostic;
 pub mod explain;
+pub mod flowtest;
 pub mod graph;
 pub mod graph_render;
 pub mod import;

@@ -112,6 +112,22 @@ enum Command {
         #[arg(long = "use", value_name = "DIR")]
         uses: Vec<PathBuf>,
     },
+    /// Run the `test` blocks of flow files, in process (no sources, sinks or network).
+    ///
+    /// A test sends events in after a source or at a transform and states what must reach
+    /// channels, sinks or groups: `count`, `all`, `any`, `none`, `events` (in order).
+    /// Transforms, filters, routes and aggregates run on the runtime's own code; open
+    /// windows are flushed at the end, as at shutdown. See docs/testing.md. Exit status:
+    /// 0 when every test passed, 1 when one failed or could not run, 2 on usage or I/O
+    /// errors.
+    Test {
+        /// Flow files holding `test "…" { … }` blocks.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// How to print results: human (to stderr), json or github (to stdout).
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
     /// Convert an Apache Flume configuration (.properties) into a flow.
     ///
     /// Reads the files as Flume does (comments, continuation lines, `${env:VAR}`, the last
@@ -154,6 +170,118 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// `sluice test`: every file's tests, then a summary with the time they took.
+fn run_test(files: &[PathBuf], format: Format) -> Result<ExitCode, String> {
+    use sluice_compiler::flowtest;
+    let started = std::time::Instant::now();
+    let sources = files.iter().map(load).collect::<Result<Vec<_>, _>>()?;
+    let reports: Vec<flowtest::FileReport> = sources.iter().map(flowtest::run).collect();
+    let (mut passed, mut failed, mut broken) = (0, 0, 0);
+    for r in &reports {
+        broken += usize::from(!r.problems.is_empty());
+        for o in &r.outcomes {
+            if o.passed() {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    match format {
+        Format::Human => {
+            let color = color_stderr();
+            let mut err = std::io::stderr().lock();
+            for (source, r) in sources.iter().zip(&reports) {
+                let named = NamedSource::new(source.name.clone(), source.text.clone());
+                for d in &r.problems {
+                    let _ = write!(err, "{}", render::human(source, &named, d, color));
+                }
+                if !r.problems.is_empty() {
+                    let _ = writeln!(err, "{}: tests not run: fix the errors above", source.name);
+                }
+                if r.problems.is_empty() && r.outcomes.is_empty() {
+                    let _ = writeln!(err, "{}: no tests", source.name);
+                }
+                for o in &r.outcomes {
+                    let verdict = if o.passed() { "ok" } else { "FAILED" };
+                    let _ = writeln!(
+                        err,
+                        "{}: test \"{}\" ... {verdict} ({:.1} ms)",
+                        source.name,
+                        o.name,
+                        o.elapsed.as_secs_f64() * 1000.0
+                    );
+                    for d in &o.failures {
+                        let _ = write!(err, "{}", render::human(source, &named, d, color));
+                    }
+                }
+            }
+            let _ = writeln!(
+                err,
+                "{passed} passed, {failed} failed{} in {:.2} s",
+                if broken > 0 {
+                    format!(", {broken} file(s) with errors")
+                } else {
+                    String::new()
+                },
+                elapsed.as_secs_f64()
+            );
+        }
+        Format::Json => {
+            let files: Vec<serde_json::Value> = sources
+                .iter()
+                .zip(&reports)
+                .map(|(source, r)| {
+                    let tests: Vec<serde_json::Value> = r
+                        .outcomes
+                        .iter()
+                        .map(|o| {
+                            let failures = render::json(&[(source, &o.failures[..])]);
+                            let failures: serde_json::Value =
+                                serde_json::from_str(&failures).unwrap_or_default();
+                            serde_json::json!({
+                                "name": o.name,
+                                "passed": o.passed(),
+                                "millis": o.elapsed.as_secs_f64() * 1000.0,
+                                "failures": failures["diagnostics"],
+                            })
+                        })
+                        .collect();
+                    let problems = render::json(&[(source, &r.problems[..])]);
+                    let problems: serde_json::Value =
+                        serde_json::from_str(&problems).unwrap_or_default();
+                    serde_json::json!({
+                        "file": source.name,
+                        "errors": problems["diagnostics"],
+                        "tests": tests,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "files": files,
+                "passed": passed,
+                "failed": failed,
+                "seconds": elapsed.as_secs_f64(),
+            });
+            println!("{doc:#}");
+        }
+        Format::Github => {
+            for (source, r) in sources.iter().zip(&reports) {
+                print!("{}", render::github(source, &r.problems));
+                for o in &r.outcomes {
+                    print!("{}", render::github(source, &o.failures));
+                }
+            }
+        }
+    }
+    Ok(if failed > 0 || broken > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// How `sluice import` prints its report.
@@ -318,6 +446,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::New(new) => run_new(new),
+        Command::Test { files, format } => run_test(&files, format),
         Command::Import {
             files,
             agent,

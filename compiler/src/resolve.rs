@@ -107,7 +107,7 @@ pub fn resolve<'a>(
                     .insert(decl.name.name.as_str(), symbols.components.len());
                 symbols.components.push(Component { decl, spec });
             }
-            Item::Flow(_) | Item::Use(_) => {}
+            Item::Flow(_) | Item::Use(_) | Item::Test(_) => {}
         }
     }
     symbols

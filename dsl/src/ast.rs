@@ -57,6 +57,7 @@ pub enum Item {
     Use(UseDecl),
     Component(ComponentDecl),
     Flow(FlowStmt),
+    Test(TestDecl),
 }
 
 impl Item {
@@ -66,6 +67,7 @@ impl Item {
             Item::Use(u) => u.span,
             Item::Component(c) => c.span,
             Item::Flow(f) => f.span,
+            Item::Test(t) => t.span,
         }
     }
 }
@@ -75,6 +77,15 @@ impl Item {
 pub struct AgentDecl {
     pub name: StringLit,
     pub params: Option<ParamBlock>,
+    pub span: Span,
+}
+
+/// `test "name" { send = {...}, expect = {...} }`: a unit test of the flow, run by
+/// `sluice test`; ignored by the agent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestDecl {
+    pub name: StringLit,
+    pub params: ParamBlock,
     pub span: Span,
 }
 

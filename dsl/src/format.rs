@@ -50,6 +50,15 @@ pub fn format(src: &str, file: &File) -> String {
                 f.block(c.params.as_ref(), 0);
             }
             Item::Flow(flow) => f.flow(flow),
+            Item::Test(test) => {
+                f.out.push_str("test ");
+                f.out.push_str(f.text(test.name.span));
+                if test.params.params.is_empty() && !f.has_comments_in(test.params.span) {
+                    f.out.push_str(" {}");
+                } else {
+                    f.block(Some(&test.params), 0);
+                }
+            }
         }
         f.line_end(item.span().end);
     }

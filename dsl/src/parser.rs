@@ -202,7 +202,8 @@ impl Builder<'_> {
             Rule::use_crate => Item::Use(self.use_crate(inner)),
             Rule::component => Item::Component(self.component(inner)),
             Rule::flow => Item::Flow(self.flow(inner)),
-            _ => unreachable!("item is agent | use_crate | component | flow"),
+            Rule::test_block => Item::Test(self.test(inner)),
+            _ => unreachable!("item is agent | use_crate | component | flow | test_block"),
         })
     }
 
@@ -213,6 +214,15 @@ impl Builder<'_> {
         let name = self.string(inner.next().expect("agent name"));
         let params = inner.next().map(|p| self.params(p));
         AgentDecl { name, params, span }
+    }
+
+    fn test(&mut self, pair: Pair<Rule>) -> TestDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        inner.next(); // kw_test
+        let name = self.string(inner.next().expect("test name"));
+        let params = self.params(inner.next().expect("test params"));
+        TestDecl { name, params, span }
     }
 
     fn use_crate(&mut self, pair: Pair<Rule>) -> UseDecl {
