@@ -60,13 +60,14 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<ChannelO
 }
 
 fn memory(r: &Reader, name: &str, report: &mut Report, cap: u64, tx: u64) -> ChannelOut {
+    let spillable = r.has("memoryCapacity");
     let mut d = Decl::new("channel", name, "memory");
     let set = r.has("capacity");
     let capacity = r.count(report, "capacity").unwrap_or(cap);
     let transaction = r.count(report, "transactionCapacity").unwrap_or(tx);
     d.set("capacity", values::int(capacity as i64));
     d.set("transaction_capacity", values::int(transaction as i64));
-    if !set {
+    if !set && !spillable {
         report.push_at(Level::Note, r.line_of("type"), "trap", format!(
             "{}: Flume's memory channel holds {capacity} events by default; kept, though Sluice's default is 10_000", r.what));
     }
@@ -120,8 +121,14 @@ fn file(r: &Reader, name: &str, report: &mut Report, default_capacity: u64) -> C
         None => format!("/var/lib/sluice/{name}"),
     };
     d.set("dir", values::string(&dir));
-    report.push_at(Level::Warning, r.line_of("type"), "trap", format!(
-        "{}: Sluice cannot read Flume's file channel; it gets a new directory ({dir}). Drain the Flume channel (stop its sources, wait until it is empty) before switching", r.what));
+    let jdbc = r
+        .comp
+        .type_name()
+        .is_some_and(|t| t.to_ascii_lowercase().contains("jdbc"));
+    if !jdbc {
+        report.push_at(Level::Warning, r.line_of("type"), "trap", format!(
+            "{}: Sluice cannot read Flume's file channel; it gets a new directory ({dir}). Drain the Flume channel (stop its sources, wait until it is empty) before switching", r.what));
+    }
     let capacity = r.count(report, "capacity").unwrap_or(default_capacity);
     let transaction = r.count(report, "transactionCapacity").unwrap_or(10_000);
     d.set("capacity", values::int(capacity as i64));

@@ -131,6 +131,8 @@ pub fn build_agent(properties: &[Property], agent: &str, findings: &mut Vec<Find
             }
         }
     }
+    // Flume drops empty values after the last occurrence of a key won.
+    latest.retain(|_, p| !p.value.is_empty());
     let mut ordered: Vec<&&Property> = latest.values().collect();
     ordered.sort_by_key(|p| (p.file, p.line));
     for p in ordered {
@@ -202,19 +204,21 @@ fn substitute(
         return Some(value.to_owned());
     }
     let mut out = String::new();
-    let mut rest = value;
+    // Owned, so a referenced property's value can be put back in front and scanned.
+    let mut rest = value.to_owned();
     let mut env_refs: Vec<(String, Option<String>)> = Vec::new();
     let mut depth_budget = 32;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
+        let after = rest[start + 2..].to_owned();
         let Some(end) = after.find('}') else {
             out.push_str(&rest[start..]);
-            rest = "";
+            rest.clear();
             break;
         };
-        let inner = &after[..end];
-        rest = &after[end + 1..];
+        let inner = after[..end].to_owned();
+        let inner = inner.as_str();
+        rest = after[end + 1..].to_owned();
         if let Some(env) = inner.strip_prefix("env:") {
             let (name, default) = match env.split_once(":-") {
                 Some((n, d)) => (n, Some(d.to_owned())),
@@ -258,7 +262,7 @@ fn substitute(
                 ));
                 return None;
             }
-            out.push_str(other);
+            rest = format!("{other}{rest}");
         } else {
             // Flume 1.8/1.9 with EnvVarResolverProperties: an environment variable.
             findings.push(Finding::at(Level::Warning, at.file, at.line, "substitution",
@@ -267,8 +271,10 @@ fn substitute(
             out.push_str(&format!("${{env:{inner}}}"));
         }
     }
-    out.push_str(rest);
-    let whole = value.starts_with("${") && value[2..].find('}') == Some(value.len() - 3);
+    out.push_str(&rest);
+    let whole = value.len() >= 3
+        && value.starts_with("${")
+        && value.get(2..).and_then(|v| v.find('}')) == Some(value.len() - 3);
     match env_refs.as_slice() {
         [] => Some(out),
         [(name, default)] if whole => Some(env_marker(name, default.as_deref())),
@@ -304,4 +310,49 @@ pub fn as_env(value: &str) -> Option<(&str, Option<&str>)> {
     let rest = value.strip_prefix(ENV_MARK)?;
     let (name, default) = rest.split_once(ENV_MARK)?;
     Some((name, (default != "\u{1}").then_some(default)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::properties;
+
+    fn agent(text: &str) -> (Agent, Vec<Finding>) {
+        let parsed = properties::parse(text.as_bytes(), 0);
+        let mut findings = Vec::new();
+        let agent = build_agent(&parsed.properties, "a", &mut findings);
+        (agent, findings)
+    }
+
+    fn value(agent: &Agent, key: &str) -> String {
+        let comp = agent.component(Section::Sink, "k").expect("sink k");
+        comp.get(key).expect(key).value.clone()
+    }
+
+    #[test]
+    fn references_resolve_through_other_properties_and_env() {
+        let (a, f) = agent(
+            "DIR = /data\nINNER = ${env:OUT}\na.sinks.k.dir = ${DIR}/x\na.sinks.k.out = ${INNER}\n",
+        );
+        assert_eq!(value(&a, "dir"), "/data/x");
+        assert_eq!(as_env(&value(&a, "out")), Some(("OUT", None)));
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn a_later_empty_value_hides_an_earlier_one() {
+        let (a, _) = agent("a.sinks.k.x = 5\na.sinks.k.y = 1\na.sinks.k.x =\n");
+        let comp = a.component(Section::Sink, "k").unwrap();
+        assert!(comp.get("x").is_none());
+        assert_eq!(comp.get("y").unwrap().value, "1");
+    }
+
+    #[test]
+    fn self_references_and_odd_values_end() {
+        let (_, f) = agent("A = ${A}\na.sinks.k.x = ${A}\na.sinks.k.y = ${\na.sinks.k.z = ${}\n");
+        assert!(
+            f.iter().any(|f| f.message.contains("nest too deep")),
+            "{f:?}"
+        );
+    }
 }

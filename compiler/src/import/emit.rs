@@ -65,7 +65,12 @@ pub fn write(agent: &Agent, plan: &Plan, input_name: &str, report: &mut Report) 
     let formatted = sluice_dsl::format(&text, &parsed.file);
     let source = SourceFile::new("imported.flow".to_owned(), formatted.clone());
     // What the importer already reported at the Flume lines is not repeated.
-    let said: Vec<&'static str> = report.findings.iter().map(|f| f.code).collect();
+    let said: Vec<&'static str> = report
+        .findings
+        .iter()
+        .map(|f| f.code)
+        .filter(|c| matches!(*c, "capacity" | "dead-end"))
+        .collect();
     for d in check_with(&source, false).diagnostics {
         if said.contains(&d.code.as_str()) {
             continue;

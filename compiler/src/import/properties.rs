@@ -81,7 +81,7 @@ pub fn parse(bytes: &[u8], file: usize) -> Parsed {
                             "`{key}` has an empty value, which Flume drops (\"Empty values are not supported\"); the component's default applies"
                         ),
                     });
-                    continue;
+                    // Kept: as the last occurrence of its key it still hides earlier ones.
                 }
                 parsed.properties.push(Property {
                     key,
@@ -279,9 +279,10 @@ mod tests {
     }
 
     #[test]
-    fn empty_values_are_dropped_with_a_problem() {
+    fn empty_values_are_kept_with_a_problem() {
         let parsed = parse(b"a.x =\na.y = 1\n", 0);
-        assert_eq!(parsed.properties.len(), 1);
+        assert_eq!(parsed.properties.len(), 2);
+        assert_eq!(parsed.properties[0].value, "");
         assert_eq!(parsed.problems[0].line, 1);
     }
 
@@ -306,7 +307,7 @@ mod tests {
         ) {
             let line = escape_entry(&key, &value);
             let parsed = parse(line.as_bytes(), 0);
-            proptest::prop_assert_eq!(parsed.properties.len(), usize::from(!java_trim(&value).is_empty()));
+            proptest::prop_assert_eq!(parsed.properties.len(), 1);
             if let Some(p) = parsed.properties.first() {
                 proptest::prop_assert_eq!(&p.key, &key);
                 proptest::prop_assert_eq!(&p.value, java_trim(&value));

@@ -46,6 +46,7 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<SinkOut>
                 "hbase" | "hbase2" | "asynchbase" => "Sluice has no HBase writer; write the sink as a component of your own (`sluice new component --role sink`)".to_owned(),
                 "elasticsearch" => "Sluice has no Elasticsearch sink (the `http` sink cannot produce `_bulk` requests)".to_owned(),
                 "" => "it has no `type`".to_owned(),
+                t if t.starts_with("org.apache.flume.") => format!("Sluice has no counterpart for Flume's `{kind}`"),
                 t if t.contains('.') => format!("`{kind}` is a custom or third-party class; write it as a component of your own (`sluice new component --role sink`) and `use` it"),
                 _ => format!("Sluice has no counterpart for Flume's `{kind}` sink"),
             };
@@ -281,7 +282,9 @@ fn hdfs(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
         "" if path.is_empty() => report.push_at(Level::Error, r.line_of("type"), "missing-property", format!("{} has no `hdfs.path`", r.what)),
         "" => report.push_at(Level::Error, r.line_of("hdfs.path"), "no-counterpart", format!(
             "{}: `hdfs.path = {path}` has no scheme, so Hadoop resolves it against `fs.defaultFS` (HDFS on a cluster). If it is a local directory, write `file://{path}` and import again", r.what)),
-        _ => {}
+        "file" | "s3a" | "s3" | "s3n" => {}
+        other => report.push_at(Level::Error, r.line_of("hdfs.path"), "no-counterpart", format!(
+            "{} writes to `{other}://`; Sluice writes local directories (`file_roll`, `lake`) and S3-compatible stores (`lake`)", r.what)),
     }
     let converted = if to_lake {
         // The static prefix is the location; the escaped rest becomes `partition`.
@@ -540,7 +543,21 @@ fn hive(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
                 format!(
                     "col{}={}",
                     i + 1,
-                    template(v.trim()).map(|t| t.0).unwrap_or_default()
+                    match template(v.trim()) {
+                        Ok((t, _)) => t,
+                        Err(escape) => {
+                            report.push_at(
+                                Level::Error,
+                                r.line_of("hive.partition"),
+                                "no-counterpart",
+                                format!(
+                                    "{}: the partition escape `{escape}` has no Sluice counterpart",
+                                    r.what
+                                ),
+                            );
+                            String::new()
+                        }
+                    }
                 )
             })
             .collect();

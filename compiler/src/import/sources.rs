@@ -57,6 +57,7 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<Vec<Sour
             let why = match lower.as_str() {
                 "jms" | "org.apache.flume.source.jms.jmssource" => "Sluice has no JMS source; bridge the broker to Kafka and use the `kafka` source, or write the source as a component of your own (`sluice new component --role source`)".to_owned(),
                 "" => "it has no `type`".to_owned(),
+                t if t.starts_with("org.apache.flume.") => format!("Sluice has no counterpart for Flume's `{kind}`"),
                 t if t.contains('.') => format!("`{kind}` is a custom or third-party class; write it as a component of your own (`sluice new component --role source`) and `use` it"),
                 _ => format!("Sluice has no counterpart for Flume's `{kind}` source"),
             };
@@ -70,6 +71,15 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<Vec<Sour
         }
     };
     Some(out)
+}
+
+/// `host:port`, with an IPv6 address in brackets.
+fn host_port(host: &str, port: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 /// `bind` + `port` (or `host` + `port`) → `"host:port"`.
@@ -495,7 +505,7 @@ fn multiport(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
     for port in &ports {
         let source_name = format!("{name}_{}", values::ident(port).trim_start_matches('_'));
         let mut d = Decl::new("source", &source_name, "syslog_tcp");
-        d.set("bind", values::string(&format!("{host}:{port}")));
+        d.set("bind", values::string(&host_port(&host, port)));
         d.set("max_line", values::size(size));
         d.set("batch_size", values::int(batch));
         tls(r, report, &mut d);
@@ -567,7 +577,7 @@ fn http(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
         .text(report, "bind")
         .unwrap_or_else(|| "0.0.0.0".to_owned());
     match r.text(report, "port") {
-        Some(port) => d.set("bind", values::string(&format!("{host}:{port}"))),
+        Some(port) => d.set("bind", values::string(&host_port(&host, &port))),
         None => report.push_at(
             Level::Error,
             r.line_of("type"),
@@ -732,7 +742,7 @@ fn hop(r: &Reader, name: &str, report: &mut Report, kind: &str) -> Vec<SourceOut
         ],
     );
     vec![SourceOut {
-        replayable: true,
+        replayable: false,
         ..SourceOut::new(d)
     }]
 }
@@ -853,10 +863,9 @@ pub fn kafka_security(r: &Reader, report: &mut Report, d: &mut Decl, prefix: &st
             report.push_at(Level::Warning, r.line_of(&key("ssl.keystore.location")), "manual-step", format!(
                 "{}: convert the keystore to a PEM certificate and key and set `tls.cert` and `tls.key`", r.what));
         }
-        if r.text(report, &key("ssl.endpoint.identification.algorithm"))
-            .is_some_and(|a| a.is_empty())
-            || r.bool(report, "ssl.disableTLSHostnameVerification") == Some(true)
-        {
+        // An empty `ssl.endpoint.identification.algorithm` never reaches Kafka: Flume
+        // drops empty values. Flume's own switch is this one.
+        if r.bool(report, "ssl.disableTLSHostnameVerification") == Some(true) {
             tls.push("insecure_skip_verify = true".to_owned());
             report.push_at(Level::Warning, r.line_of("type"), "security", format!("{}: host name verification was off; Sluice's `insecure_skip_verify` skips all certificate checks", r.what));
         }
