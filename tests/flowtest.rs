@@ -176,7 +176,7 @@ fn agreement_inputs() -> Vec<String> {
     };
     for i in 0..1500 {
         let line = match i % 5 {
-            0 | 1 | 2 => {
+            0..=2 => {
                 let mut fields = Vec::new();
                 let n = numbers[next(numbers.len())];
                 if !n.is_empty() {

@@ -422,3 +422,57 @@ fn import_exit_codes_outputs_and_json() {
     assert_eq!(missing.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `sluice test`: 0 when the tests pass, 1 when one fails (reported at its span in every
+/// format), 2 on I/O errors.
+#[test]
+fn test_exit_codes_and_formats() {
+    let ok = sluice()
+        .args(["test", "flows/quickstart.flow"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert_eq!(ok.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("2 passed, 0 failed"), "{stderr}");
+
+    let dir = std::env::temp_dir().join(format!("sluice-test-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.flow");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../flows/quickstart.flow"),
+    )
+    .unwrap()
+    .replace("count = 2", "count = 5");
+    std::fs::write(&broken, text).unwrap();
+    let failed = sluice().arg("test").arg(&broken).output().unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&failed.stderr).contains("expected 5 events at `console`, got 2")
+    );
+
+    let json = sluice()
+        .args(["test", "--format", "json"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["failed"], 1);
+    assert_eq!(doc["passed"], 1);
+    let failure = &doc["files"][0]["tests"][0]["failures"][0];
+    assert_eq!(failure["code"], "test-failed");
+    assert!(failure["line"].as_u64().unwrap() > 30);
+
+    let github = sluice()
+        .args(["test", "--format", "github"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let annotations = String::from_utf8_lossy(&github.stdout);
+    assert!(annotations.starts_with("::error file="), "{annotations}");
+    assert!(annotations.contains("title=test-failed"), "{annotations}");
+
+    let missing = sluice().args(["test", "no/such.flow"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

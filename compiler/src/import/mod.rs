@@ -377,7 +377,7 @@ impl Plan {
                 chain.extend(out.pre.iter().map(|t| t.name.clone()));
                 chain.extend(chain_tail.iter().cloned());
                 flow_sets.push((chain.join(" | "), out.syslog));
-                plan.transforms.extend(out.pre.drain(..));
+                plan.transforms.append(&mut out.pre);
                 plan.sources.push(out.decl);
             }
             if !known.is_empty() {

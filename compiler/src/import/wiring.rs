@@ -300,7 +300,7 @@ pub fn group(
                 }
                 prioritised.push((p, flume, sluice));
             }
-            prioritised.sort_by(|a, b| b.0.cmp(&a.0));
+            prioritised.sort_by_key(|p| std::cmp::Reverse(p.0));
             d.set(
                 "sinks",
                 format!(
