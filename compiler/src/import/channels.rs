@@ -76,7 +76,14 @@ fn memory(r: &Reader, name: &str, report: &mut Report, cap: u64, tx: u64) -> Cha
             .count(report, "byteCapacityBufferPercentage")
             .unwrap_or(20)
             .min(100);
-        d.set("max_bytes", values::size(bytes * (100 - buffer) / 100));
+        // Flume's effective limit; below one 100-byte slot it means no limit at all.
+        let effective = u128::from(bytes) * u128::from(100 - buffer) / 100;
+        if effective >= 100 {
+            d.set(
+                "max_bytes",
+                values::size(u64::try_from(effective).unwrap_or(u64::MAX)),
+            );
+        }
     }
     r.consume(&["byteCapacityBufferPercentage"]);
     if r.has("keep-alive") {
@@ -139,7 +146,7 @@ fn file(r: &Reader, name: &str, report: &mut Report, default_capacity: u64) -> C
     match r.bool(report, "fsyncPerTransaction") {
         Some(false) => {
             let seconds = r.count(report, "fsyncInterval").unwrap_or(5);
-            d.set("fsync", values::duration_ms(seconds * 1000));
+            d.set("fsync", values::duration_ms(seconds.saturating_mul(1000)));
         }
         _ => d.set("fsync", "\"every_commit\""),
     }
@@ -179,18 +186,27 @@ fn spillable(r: &Reader, name: &str, report: &mut Report) -> ChannelOut {
     let overflow = r.count(report, "overflowCapacity").unwrap_or(100_000_000);
     r.consume(&["overflowTimeout", "avgEventSize"]);
     if overflow == 0 {
-        let mut out = memory(r, name, report, memory_capacity, 100);
+        // The transaction capacity is the file channel's (10 000), within the capacity.
+        let mut out = memory(
+            r,
+            name,
+            report,
+            memory_capacity,
+            memory_capacity.clamp(1, 10_000),
+        );
         out.decl
             .set("capacity", values::int(memory_capacity as i64));
         return out;
     }
     r.consume(&["byteCapacity", "byteCapacityBufferPercentage"]);
-    let mut out = file(r, name, report, memory_capacity + overflow);
-    out.decl
-        .set("capacity", values::int((memory_capacity + overflow) as i64));
+    let total = memory_capacity
+        .saturating_add(overflow)
+        .min(i64::MAX as u64);
+    let mut out = file(r, name, report, total);
+    out.decl.set("capacity", values::int(total as i64));
     if memory_capacity > 0 {
         report.push_at(Level::Note, r.line_of("type"), "behaviour-change", format!(
-            "{}: a spillable memory channel became a `file` channel holding {} events; every event now goes to disk", r.what, memory_capacity + overflow));
+            "{}: a spillable memory channel became a `file` channel holding {} events; every event now goes to disk", r.what, total));
     }
     out
 }

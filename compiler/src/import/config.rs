@@ -243,6 +243,17 @@ fn substitute(
                     return None;
                 }
             }
+        } else if let Some((name, default)) =
+            inner.split_once(":-").filter(|(n, _)| !n.contains(':'))
+        {
+            // `${NAME:-default}`: another property, else the environment, else the default.
+            match globals.get(name) {
+                Some(other) => rest = format!("{other}{rest}"),
+                None => {
+                    env_refs.push((name.to_owned(), Some(default.to_owned())));
+                    out.push_str(&format!("${{env:{name}:-{default}}}"));
+                }
+            }
         } else if let Some((lookup, _)) = inner.split_once(':') {
             findings.push(Finding::at(Level::Error, at.file, at.line, "substitution",
                 format!("`{}` uses the `${{{lookup}:…}}` lookup, which needs the JVM; set the value itself, or read it from the environment with `${{env:NAME}}`", at.key)));

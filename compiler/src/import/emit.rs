@@ -10,12 +10,13 @@ use crate::{check_with, Severity, SourceFile};
 pub fn write(agent: &Agent, plan: &Plan, input_name: &str, report: &mut Report) -> String {
     let mut text = String::new();
     text.push_str(&format!(
-        "# Imported from {input_name} (Flume agent `{}`) by `sluice import`.\n",
-        agent.name
+        "# Imported from {} (Flume agent `{}`) by `sluice import`.\n",
+        values::comment(input_name),
+        values::comment(&agent.name)
     ));
     text.push_str("# Flume's defaults are written out; the import's report lists what differs.\n");
     for gap in &plan.gaps {
-        text.push_str(&format!("# sluice import: {gap}\n"));
+        text.push_str(&format!("# sluice import: {}\n", values::comment(gap)));
     }
     text.push_str(&format!("agent {}\n", values::string(&agent.name)));
     for decls in [
@@ -38,7 +39,7 @@ pub fn write(agent: &Agent, plan: &Plan, input_name: &str, report: &mut Report) 
                 .map(|f| f.message.as_str())
                 .collect();
             for gap in gaps {
-                text.push_str(&format!("# sluice import: {}\n", gap.replace('\n', " ")));
+                text.push_str(&format!("# sluice import: {}\n", values::comment(gap)));
             }
             text.push_str(&decl(d));
         }
@@ -100,7 +101,7 @@ pub fn write(agent: &Agent, plan: &Plan, input_name: &str, report: &mut Report) 
 fn decl(d: &Decl) -> String {
     let mut out = String::new();
     for note in &d.notes {
-        out.push_str(&format!("# {note}\n"));
+        out.push_str(&format!("# {}\n", values::comment(note)));
     }
     out.push_str(&format!("{} {} = {}", d.role, d.name, d.kind));
     if d.params.is_empty() {

@@ -17,12 +17,17 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<Decl> {
         return None;
     };
     // Aliases match case-insensitively; the builder classes are named in full.
-    let short = kind
-        .rsplit('.')
-        .next()
-        .unwrap_or(&kind)
-        .trim_end_matches("$Builder")
-        .to_ascii_lowercase();
+    // A class name counts only when it is Flume's own (`com.acme.HostInterceptor` is not).
+    let flume_class = !kind.contains('.') || kind.starts_with("org.apache.flume.");
+    let short = if flume_class {
+        kind.rsplit('.')
+            .next()
+            .unwrap_or(&kind)
+            .trim_end_matches("$Builder")
+            .to_ascii_lowercase()
+    } else {
+        String::new()
+    };
     let mut d = match short.as_str() {
         "timestamp" | "timestampinterceptor" => {
             let mut d = Decl::new("transform", name, "timestamp");

@@ -189,14 +189,17 @@ pub(crate) struct Plan {
 /// Sluice names for Flume's per-role names: one namespace, identifiers only.
 struct Names {
     by_role: BTreeMap<(Section, String), String>,
-    taken: Vec<String>,
+    taken: std::collections::HashSet<String>,
+    /// The next suffix to try per wanted name.
+    next: std::collections::HashMap<String, usize>,
 }
 
 impl Names {
     fn new(agent: &Agent, renames: &mut Vec<(String, String)>) -> Self {
         let mut names = Names {
             by_role: BTreeMap::new(),
-            taken: Vec::new(),
+            taken: Default::default(),
+            next: Default::default(),
         };
         let sections = [
             Section::Source,
@@ -230,12 +233,12 @@ impl Names {
 
     fn unique(&mut self, wanted: &str) -> String {
         let mut name = wanted.to_owned();
-        let mut n = 2;
+        let n = self.next.entry(wanted.to_owned()).or_insert(2);
         while self.taken.contains(&name) {
             name = format!("{wanted}_{n}");
-            n += 1;
+            *n += 1;
         }
-        self.taken.push(name.clone());
+        self.taken.insert(name.clone());
         name
     }
 
@@ -596,7 +599,7 @@ pub fn render_human(imported: &Imported, inputs: &[Input]) -> String {
             f.line,
             f.level.as_str(),
             f.code,
-            f.message
+            values::comment(&f.message)
         ));
     }
     if !imported.renames.is_empty() {

@@ -60,13 +60,19 @@ pub fn parse(bytes: &[u8], file: usize) -> Parsed {
         if start.is_empty() || start.starts_with('#') || start.starts_with('!') {
             continue;
         }
-        // Join continuation lines: a line ending in an odd number of backslashes.
-        let mut logical = String::from(start);
-        while ends_with_odd_backslashes(&logical) {
-            logical.pop();
+        // Join continuation lines: a natural line ending in an odd number of
+        // backslashes continues (counted per natural line, as Java does).
+        let mut logical = String::new();
+        let mut natural = start;
+        loop {
+            if !ends_with_odd_backslashes(natural) {
+                logical.push_str(natural);
+                break;
+            }
+            logical.push_str(&natural[..natural.len() - 1]);
             match lines.get(index) {
                 Some(next) => {
-                    logical.push_str(next.trim_start_matches([' ', '\t', '\u{c}']));
+                    natural = next.trim_start_matches([' ', '\t', '\u{c}']);
                     index += 1;
                 }
                 None => break,

@@ -119,7 +119,10 @@ fn file_roll(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
         d.set("prefix", values::string(&values::template_literal(&prefix)));
     }
     let interval = r.count(report, "sink.rollInterval").unwrap_or(30);
-    d.set("roll_interval", values::duration_ms(interval * 1000));
+    d.set(
+        "roll_interval",
+        values::duration_ms(interval.saturating_mul(1000)),
+    );
     serializer(r, report, "sink.", &mut d);
     let batch = r.count(report, "sink.batchSize").unwrap_or(100);
     d.set("batch_size", values::int(batch as i64));
@@ -153,7 +156,7 @@ fn file_roll(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
 fn hop(r: &Reader, name: &str, report: &mut Report, kind: &str) -> SinkOut {
     let mut d = Decl::new("sink", name, "sluice");
     match (r.text(report, "hostname"), r.text(report, "port")) {
-        (Some(host), Some(port)) => d.set("addr", values::string(&format!("{host}:{port}"))),
+        (Some(host), Some(port)) => d.set("addr", values::string(&values::host_port(&host, &port))),
         _ => report.push_at(
             Level::Error,
             r.line_of("type"),
@@ -296,6 +299,10 @@ fn hdfs(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
             "url",
             values::string(&format!("s3://{}", location.trim_end_matches('/'))),
         );
+        d.set(
+            "staging_dir",
+            values::string(&format!("/var/lib/sluice/{name}-staging")),
+        );
         let partition = partition.trim_start_matches('/');
         match template(partition) {
             Ok((t, time)) => {
@@ -353,7 +360,15 @@ fn hdfs(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
         }
     }
     // File type and codec.
-    let file_type = r.text(report, "hdfs.fileType");
+    // Flume compares the file type without regard to case.
+    let file_type =
+        r.text(report, "hdfs.fileType")
+            .map(|t| match t.to_ascii_lowercase().as_str() {
+                "sequencefile" => "SequenceFile".to_owned(),
+                "datastream" => "DataStream".to_owned(),
+                "compressedstream" => "CompressedStream".to_owned(),
+                _ => t,
+            });
     let codec = r.text(report, "hdfs.codeC").map(|c| c.to_ascii_lowercase());
     match file_type.as_deref() {
         None | Some("SequenceFile") => report.push_at(Level::Error, r.line_of(if file_type.is_some() { "hdfs.fileType" } else { "type" }), "no-counterpart", format!(
@@ -374,7 +389,18 @@ fn hdfs(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
     match codec.as_deref() {
         None => {}
         Some("gzip") | Some("gzipcodec") => d.set("compression", "\"gzip\""),
-        Some("snappy") | Some("snappycodec") if to_lake => d.set("compression", "\"snappy\""),
+        Some("snappy") | Some("snappycodec") if to_lake => {
+            d.set("compression", "\"zstd\"");
+            report.push_at(
+                Level::Warning,
+                r.line_of("hdfs.codeC"),
+                "behaviour-change",
+                format!(
+                    "{}: NDJSON files are compressed with zstd (snappy is for Parquet only)",
+                    r.what
+                ),
+            );
+        }
         Some(other) => report.push_at(
             Level::Error,
             r.line_of("hdfs.codeC"),
@@ -409,8 +435,12 @@ fn hdfs(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
         report.push_at(Level::Warning, r.line_of("type"), "trap", format!(
             "{} left Flume's roll defaults (every 30 s, 1 KiB or 10 events: a file per 10 events); the import uses Sluice's defaults instead. Set `roll_interval`, `roll_size`{} if you want others", r.what, if to_lake { ", `roll_count`" } else { "" }));
     } else {
-        let interval = interval.unwrap_or(30);
-        d.set("roll_interval", values::duration_ms(interval * 1000));
+        match interval.unwrap_or(30) {
+            // A lake always rolls by time; Flume's 0 (never) is left to the default.
+            0 if to_lake => report.push_at(Level::Warning, r.line_of("hdfs.rollInterval"), "behaviour-change", format!(
+                "{}: Flume never rolled by time (`hdfs.rollInterval = 0`); a lake publishes at least every `roll_interval` (default 5m)", r.what)),
+            seconds => d.set("roll_interval", values::duration_ms(seconds.saturating_mul(1000))),
+        }
         match size.unwrap_or(1024) {
             0 => {}
             bytes => d.set("roll_size", values::size(bytes)),
@@ -430,7 +460,7 @@ fn hdfs(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
         }
     }
     if let Some(ms) = r.count(report, "hdfs.idleTimeout").filter(|s| *s > 0) {
-        d.set("idle_timeout", values::duration_ms(ms * 1000));
+        d.set("idle_timeout", values::duration_ms(ms.saturating_mul(1000)));
     }
     let batch = r.count(report, "hdfs.batchSize").unwrap_or(100);
     d.set("batch_size", values::int(batch as i64));
@@ -619,7 +649,10 @@ fn kafka(r: &Reader, name: &str, report: &mut Report) -> SinkOut {
         .text(report, "kafka.topic")
         .or_else(|| r.text(report, "topic"))
         .unwrap_or_else(|| "default-flume-topic".to_owned());
-    d.set("topic", values::string(&values::template_literal(&topic)));
+    d.set(
+        "topic",
+        values::string(&values::template_keeping_headers(&topic)),
+    );
     if r.bool(report, "allowTopicOverride") != Some(false) {
         report.push_at(Level::Warning, r.line_of("type"), "behaviour-change", format!(
             "{}: Flume sent an event carrying a `topic` header to that topic (`allowTopicOverride`); Sluice sends every event to `topic`. To keep the override, set `topic = \"%{{topic}}\"` and give every event the header", r.what));

@@ -73,15 +73,6 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<Vec<Sour
     Some(out)
 }
 
-/// `host:port`, with an IPv6 address in brackets.
-fn host_port(host: &str, port: &str) -> String {
-    if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
 /// `bind` + `port` (or `host` + `port`) → `"host:port"`.
 fn address(
     r: &Reader,
@@ -448,15 +439,12 @@ fn syslog(r: &Reader, name: &str, report: &mut Report, tcp: bool) -> Vec<SourceO
         tls(r, report, &mut d);
     }
     keep_fields(r, report);
-    let mut out = SourceOut {
+    let out = SourceOut {
         batch_from_channels: true,
         syslog: true,
         ..SourceOut::new(d)
     };
-    if let Some(b) = r.int(report, "batchSize") {
-        out.decl.set("batch_size", values::int(b));
-        out.batch_from_channels = false;
-    }
+    // Flume's syslog sources put one event at a time: `batchSize` is not theirs.
     report.leftovers(
         r,
         &[
@@ -505,7 +493,7 @@ fn multiport(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
     for port in &ports {
         let source_name = format!("{name}_{}", values::ident(port).trim_start_matches('_'));
         let mut d = Decl::new("source", &source_name, "syslog_tcp");
-        d.set("bind", values::string(&host_port(&host, port)));
+        d.set("bind", values::string(&values::host_port(&host, port)));
         d.set("max_line", values::size(size));
         d.set("batch_size", values::int(batch));
         tls(r, report, &mut d);
@@ -577,7 +565,7 @@ fn http(r: &Reader, name: &str, report: &mut Report) -> Vec<SourceOut> {
         .text(report, "bind")
         .unwrap_or_else(|| "0.0.0.0".to_owned());
     match r.text(report, "port") {
-        Some(port) => d.set("bind", values::string(&host_port(&host, &port))),
+        Some(port) => d.set("bind", values::string(&values::host_port(&host, &port))),
         None => report.push_at(
             Level::Error,
             r.line_of("type"),
@@ -893,7 +881,11 @@ pub fn kafka_security(r: &Reader, report: &mut Report, d: &mut Decl, prefix: &st
         match mech {
             Some(m) => {
                 let jaas = r.text(report, &key("sasl.jaas.config")).unwrap_or_default();
-                let user = jaas_field(&jaas, "username").unwrap_or_else(|| "USER".to_owned());
+                let user = jaas_field(&jaas, "username").unwrap_or_else(|| {
+                    report.push_at(Level::Warning, r.line_of(&key("sasl.jaas.config")), "manual-step", format!(
+                        "{}: no `username=\"…\"` found in the JAAS configuration; set `sasl.username`", r.what));
+                    "USER".to_owned()
+                });
                 let var = format!("{}_KAFKA_PASSWORD", d.name.to_ascii_uppercase());
                 d.set("sasl", format!("{{ mechanism = \"{m}\", username = {}, password = env({}) }}", values::string(&user), values::string(&var)));
                 report.push_at(Level::Warning, r.line_of(&key("sasl.jaas.config")), "secret", format!("{}: the SASL password is read from the environment variable `{var}`; export it before starting the agent", r.what));
@@ -905,10 +897,10 @@ pub fn kafka_security(r: &Reader, report: &mut Report, d: &mut Decl, prefix: &st
     }
 }
 
+/// `field="value"` (spaces allowed around `=`) in a JAAS configuration line.
 fn jaas_field(jaas: &str, field: &str) -> Option<String> {
-    let at = jaas.find(&format!("{field}="))?;
-    let rest = jaas[at + field.len() + 1..].strip_prefix('"')?;
-    Some(rest[..rest.find('"')?].to_owned())
+    let re = regex::Regex::new(&format!(r#"\b{}\s*=\s*"([^"]*)""#, regex::escape(field))).ok()?;
+    Some(re.captures(jaas)?.get(1)?.as_str().to_owned())
 }
 
 /// `["a", "b"]` from comma-separated text, trimmed, empty parts left out.

@@ -36,6 +36,8 @@ pub fn regex(s: &str) -> String {
 
 /// Milliseconds as a duration in the largest unit that divides them exactly.
 pub fn duration_ms(ms: u64) -> String {
+    // The `.flow` lexer reads amounts as i64: larger is "for ever" anyway.
+    let ms = ms.min(i64::MAX as u64);
     if ms == 0 {
         return "0s".to_owned();
     }
@@ -54,6 +56,7 @@ pub fn duration_ms(ms: u64) -> String {
 
 /// Bytes as a size in the largest binary, then decimal, unit that divides them exactly.
 pub fn size(bytes: u64) -> String {
+    let bytes = bytes.min(i64::MAX as u64);
     if bytes == 0 {
         return "0B".to_owned();
     }
@@ -149,6 +152,45 @@ pub fn template_literal(s: &str) -> String {
     s.replace('%', "%%")
 }
 
+/// A string inside a Sluice template where Flume also expands `%{header}`: those are
+/// kept, every other `%` doubled.
+pub fn template_keeping_headers(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match (tail.starts_with("%{"), tail.find('}')) {
+            (true, Some(end)) => {
+                out.push_str(&tail[..=end]);
+                rest = &tail[end + 1..];
+            }
+            _ => {
+                out.push_str("%%");
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `host:port`, with an IPv6 address in brackets.
+pub fn host_port(host: &str, port: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A comment line's text: control characters (which would end the comment) become spaces.
+pub fn comment(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +218,11 @@ mod tests {
         assert_eq!(regex(r#"a"b"#), r###"r#"a"b"#"###);
         assert_eq!(regex(r"(\d+)"), r#"r"(\d+)""#);
         assert_eq!(string("a\"b\\c\n"), r#""a\"b\\c\n""#);
+        assert_eq!(
+            template_keeping_headers("logs-%{app}-100%"),
+            "logs-%{app}-100%%"
+        );
+        assert_eq!(host_port("::1", "9"), "[::1]:9");
+        assert_eq!(comment("a\nb\rc"), "a b c");
     }
 }

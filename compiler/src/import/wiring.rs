@@ -264,6 +264,13 @@ pub fn group(
         .unwrap_or_else(|| "default".to_owned())
         .to_ascii_lowercase();
     let names: Vec<&str> = members.iter().map(|(_, s)| s.as_str()).collect();
+    // Aliases, or the processors' class names.
+    let kind = match kind.as_str() {
+        "org.apache.flume.sink.defaultsinkprocessor" => "default".to_owned(),
+        "org.apache.flume.sink.failoversinkprocessor" => "failover".to_owned(),
+        "org.apache.flume.sink.loadbalancingsinkprocessor" => "load_balance".to_owned(),
+        _ => kind,
+    };
     let decl = match kind.as_str() {
         "default" => {
             if members.len() > 1 {
@@ -312,11 +319,15 @@ pub fn group(
                         .join(", ")
                 ),
             );
-            let priorities: Vec<String> = prioritised
-                .iter()
-                .map(|(p, _, s)| format!("{s} = {p}"))
-                .collect();
-            d.set("priorities", format!("{{ {} }}", priorities.join(", ")));
+            // The order of `sinks` is the priority; explicit ones only when none is negative
+            // (Flume numbers the unset ones -1, -2, …).
+            if prioritised.iter().all(|(p, _, _)| *p >= 0) {
+                let priorities: Vec<String> = prioritised
+                    .iter()
+                    .map(|(p, _, s)| format!("{s} = {p}"))
+                    .collect();
+                d.set("priorities", format!("{{ {} }}", priorities.join(", ")));
+            }
             let penalty = r.count(report, "processor.maxpenalty").unwrap_or(30_000);
             d.set("max_penalty", values::duration_ms(penalty));
             Some(d)
