@@ -45,6 +45,43 @@ pub struct FileReport {
     pub outcomes: Vec<Outcome>,
 }
 
+/// The mistakes in a checked flow's `test` blocks (unknown names, conditions of the
+/// wrong type, duplicate names); none when the flow has errors of its own or no tests.
+pub fn check_tests(source: &SourceFile, checked: &crate::Checked) -> Vec<Diagnostic> {
+    let tests: Vec<&sluice_dsl::TestDecl> = checked
+        .file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Test(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    if tests.is_empty() || checked.has_errors() {
+        return Vec::new();
+    }
+    let Ok(flow) = ir::lower(source, checked) else {
+        return Vec::new();
+    };
+    let mut diags = Vec::new();
+    for (i, decl) in tests.iter().enumerate() {
+        if let Some(first) = tests[..i].iter().find(|t| t.name.value == decl.name.value) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    decl.name.span,
+                    format!("a second test named {:?}", decl.name.value),
+                )
+                .label("same name as an earlier test")
+                .note(first.name.span, "the first one")
+                .help("give each test its own name, so a failure says which one"),
+            );
+        }
+        spec::read(decl, &flow, &mut diags);
+    }
+    diags
+}
+
 /// Runs the tests of a flow file.
 pub fn run(source: &SourceFile) -> FileReport {
     let mut report = FileReport::default();

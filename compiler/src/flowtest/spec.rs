@@ -84,7 +84,8 @@ pub fn read(decl: &TestDecl, flow: &Flow, diags: &mut Vec<Diagnostic>) -> TestCa
             ),
         }
     }
-    if case.sends.is_empty() && case.expects.is_empty() {
+    let written = |key: &str| decl.params.params.iter().any(|p| p.name.name == key);
+    if !written("send") && !written("expect") {
         diags.push(
             Diagnostic::new(Code::MissingParam, decl.name.span, "the test sends nothing and expects nothing")
                 .help("add `send = { SOURCE = [\"an event\"] }` and `expect = { CHANNEL = { count = 1 } }`"),
@@ -272,8 +273,20 @@ fn expect(entry: &MapEntry, flow: &Flow, diags: &mut Vec<Diagnostic>) -> Option<
         return None;
     };
     let mut out = Vec::new();
-    for c in checks {
+    for (i, c) in checks.iter().enumerate() {
         let span = c.span;
+        let once = matches!(c.key.name.as_str(), "count" | "events");
+        if once {
+            if let Some(first) = checks[..i].iter().find(|p| p.key.name == c.key.name) {
+                diags.push(
+                    Diagnostic::new(Code::DuplicateName, c.key.span, format!("`{}` is given twice", c.key.name))
+                        .label("second one")
+                        .note(first.key.span, "first one")
+                        .help("keep one; `all`, `any` and `none` may repeat, `count` and `events` may not"),
+                );
+                continue;
+            }
+        }
         match c.key.name.as_str() {
             "count" => match c.value.literal() {
                 Some(Literal::Int(n)) if *n >= 0 => out.push(Check::Count(*n as u64, span)),
