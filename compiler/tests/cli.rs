@@ -278,8 +278,8 @@ fn man_pages_render_and_cover_every_command() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `contrib/pre-commit` in a real git repository: a staged flow with a mistake or an
-/// unformatted layout stops the commit; a clean one passes.
+/// `contrib/pre-commit` in a real git repository: a staged flow with a mistake, an
+/// unformatted layout or a failing test stops the commit; a clean one passes.
 #[test]
 fn the_pre_commit_hook_stops_commits_of_broken_flows() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -343,6 +343,16 @@ fn the_pre_commit_hook_stops_commits_of_broken_flows() {
     let out = hook();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("count"));
+    // A failing test block: refused, with the failure.
+    std::fs::write(
+        repo.join("flows/a.flow"),
+        good.replace("count = 2\n", "count = 3\n"),
+    )
+    .unwrap();
+    git(&["add", "flows/a.flow"]);
+    let out = hook();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected 3 events"));
     let _ = std::fs::remove_dir_all(&repo);
 }
 
