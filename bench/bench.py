@@ -117,6 +117,7 @@ class Suite:
         self.rsyslogd = Path(args.rsyslog_root) / "usr/sbin/rsyslogd"
         self.rsyslog_modules = Path(args.rsyslog_root) / "usr/lib/x86_64-linux-gnu/rsyslog"
         self.peers_on = not args.skip_peers
+        self.digests = {}
 
     # --- inputs -----------------------------------------------------------------------
     def prepare_inputs(self):
@@ -200,23 +201,42 @@ class Suite:
             self.agents[name] = out
         return self.agents[name]
 
-    def record(self, scenario, system, input_bytes, events, seconds, cpu, rss, note=""):
+    def record(self, scenario, system, input_bytes, events, seconds, cpu, rss, note="", check="–"):
         row = dict(scenario=scenario, system=system, bytes=input_bytes, events=events,
-                   seconds=seconds, cpu=cpu, rss=rss, note=note)
+                   seconds=seconds, cpu=cpu, rss=rss, note=note, check=check)
         self.rows.append(row)
         log(f"  {system:28} {input_bytes / seconds / 1e6:9.1f} MB/s {events / seconds:12.0f} ev/s "
-            f"cpu {cpu:6.2f}s rss {rss / 1024:7.1f} MiB")
+            f"cpu {cpu:6.2f}s rss {rss / 1024:7.1f} MiB  output {check}")
+
+    def verify(self, kind, outputs):
+        """Compares the output files' lines with the input's (as multisets): `ok`, or
+        what differs: lost, duplicated or altered lines. Not timed."""
+        if kind not in self.digests:
+            self.digests[kind] = line_digest([self.inputs[kind][0]])
+        want_n, want_sum = self.digests[kind]
+        files = [p for p in outputs if p.is_file()]
+        n, total = line_digest(files)
+        if (n, total) == (want_n, want_sum):
+            return "ok"
+        distinct = set()
+        for p in files:
+            with open(p, "rb") as f:
+                distinct.update(hash(line) for line in f)
+        return f"**MISMATCH**: {n} lines for {want_n} input lines, {n - len(distinct)} duplicates"
 
     # --- runners ----------------------------------------------------------------------
-    def run_file_pipeline(self, scenario, system, cmd, out_done, env=None, cwd=None, note=""):
-        """A process that reads the input file and writes output; done when out_done()."""
+    def run_file_pipeline(self, scenario, system, cmd, out_done, env=None, cwd=None, note="",
+                          outputs=None):
+        """A process that reads the input file and writes output; done when out_done().
+        `outputs()` lists the files whose lines must be the input's lines."""
         path, events = self.inputs["access"]
         start = time.time()
         proc = Timed(cmd, env=env, cwd=cwd)
         until(out_done, self.args.timeout, f"{scenario}/{system}")
         seconds = time.time() - start
         cpu, rss = proc.stop()
-        self.record(scenario, system, file_size(path), events, seconds, cpu, rss, note)
+        check = self.verify("access", outputs()) if outputs else "count"
+        self.record(scenario, system, file_size(path), events, seconds, cpu, rss, note, check)
 
     def cat_baseline(self, scenario):
         path, events = self.inputs["access"]
@@ -224,7 +244,8 @@ class Suite:
         start = time.time()
         p = Timed(["sh", "-c", f"cat '{path}' > '{out}'"])
         cpu, rss = p.wait()
-        self.record(scenario, "ceiling: cat", file_size(path), events, time.time() - start, cpu, rss)
+        self.record(scenario, "ceiling: cat", file_size(path), events, time.time() - start, cpu, rss,
+                    check=self.verify("access", [out]))
 
     def rsyslog_conf(self, d, inputs, template="raw"):
         conf = d / "rsyslog.conf"
@@ -254,11 +275,13 @@ log {{ source(s); destination(d); }};
         d = self.fresh(f"{scenario}-rsyslog")
         cmd = self.rsyslog_conf(d, f'module(load="imfile")\ninput(type="imfile" File="{path}" Tag="b" ruleset="r")')
         self.run_file_pipeline(scenario, "rsyslog (imfile→omfile)", cmd,
-                               lambda: file_size(d / "out.log") >= want)
+                               lambda: file_size(d / "out.log") >= want,
+                               outputs=lambda: [d / "out.log"])
         d2 = self.fresh(f"{scenario}-syslog-ng")
         cmd = self.syslog_ng_conf(d2, f'file("{path}" flags(no-parse) follow-freq(1) log-iw-size(10000) log-fetch-limit(1000));')
         self.run_file_pipeline(scenario, "syslog-ng (file→file)", cmd,
-                               lambda: file_size(d2 / "out.log") >= want)
+                               lambda: file_size(d2 / "out.log") >= want,
+                               outputs=lambda: [d2 / "out.log"])
 
     def sluice_file(self, scenario, flow, done_bytes=None, done_events=None, extra=None):
         path, _ = self.inputs["access"]
@@ -271,7 +294,9 @@ log {{ source(s); destination(d); }};
             done = lambda: dir_size(d / "out") >= done_bytes
         else:
             done = lambda: metric(port, 'sluice_sink_drain_successes_total{component="out"') >= done_events
-        self.run_file_pipeline(scenario, "sluice", [str(agent), "--log-level", "error"], done, env=env)
+        outputs = (lambda: files_in(d / "out")) if done_bytes is not None else None
+        self.run_file_pipeline(scenario, "sluice", [str(agent), "--log-level", "error"], done, env=env,
+                               outputs=outputs)
 
     def scenario_file_to_file(self):
         log("file_to_file")
@@ -284,6 +309,7 @@ log {{ source(s); destination(d); }};
         log("durable")
         path, _ = self.inputs["access"]
         self.cat_baseline("durable")
+        self.dd_ceiling()
         self.sluice_file("durable", "durable", done_bytes=file_size(path))
         if not self.peers_on:
             return
@@ -302,6 +328,7 @@ ruleset(name="r") {{ action(type="omfile" file="{d}/out.log" template="raw"
         cmd = [str(self.rsyslogd), "-n", "-f", str(conf), "-i", str(d / "pid"), "-M", str(self.rsyslog_modules)]
         self.run_file_pipeline("durable", "rsyslog (disk queue)", cmd,
                                lambda: file_size(d / "out.log") >= want,
+                               outputs=lambda: [d / "out.log"],
                                note="queue files not synced: with queue.syncqueuefiles=on it "
                                     "moved about 1 MB/s in a trial, too slow to include")
 
@@ -311,33 +338,42 @@ ruleset(name="r") {{ action(type="omfile" file="{d}/out.log" template="raw"
         expected = sum(1 for line in open(path, encoding="utf-8")
                        if re.match(r'^\S+ \S+ \S+ \[[^\]]+\] "\S+ \S+ [^"]*" ([45]\d\d) ', line))
         self.cat_baseline("regex_parse")
+        self.regex_ceiling()
         self.sluice_file("regex_parse", "regex_parse", done_events=expected)
         if not self.peers_on:
             return
         # The peers parse with a regex each and keep the same lines.
         d = self.fresh("regex_parse-rsyslog")
         conf = d / "rsyslog.conf"
-        conf.write_text(f'''global(workDirectory="{d}" maxMessageSize="64k")
+        # The flow's five-group regex in POSIX ERE (rsyslog's dialect: no \S, \d); rsyslog
+        # extracts one group per re_extract call, so it runs the regex once per group.
+        ere = '^([^ ]+) [^ ]+ [^ ]+ \\\\[[^]]+\\\\] "([^ ]+) ([^ ]+) [^"]*" ([0-9]{3}) ([0-9]+)'
+        fields = ["client", "method", "path", "status", "bytes"]
+        sets = "\n".join(f"    set $!{name} = re_extract($rawmsg, '{ere}', 0, {i + 1}, \"\");"
+                         for i, name in enumerate(fields))
+        props = "\n".join(
+            f'    constant(value="{"{" if i == 0 else ","}\\"{name}\\":\\"") '
+            f'property(name="$!{name}" format="json") constant(value="\\"")'
+            for i, name in enumerate(fields))
+        conf.write_text(f"""global(workDirectory="{d}" maxMessageSize="64k")
 template(name="json" type="list") {{
-    constant(value="{{\\"client\\":\\"") property(name="$!client" format="json")
-    constant(value="\\",\\"status\\":\\"") property(name="$!status" format="json")
-    constant(value="\\",\\"line\\":\\"") property(name="rawmsg" format="json")
+{props}
+    constant(value=",\\"line\\":\\"") property(name="rawmsg" format="json")
     constant(value="\\"}}\\n")
 }}
 module(load="imfile")
 input(type="imfile" File="{path}" Tag="b" ruleset="r")
 ruleset(name="r") {{
-    set $!client = re_extract($rawmsg, '^([^ ]+) ', 0, 1, "");
-    set $!status = re_extract($rawmsg, '" ([0-9]{{3}}) [0-9]+ ', 0, 1, "");
+{sets}
     if $!status >= "400" then {{
         action(type="omfile" file="{d}/out.log" template="json")
     }}
 }}
-''')
+""")
         cmd = [str(self.rsyslogd), "-n", "-f", str(conf), "-i", str(d / "pid"), "-M", str(self.rsyslog_modules)]
-        lines_done = lambda p: (lambda: count_lines(p) >= expected)
+        lines_done = lambda p: (lambda c=LineCounter(p): c.count() >= expected)
         self.run_file_pipeline("regex_parse", "rsyslog (re_extract)", cmd, lines_done(d / "out.log"),
-                               note="two re_extract calls")
+                               note="the same five-group regex, one re_extract call per group")
         d2 = self.fresh("regex_parse-syslog-ng")
         conf = d2 / "syslog-ng.conf"
         conf.write_text(f'''@version: 3.38
@@ -351,6 +387,30 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         cmd = ["syslog-ng", "-F", "--no-caps", "-f", str(conf), "-R", str(d2 / "persist"),
                "-p", str(d2 / "pid"), "-c", str(d2 / "ctl")]
         self.run_file_pipeline("regex_parse", "syslog-ng (regexp-parser)", cmd, lines_done(d2 / "out.log"))
+
+    def regex_ceiling(self):
+        """ripgrep running the flow's five-group regex over every line and writing the
+        groups of each match: what a dedicated regex engine does with the same work."""
+        path, events = self.inputs["access"]
+        out = self.fresh("regex_parse-rg") / "out"
+        regex = r'^(\S+) \S+ \S+ \[[^\]]+\] "(\S+) (\S+) [^"]*" (\d{3}) (\d+)'
+        start = time.time()
+        p = Timed(["sh", "-c", f"rg --no-config -N -o -r '$1 $2 $3 $4 $5' '{regex}' '{path}' > '{out}'"])
+        cpu, rss = p.wait()
+        self.record("regex_parse", "ceiling: ripgrep", file_size(path), events, time.time() - start,
+                    cpu, rss, note="same regex, every line, the five groups written",
+                    check=f"{count_lines(out)} matches")
+
+    def dd_ceiling(self):
+        """The disk's own rate for the same bytes: written and flushed to disk once."""
+        path, events = self.inputs["access"]
+        out = self.fresh("durable-dd") / "out"
+        start = time.time()
+        p = Timed(["dd", f"if={path}", f"of={out}", "bs=1M", "conv=fdatasync", "status=none"])
+        cpu, rss = p.wait()
+        self.record("durable", "ceiling: dd conv=fdatasync", file_size(path), events,
+                    time.time() - start, cpu, rss, note="sequential write of the input, one fdatasync",
+                    check=self.verify("access", [out]))
 
     def scenario_aggregate(self):
         """Parse -> per-minute aggregate (10 and 100,000 groups) beside the same parse
@@ -379,7 +439,7 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for part in self.parts]
 
-    def run_tcp(self, scenario, system, cmd, port, done, env=None, note=""):
+    def run_tcp(self, scenario, system, cmd, port, done, env=None, note="", outputs=None):
         path, events = self.inputs["syslog"]
         proc = Timed(cmd, env=env)
         wait_port(port)
@@ -390,14 +450,39 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         for s in senders:
             s.wait()
         cpu, rss = proc.stop()
-        self.record(scenario, system, file_size(path), events, seconds, cpu, rss, note)
+        check = self.verify("syslog", outputs()) if outputs else "count"
+        self.record(scenario, system, file_size(path), events, seconds, cpu, rss, note, check)
+
+    @staticmethod
+    def receiver(d, count_only=False):
+        """A TCP receiver that keeps each connection's bytes whole, in a file of its own
+        under `d` (`count_only`: only their number, written when the connection ends).
+        Returns (port, command)."""
+        d.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        target = f"wc -c > {d}/count.$$" if count_only else f"cat > {d}/conn.$$"
+        return port, ["socat", "-u", "-b", "262144",
+                      f"TCP-LISTEN:{port},reuseaddr,fork,bind=127.0.0.1", f"SYSTEM:{target}"]
+
+    @staticmethod
+    def counted(d):
+        """The bytes the connections of a `count_only` receiver delivered, once they ended."""
+        total = 0
+        for p in Path(d).glob("count.*"):
+            try:
+                total += int(p.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pass
+        return total
 
     def socat_ceiling(self, scenario, relay):
+        """socat, timed until the last byte reached the far end: straight into a receiver
+        that counts bytes, or (`relay`) through a socat relay into one writing files."""
         path, events = self.inputs["syslog"]
-        port = free_port()
-        # With a relay, the far end writes a file, as the downstream of the Sluice run does.
-        out = f"OPEN:{self.fresh(scenario + '-socat')}/out.log,creat,append" if relay else "OPEN:/dev/null"
-        sink_cmd = ["socat", "-u", "-b", "262144", f"TCP-LISTEN:{port},reuseaddr,fork,bind=127.0.0.1", out]
+        want = file_size(path)
+        d = self.fresh(scenario + "-socat")
+        recv = d / "recv"
+        port, sink_cmd = self.receiver(recv, count_only=not relay)
         procs = [Timed(sink_cmd)]
         target = port
         if relay:
@@ -408,16 +493,24 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
             wait_port(port)
         wait_port(target)
         start = time.time()
-        for s in self.tcp_send(target):
-            s.wait()
+        senders = self.tcp_send(target)
+        if relay:
+            done = lambda: dir_size(recv) >= want
+        else:
+            done = lambda: self.counted(recv) >= want
+        until(done, self.args.timeout, f"{scenario}/socat")
         seconds = time.time() - start
+        for s in senders:
+            s.wait()
         cpu = rss = 0
         for p in procs:
             c, r = p.stop()
             cpu, rss = cpu + c, max(rss, r)
         label = "ceiling: socat relay" if relay else "ceiling: socat"
-        self.record(scenario, label, file_size(path), events, seconds, cpu, rss,
-                    note="relay, then socat to a file" if relay else "socket copy to /dev/null")
+        check = self.verify("syslog", files_in(recv)) if relay else f"{self.counted(recv)} bytes"
+        self.record(scenario, label, want, events, seconds, cpu, rss,
+                    note="relay, then a receiver writing one file per connection" if relay
+                    else "socket copy to a byte counter", check=check)
 
     def tcp_peers(self, scenario):
         if not self.peers_on:
@@ -427,14 +520,18 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         d = self.fresh(f"{scenario}-rsyslog")
         port = free_port()
         cmd = self.rsyslog_conf(d, f'module(load="imptcp")\ninput(type="imptcp" port="{port}" address="127.0.0.1" ruleset="r")')
+        job = "writes a file" if scenario != "tcp_to_null" else \
+            "different job: writes a file (Sluice and the ceiling discard)"
         self.run_tcp(scenario, "rsyslog (imptcp→omfile)", cmd, port,
-                     lambda: file_size(d / "out.log") >= want, note="writes a file")
+                     lambda: file_size(d / "out.log") >= want, note=job,
+                     outputs=lambda: [d / "out.log"])
         d2 = self.fresh(f"{scenario}-syslog-ng")
         port = free_port()
         cmd = self.syslog_ng_conf(d2, f'network(ip(127.0.0.1) port({port}) transport(tcp) flags(no-parse) '
                                       f'max-connections(64) log-iw-size(100000) log-fetch-limit(1000));')
         self.run_tcp(scenario, "syslog-ng (network→file)", cmd, port,
-                     lambda: file_size(d2 / "out.log") >= want, note="writes a file")
+                     lambda: file_size(d2 / "out.log") >= want, note=job,
+                     outputs=lambda: [d2 / "out.log"])
 
     def scenario_tcp_to_null(self):
         log("tcp_to_null")
@@ -453,15 +550,16 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         want = file_size(path)
         self.socat_ceiling("tcp_to_tcp", relay=True)
         d = self.fresh("tcp_to_tcp-sluice")
-        down = free_port()
-        receiver = subprocess.Popen(["socat", "-u", "-b", "262144", f"TCP-LISTEN:{down},reuseaddr,fork,bind=127.0.0.1",
-                                     f"OPEN:{d}/out.log,creat,append"], stderr=subprocess.DEVNULL)
+        down, receiver_cmd = self.receiver(d / "recv")
+        receiver = subprocess.Popen(receiver_cmd, stderr=subprocess.DEVNULL)
         wait_port(down)
         port = free_port()
         env = {"BIND": f"127.0.0.1:{port}", "DOWNSTREAM": f"127.0.0.1:{down}",
                "METRICS": f"127.0.0.1:{free_port()}"}
         self.run_tcp("tcp_to_tcp", "sluice", [str(self.agent("tcp_to_tcp")), "--log-level", "error"], port,
-                     lambda: file_size(d / "out.log") >= want, env=env, note="downstream: socat to a file")
+                     lambda: dir_size(d / "recv") >= want, env=env,
+                     note="downstream: a receiver writing one file per connection",
+                     outputs=lambda: files_in(d / "recv"))
         receiver.kill()
         receiver.wait()
         self.tcp_peers("tcp_to_tcp")
@@ -498,6 +596,7 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
             collector_cpu, collector_rss = collector.stop()
             self.record("agent_to_agent", f"sluice → sluice ({compression})", want, events, seconds,
                         edge_cpu + collector_cpu, max(edge_rss, collector_rss),
+                        check=self.verify("syslog", files_in(d / "out")),
                         note=f"CPU s/GiB: edge {edge_cpu / gib:.1f}, collector {collector_cpu / gib:.1f}; "
                              f"peak RSS KiB: edge {edge_rss}, collector {collector_rss}")
 
@@ -727,8 +826,8 @@ assert n >= want, n
             "# Benchmark results",
             "",
             f"Generated by `bash bench/run.sh` (input {self.args.size_mib} MiB per scenario, "
-            f"{self.args.senders} parallel senders, Sluice and ceilings the median of "
-            f"{self.args.repeat} runs, peers one run) on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+            f"{self.args.senders} parallel senders, every system the median of "
+            f"{self.args.repeat} runs) on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"commit `{commit}`.",
             "",
             f"- Machine: {os.cpu_count()} CPUs ({cpu_model}), {int(mem) // 1024} MiB RAM, "
@@ -747,8 +846,8 @@ assert n >= want, n
             ceiling = next((r for r in rows if r["system"].startswith("ceiling")), None)
             sluice = next((r for r in rows if r["system"] == "sluice"), None)
             out += [f"## {scenario}", "",
-                    "| system | MB/s | events/s | CPU s/GiB | peak RSS MiB | vs ceiling | Sluice CPU advantage | note |",
-                    "|---|---:|---:|---:|---:|---:|---:|---|"]
+                    "| system | MB/s | events/s | CPU s/GiB | peak RSS MiB | vs ceiling | Sluice CPU advantage | runs (time spread) | output | note |",
+                    "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
             for r in rows:
                 mbs = r["bytes"] / r["seconds"] / 1e6
                 evs = r["events"] / r["seconds"]
@@ -758,7 +857,7 @@ assert n >= want, n
                 if sluice and r is not sluice and not r["system"].startswith("ceiling") and sluice["cpu"] > 0:
                     adv = f"{(r['cpu'] / r['bytes']) / (sluice['cpu'] / sluice['bytes']):.2f}×"
                 out.append(f"| {r['system']} | {mbs:.1f} | {evs:,.0f} | {cpu_gib:.2f} | {r['rss'] / 1024:.1f} "
-                           f"| {vs} | {adv} | {r['note']} |")
+                           f"| {vs} | {adv} | {r['spread']} | {r['check']} | {r['note']} |")
             out.append("")
         out += self.extra_lines
         Path(self.args.results).write_text("\n".join(out) + "\n")
@@ -812,12 +911,61 @@ assert n >= want, n
 
 
 def median_rows(rows):
-    """One row per system, in first-seen order: the run with the median wall time."""
+    """One row per system, in first-seen order: the run with the median wall time, with
+    the number of runs and the spread of their times ((max - min) / median), and the
+    output check of every run (a mismatch in any run is shown)."""
     out = []
     for system in dict.fromkeys(r["system"] for r in rows):
         runs = sorted((r for r in rows if r["system"] == system), key=lambda r: r["seconds"])
-        out.append(runs[len(runs) // 2])
+        median = dict(runs[len(runs) // 2])
+        spread = (runs[-1]["seconds"] - runs[0]["seconds"]) / median["seconds"] if median["seconds"] else 0
+        median["spread"] = f"{len(runs)} (±{spread * 50:.0f}%)" if len(runs) > 1 else "1"
+        bad = [r["check"] for r in runs if "MISMATCH" in r["check"]]
+        if bad:
+            median["check"] = bad[0]
+        out.append(median)
     return out
+
+
+class LineCounter:
+    """Counts the lines of a file while it is written, reading only the bytes added since
+    the last call (a completion check must not compete with the system it measures)."""
+
+    def __init__(self, path):
+        self.path, self.offset, self.lines = Path(path), 0, 0
+
+    def count(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    self.lines += chunk.count(b"\n")
+                    self.offset += len(chunk)
+        except OSError:
+            pass
+        return self.lines
+
+
+MASK = (1 << 64) - 1
+
+
+def line_digest(paths):
+    """(lines, sum of the lines' hashes mod 2^64): equal for two sets of files exactly
+    when they hold the same lines, in any order, each as many times (with overwhelming
+    probability: the hash is SipHash, keyed per process, so only one process compares)."""
+    n = total = 0
+    for p in paths:
+        with open(p, "rb") as f:
+            for line in f:
+                if not line.endswith(b"\n"):
+                    line += b"\n"
+                n += 1
+                total = (total + hash(line)) & MASK
+    return n, total
+
+
+def files_in(d):
+    return sorted(p for p in Path(d).rglob("*") if p.is_file())
 
 
 def count_lines(path):
@@ -872,9 +1020,9 @@ def main():
             suite.agent(flow)
     suite.prepare_inputs()
     for name in args.only or SCENARIOS:
-        for i in range(args.repeat):
-            # Peers are slow and far behind; they run once.
-            suite.peers_on = i == 0 and not args.skip_peers
+        for _ in range(args.repeat):
+            # Peers run as often as Sluice, so their spread is known too.
+            suite.peers_on = not args.skip_peers
             getattr(suite, f"scenario_{name}")()
     suite.quickstart_footprint()
     suite.write_results()

@@ -12,6 +12,7 @@ command -v syslog-ng >/dev/null || need+=(syslog-ng-core)
 command -v socat >/dev/null || need+=(socat)
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
+command -v rg >/dev/null || need+=(ripgrep)
 [ -x /usr/bin/time ] || need+=(time)
 # rsyslog and syslog-ng conflict as Debian packages (both are the system logger), so
 # rsyslog is unpacked under target/ instead of installed; its libraries are installed.
