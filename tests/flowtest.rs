@@ -312,3 +312,79 @@ fn the_interpreter_and_a_compiled_agent_agree() {
         }
     }
 }
+
+/// Values from `env(...)` (defaults here) in flags, lists and maps are read as an agent
+/// reads them; header values keep the text written.
+#[test]
+fn env_values_and_written_numbers_are_read_as_the_agent_reads_them() {
+    let text = r#"
+source s = seq
+transform keep_old = static {
+    key = "k"
+    value = "new"
+    preserve = env("SLUICE_FLOWTEST_UNSET_PRESERVE", "true")
+}
+transform split = regex_extractor {
+    regex = r"^(\w+) (\w+) (\w+)$"
+    names = ["a", env("SLUICE_FLOWTEST_UNSET_NAME", "b"), "c"]
+}
+channel c = memory
+sink out = null
+flow s | keep_old | split -> c
+flow c -> out
+
+test "env defaults apply" {
+    send = { s = [{ body = "one two three", headers = { k = "old", n = -3, v = 1.10 } }] }
+    expect = {
+        out = {
+            count = 1
+            all = .k == "old" && .a == "one" && .b == "two" && .c == "three" && .n == "-3" && .v == "1.10"
+        }
+    }
+}
+"#;
+    let report = flowtest::run(&SourceFile::new("env.flow", text.to_owned()));
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+    assert!(
+        report.outcomes[0].passed(),
+        "{:#?}",
+        report.outcomes[0].failures
+    );
+}
+
+/// Mistakes a test cannot be trusted with are refused: a condition that is not a
+/// condition, an expectation on a sink that competes for its channel's events.
+#[test]
+fn untrustworthy_expectations_are_refused() {
+    let text = r#"
+source s = seq
+channel c = memory
+sink a = null
+sink b = null
+flow s -> c
+flow c -> a
+flow c -> b
+
+test "not a condition" {
+    send = { s = ["x"] }
+    expect = { c = { none = .error } }
+}
+
+test "competing sinks" {
+    send = { s = ["x"] }
+    expect = { a = { count = 1 } }
+}
+"#;
+    let report = flowtest::run(&SourceFile::new("bad.flow", text.to_owned()));
+    let codes: Vec<Code> = report.problems.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        [Code::ExprType, Code::WrongRole],
+        "{:#?}",
+        report.problems
+    );
+    assert!(report.problems[1]
+        .message
+        .contains("shares channel `c` with `b`"));
+    assert!(report.outcomes.is_empty(), "tests with mistakes do not run");
+}

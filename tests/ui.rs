@@ -40,7 +40,10 @@ fn every_broken_flow_reports_its_code_and_matches_its_snapshot() {
             let text = std::fs::read_to_string(&path).expect("readable case");
             let source =
                 SourceFile::new(format!("{code}/{case}.flow"), text.clone()).with_dir(&code_dir);
-            let checked = check(&source);
+            let mut checked = check(&source);
+            // `sluice check` also reads the test blocks.
+            let tests = sluice_compiler::flowtest::check_tests(&source, &checked);
+            checked.diagnostics.extend(tests);
             assert!(
                 checked.diagnostics.iter().any(|d| d.code.as_str() == code),
                 "{code}/{case}.flow should report `{code}`, got {:?}",

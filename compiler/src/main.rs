@@ -481,10 +481,19 @@ fn color_stderr() -> bool {
 
 fn run_check(files: &[PathBuf], format: Format, deny_warnings: bool) -> Result<ExitCode, String> {
     let sources = files.iter().map(load).collect::<Result<Vec<_>, _>>()?;
-    let checked: Vec<_> = sources.iter().map(check).collect();
+    // The flow's diagnostics, then its test blocks' (which `sluice build` ignores).
+    let checked: Vec<Vec<sluice_compiler::Diagnostic>> = sources
+        .iter()
+        .map(|source| {
+            let c = check(source);
+            let mut diags = c.diagnostics.clone();
+            diags.extend(sluice_compiler::flowtest::check_tests(source, &c));
+            diags
+        })
+        .collect();
     let (mut errors, mut warnings) = (0, 0);
     for c in &checked {
-        for d in &c.diagnostics {
+        for d in c {
             match d.severity {
                 Severity::Error => errors += 1,
                 Severity::Warning => warnings += 1,
@@ -497,7 +506,7 @@ fn run_check(files: &[PathBuf], format: Format, deny_warnings: bool) -> Result<E
             let mut err = std::io::stderr().lock();
             for (source, c) in sources.iter().zip(&checked) {
                 let named = NamedSource::new(source.name.clone(), source.text.clone());
-                for d in &c.diagnostics {
+                for d in c {
                     let _ = write!(err, "{}", render::human(source, &named, d, color));
                 }
             }
@@ -507,13 +516,13 @@ fn run_check(files: &[PathBuf], format: Format, deny_warnings: bool) -> Result<E
             let pairs: Vec<_> = sources
                 .iter()
                 .zip(&checked)
-                .map(|(s, c)| (s, &c.diagnostics[..]))
+                .map(|(s, c)| (s, &c[..]))
                 .collect();
             print!("{}", render::json(&pairs));
         }
         Format::Github => {
             for (source, c) in sources.iter().zip(&checked) {
-                print!("{}", render::github(source, &c.diagnostics));
+                print!("{}", render::github(source, c));
             }
         }
     }

@@ -103,8 +103,9 @@ fn line_end(src: &str, pos: usize) -> usize {
     src[pos..].find('\n').map_or(src.len(), |i| pos + i)
 }
 
-const ITEM_KEYWORDS: [&str; 8] = [
+const ITEM_KEYWORDS: [&str; 9] = [
     "agent",
+    "test",
     "use",
     "source",
     "channel",

@@ -237,8 +237,8 @@ fn help_for(rules: &[Rule], expected: &str, src: &str, base: usize) -> Option<St
         "a component is declared as `ROLE NAME = KIND { param = value }`, e.g. \
          `channel buf = memory { capacity = 10_000 }`"
     } else {
-        "a file holds `agent`, `source`, `channel`, `sink`, `transform`, `group` and `flow` \
-         items, one per line"
+        "a file holds `agent`, `use`, `source`, `channel`, `sink`, `transform`, `group`, \
+         `flow` and `test` items, one per line"
     };
     Some(text.to_owned())
 }

@@ -95,17 +95,10 @@ pub fn check_with(source: &SourceFile, fetch: bool) -> Checked {
         }
     }
     diagnostic::sort(&mut diags);
-    let mut checked = Checked {
+    Checked {
         file,
         catalogue,
         diagnostics: diags,
         topology,
-    };
-    // `test` blocks: their names and conditions, once the flow itself is sound.
-    let tests = crate::flowtest::check_tests(source, &checked);
-    if !tests.is_empty() {
-        checked.diagnostics.extend(tests);
-        diagnostic::sort(&mut checked.diagnostics);
     }
-    checked
 }

@@ -35,6 +35,8 @@ pub struct Interpreter<'f> {
     transforms: HashMap<String, Box<dyn Transform>>,
     aggregates: HashMap<String, Stage>,
     regexes: Regexes,
+    /// Header names of `set`, interned once (the runtime keeps them for the process).
+    names: HashMap<String, &'static str>,
     /// What reached each channel, in order.
     pub delivered: BTreeMap<String, Vec<Event>>,
 }
@@ -65,6 +67,7 @@ impl<'f> Interpreter<'f> {
             transforms,
             aggregates,
             regexes: Regexes::default(),
+            names: HashMap::new(),
             delivered: BTreeMap::new(),
         })
     }
@@ -121,6 +124,15 @@ impl<'f> Interpreter<'f> {
                     headers,
                     ..
                 } => {
+                    let names: Vec<&'static str> = headers
+                        .iter()
+                        .map(|(h, _)| {
+                            *self
+                                .names
+                                .entry(h.clone())
+                                .or_insert_with(|| static_name(h))
+                        })
+                        .collect();
                     let regexes = &mut self.regexes;
                     events.retain_mut(|event| {
                         if !conditions
@@ -129,9 +141,9 @@ impl<'f> Interpreter<'f> {
                         {
                             return false;
                         }
-                        for (header, value) in headers {
+                        for ((_, value), name) in headers.iter().zip(&names) {
                             let value = eval::value(value, event, regexes);
-                            sluice_runtime::expr::set_header(event, static_name(header), value);
+                            sluice_runtime::expr::set_header(event, name, value);
                         }
                         true
                     });
@@ -271,6 +283,13 @@ fn aggregate_stage(a: &Aggregate) -> Stage {
     )
 }
 
+fn env_name(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Env(e)) => e.name.clone(),
+        _ => String::new(),
+    }
+}
+
 /// A runtime transform built from its checked config, as the agent builds it.
 fn build_transform(c: &ir::Component) -> Result<Box<dyn Transform>, String> {
     let cfg = &c.config;
@@ -290,14 +309,42 @@ fn build_transform(c: &ir::Component) -> Result<Box<dyn Transform>, String> {
         }
     };
     let opt_text = |name: &str| cfg.get(name).map(|_| text(name)).transpose();
-    let flag = |name: &str| matches!(cfg.get(name), Some(Value::Bool(true)));
+    let flag = |name: &str| -> std::io::Result<bool> {
+        match cfg.get(name) {
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::Env(_)) => match text(name)?.as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                other => Err(std::io::Error::other(format!(
+                    "transform `{}`: `{name}` must be true or false, ${} is `{other}`",
+                    c.name,
+                    env_name(cfg.get(name))
+                ))),
+            },
+            _ => Ok(false),
+        }
+    };
+    // A list or map item: text, or an env(...) resolved as the agent does.
+    let item = |v: &Value| -> std::io::Result<Option<String>> {
+        match v {
+            Value::Text(_, s) => Ok(Some(s.clone())),
+            Value::Env(e) => std::env::var(&e.name)
+                .ok()
+                .or_else(|| e.default.clone())
+                .map(Some)
+                .ok_or_else(|| {
+                    std::io::Error::other(format!("transform `{}`: set ${}", c.name, e.name))
+                }),
+            _ => Ok(None),
+        }
+    };
     let counters = Arc::new(TransformCounters::default());
     let built: std::io::Result<Box<dyn Transform>> = sluice_runtime::testing::block_on(async {
         Ok(match c.spec.kind {
             "timestamp" => Box::new(
                 t::timestamp::TimestampConfig {
                     header: text("header")?,
-                    preserve: flag("preserve"),
+                    preserve: flag("preserve")?,
                 }
                 .build(counters)
                 .await?,
@@ -305,8 +352,8 @@ fn build_transform(c: &ir::Component) -> Result<Box<dyn Transform>, String> {
             "host" => Box::new(
                 t::host::HostConfig {
                     header: text("header")?,
-                    use_ip: flag("use_ip"),
-                    preserve: flag("preserve"),
+                    use_ip: flag("use_ip")?,
+                    preserve: flag("preserve")?,
                 }
                 .build(counters)
                 .await?,
@@ -315,7 +362,7 @@ fn build_transform(c: &ir::Component) -> Result<Box<dyn Transform>, String> {
                 t::static_header::StaticConfig {
                     key: text("key")?,
                     value: text("value")?,
-                    preserve: flag("preserve"),
+                    preserve: flag("preserve")?,
                 }
                 .build(counters)
                 .await?,
@@ -331,7 +378,7 @@ fn build_transform(c: &ir::Component) -> Result<Box<dyn Transform>, String> {
             "uuid" => Box::new(
                 t::uuid::UuidConfig {
                     header: text("header")?,
-                    preserve: flag("preserve"),
+                    preserve: flag("preserve")?,
                 }
                 .build(counters)
                 .await?,
@@ -339,7 +386,7 @@ fn build_transform(c: &ir::Component) -> Result<Box<dyn Transform>, String> {
             "regex_filter" => Box::new(
                 t::regex_filter::RegexFilterConfig {
                     regex: RegexPattern(text("regex")?),
-                    exclude: flag("exclude"),
+                    exclude: flag("exclude")?,
                 }
                 .build(counters)
                 .await?,
@@ -348,13 +395,13 @@ fn build_transform(c: &ir::Component) -> Result<Box<dyn Transform>, String> {
                 t::regex_extractor::RegexExtractorConfig {
                     regex: RegexPattern(text("regex")?),
                     names: match cfg.get("names") {
-                        Some(Value::List(items)) => items
-                            .iter()
-                            .filter_map(|v| match v {
-                                Value::Text(_, s) => Some(s.clone()),
-                                _ => None,
-                            })
-                            .collect(),
+                        Some(Value::List(items)) => {
+                            let mut names = Vec::new();
+                            for v in items {
+                                names.extend(item(v)?);
+                            }
+                            names
+                        }
                         _ => Vec::new(),
                     },
                 }
@@ -372,13 +419,15 @@ fn build_transform(c: &ir::Component) -> Result<Box<dyn Transform>, String> {
             "json_extract" => Box::new(
                 t::json_extract::JsonExtractConfig {
                     fields: match cfg.get("fields") {
-                        Some(Value::Map(entries)) => entries
-                            .iter()
-                            .filter_map(|(k, v)| match v {
-                                Value::Text(_, s) => Some((k.clone(), s.clone())),
-                                _ => None,
-                            })
-                            .collect(),
+                        Some(Value::Map(entries)) => {
+                            let mut fields = BTreeMap::new();
+                            for (k, v) in entries {
+                                if let Some(pointer) = item(v)? {
+                                    fields.insert(k.clone(), pointer);
+                                }
+                            }
+                            fields
+                        }
                         _ => BTreeMap::new(),
                     },
                 }

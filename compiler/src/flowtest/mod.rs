@@ -77,7 +77,7 @@ pub fn check_tests(source: &SourceFile, checked: &crate::Checked) -> Vec<Diagnos
                 .help("give each test its own name, so a failure says which one"),
             );
         }
-        spec::read(decl, &flow, &mut diags);
+        spec::read(decl, &flow, source, &mut diags);
     }
     diags
 }
@@ -108,13 +108,14 @@ pub fn run(source: &SourceFile) -> FileReport {
             return report;
         }
     };
-    let mut cases = Vec::new();
-    for decl in tests {
-        cases.push(spec::read(decl, &flow, &mut report.problems));
-    }
+    report.problems = check_tests(source, &checked);
     if !report.problems.is_empty() {
         return report;
     }
+    let cases: Vec<TestCase> = tests
+        .iter()
+        .map(|decl| spec::read(decl, &flow, source, &mut Vec::new()))
+        .collect();
     for case in &cases {
         let started = Instant::now();
         let failures = match run_case(case, &flow) {

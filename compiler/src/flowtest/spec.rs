@@ -8,6 +8,8 @@ use sluice_runtime::event::Event;
 use super::interp::Entry;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, DrainTarget, Flow, Step};
+use crate::SourceFile;
+use sluice_core::functions::ExprType;
 
 /// One test of a flow.
 pub struct TestCase {
@@ -48,7 +50,12 @@ pub enum Check {
 }
 
 /// Reads a test block; problems become diagnostics.
-pub fn read(decl: &TestDecl, flow: &Flow, diags: &mut Vec<Diagnostic>) -> TestCase {
+pub fn read(
+    decl: &TestDecl,
+    flow: &Flow,
+    source: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+) -> TestCase {
     let mut case = TestCase {
         name: decl.name.value.clone(),
         span: decl.span,
@@ -60,7 +67,7 @@ pub fn read(decl: &TestDecl, flow: &Flow, diags: &mut Vec<Diagnostic>) -> TestCa
             "send" => match &param.value.kind {
                 ValueKind::Map(entries) => {
                     for entry in entries {
-                        if let Some(send) = send(entry, flow, diags) {
+                        if let Some(send) = send(entry, flow, &source.text, diags) {
                             case.sends.push(send);
                         }
                     }
@@ -127,7 +134,7 @@ fn names_of(flow: &Flow) -> (Vec<&str>, Vec<&str>) {
     (sources, transforms)
 }
 
-fn send(entry: &MapEntry, flow: &Flow, diags: &mut Vec<Diagnostic>) -> Option<Send> {
+fn send(entry: &MapEntry, flow: &Flow, src: &str, diags: &mut Vec<Diagnostic>) -> Option<Send> {
     let (sources, transforms) = names_of(flow);
     let name = entry.key.name.as_str();
     let at = if sources.contains(&name) {
@@ -154,12 +161,15 @@ fn send(entry: &MapEntry, flow: &Flow, diags: &mut Vec<Diagnostic>) -> Option<Se
         ));
         return None;
     };
-    let events = items.iter().filter_map(|item| event(item, diags)).collect();
+    let events = items
+        .iter()
+        .filter_map(|item| event(item, src, diags))
+        .collect();
     Some(Send { entry: at, events })
 }
 
 /// `"body"` or `{ body = "…", headers = { k = "v", n = 3 } }`.
-fn event(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<Event> {
+fn event(value: &Value, src: &str, diags: &mut Vec<Diagnostic>) -> Option<Event> {
     match &value.kind {
         ValueKind::Expr(_) => match value.literal() {
             Some(Literal::Str(s)) => Some(Event::new(s.clone().into_bytes())),
@@ -181,7 +191,7 @@ fn event(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<Event> {
                     },
                     ("headers", ValueKind::Map(headers)) => {
                         for h in headers {
-                            match scalar_text(&h.value) {
+                            match scalar_text(&h.value, src) {
                                 Some(text) => event.headers.set(h.key.name.clone(), text),
                                 None => diags.push(shape(
                                     &h.value,
@@ -217,14 +227,61 @@ fn event(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<Event> {
     }
 }
 
-fn scalar_text(value: &Value) -> Option<String> {
+/// A header value: a string's text, or a number or boolean exactly as written
+/// (`1.10` stays `1.10`, `-3` is `-3`).
+fn scalar_text(value: &Value, src: &str) -> Option<String> {
+    let written = || src.get(value.span.start..value.span.end).map(str::to_owned);
+    if let ValueKind::Expr(sluice_dsl::Expr {
+        kind: sluice_dsl::ExprKind::Unary { operand, .. },
+        ..
+    }) = &value.kind
+    {
+        return matches!(operand.literal(), Some(Literal::Int(_) | Literal::Float(_)))
+            .then(written)
+            .flatten()
+            .map(|t| t.replace(' ', ""));
+    }
     match value.literal()? {
         Literal::Str(s) => Some(s.clone()),
-        Literal::Int(n) => Some(n.to_string()),
-        Literal::Float(f) => Some(f.to_string()),
-        Literal::Bool(b) => Some(b.to_string()),
+        Literal::Int(_) | Literal::Float(_) | Literal::Bool(_) => written(),
         _ => None,
     }
+}
+
+/// Why expectations cannot be about `name`, a sink or group: it is a group's member, or
+/// it shares its channel with other sinks (which compete for the events).
+fn not_observable(name: &str, flow: &Flow) -> Option<String> {
+    for d in &flow.drains {
+        if let DrainTarget::Group { group, members } = &d.target {
+            if members.iter().any(|m| m.name == name) {
+                return Some(format!(
+                    "`{name}` is a member of group `{}`: expect on `{}` (its members share the events)",
+                    group.name, group.name
+                ));
+            }
+        }
+    }
+    let drain_name = |t: &DrainTarget| match t {
+        DrainTarget::Sink { sink, .. } => sink.name.clone(),
+        DrainTarget::Group { group, .. } => group.name.clone(),
+    };
+    for d in flow.drains.iter().filter(|d| drain_name(&d.target) == name) {
+        let others: Vec<String> = flow
+            .drains
+            .iter()
+            .filter(|o| o.channel == d.channel && drain_name(&o.target) != name)
+            .map(|o| format!("`{}`", drain_name(&o.target)))
+            .collect();
+        if !others.is_empty() {
+            return Some(format!(
+                "`{name}` shares channel `{}` with {}, and they compete for its events: expect on `{}`",
+                d.channel,
+                others.join(", "),
+                d.channel
+            ));
+        }
+    }
+    None
 }
 
 /// The channels a channel, sink or group name sees.
@@ -246,6 +303,13 @@ fn channels_of(name: &str, flow: &Flow) -> Option<Vec<String>> {
 
 fn expect(entry: &MapEntry, flow: &Flow, diags: &mut Vec<Diagnostic>) -> Option<Expect> {
     let name = entry.key.name.as_str();
+    if let Some(why) = not_observable(name, flow) {
+        diags.push(
+            Diagnostic::new(Code::WrongRole, entry.key.span, why)
+                .label("a test cannot tell which events reach this sink"),
+        );
+        return None;
+    }
     let Some(channels) = channels_of(name, flow) else {
         let mut known: Vec<&str> = flow.channels.iter().map(|c| c.name.as_str()).collect();
         for d in &flow.drains {
@@ -333,5 +397,25 @@ fn condition(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<ir::Expr> {
     };
     let before = diags.len();
     let typed = crate::check::expr::typed(e, diags);
-    (diags.len() == before).then_some(typed)
+    if diags.len() != before {
+        return None;
+    }
+    if !matches!(typed.ty, ExprType::Bool | ExprType::Any) {
+        let help = if typed.ty == ExprType::Header {
+            "compare the header, e.g. `.level == \"ERROR\"`, or test it with `exists(.level)`"
+        } else {
+            "use a comparison, e.g. `.status >= 500`"
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::ExprType,
+                e.span,
+                "an expectation must be a condition, but this is not a boolean",
+            )
+            .label("not a boolean")
+            .help(help),
+        );
+        return None;
+    }
+    Some(typed)
 }
