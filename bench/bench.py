@@ -400,6 +400,13 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         self.record("regex_parse", "ceiling: ripgrep", file_size(path), events, time.time() - start,
                     cpu, rss, note="same regex, every line, the five groups written",
                     check=f"{count_lines(out)} matches")
+        # The match alone, without the groups: what the regex engine's fast path costs.
+        start = time.time()
+        p = Timed(["sh", "-c", f"rg --no-config -c '{regex}' '{path}' > '{out}'"])
+        cpu, rss = p.wait()
+        self.record("regex_parse", "ripgrep, match only (-c)", file_size(path), events,
+                    time.time() - start, cpu, rss, note="same regex, no groups extracted",
+                    check=f"{out.read_text().strip()} matches")
 
     def dd_ceiling(self):
         """The disk's own rate for the same bytes: written and flushed to disk once."""
