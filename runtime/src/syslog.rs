@@ -17,7 +17,8 @@ use bytes::Bytes;
 use crate::event::Event;
 use crate::sources::syslog_tcp::SyslogFormat;
 
-const FACILITIES: [&str; 24] = [
+/// Facility names by number (RFC 5424 §6.2.1), as the `facility` header holds them.
+pub const FACILITIES: [&str; 24] = [
     "kern",
     "user",
     "mail",
@@ -44,7 +45,8 @@ const FACILITIES: [&str; 24] = [
     "local7",
 ];
 
-const SEVERITIES: [&str; 8] = [
+/// Severity names by number (RFC 5424 §6.2.1), as the `severity` header holds them.
+pub const SEVERITIES: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
 

@@ -45,18 +45,21 @@ pub struct FileReport {
     pub outcomes: Vec<Outcome>,
 }
 
-/// The mistakes in a checked flow's `test` blocks (unknown names, conditions of the
-/// wrong type, duplicate names); none when the flow has errors of its own or no tests.
-pub fn check_tests(source: &SourceFile, checked: &crate::Checked) -> Vec<Diagnostic> {
-    let tests: Vec<&sluice_dsl::TestDecl> = checked
-        .file
-        .items
+/// The `test` blocks of a file, in order.
+fn test_decls(file: &sluice_dsl::File) -> Vec<&sluice_dsl::TestDecl> {
+    file.items
         .iter()
         .filter_map(|i| match i {
             Item::Test(t) => Some(t),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The mistakes in a checked flow's `test` blocks (unknown names, conditions of the
+/// wrong type, duplicate names); none when the flow has errors of its own or no tests.
+pub fn check_tests(source: &SourceFile, checked: &crate::Checked) -> Vec<Diagnostic> {
+    let tests = test_decls(&checked.file);
     if tests.is_empty() || checked.has_errors() {
         return Vec::new();
     }
@@ -86,15 +89,7 @@ pub fn check_tests(source: &SourceFile, checked: &crate::Checked) -> Vec<Diagnos
 pub fn run(source: &SourceFile) -> FileReport {
     let mut report = FileReport::default();
     let checked = check(source);
-    let tests: Vec<&sluice_dsl::TestDecl> = checked
-        .file
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Test(t) => Some(t),
-            _ => None,
-        })
-        .collect();
+    let tests = test_decls(&checked.file);
     if tests.is_empty() {
         return report;
     }

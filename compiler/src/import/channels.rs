@@ -47,12 +47,7 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<ChannelO
             } else {
                 format!("Sluice has no counterpart for Flume's `{kind}` channel")
             };
-            report.push_at(
-                Level::Error,
-                r.line_of("type"),
-                "no-counterpart",
-                format!("{} is not imported: {why}", r.what),
-            );
+            report.not_imported(r, &why);
             return None;
         }
     };

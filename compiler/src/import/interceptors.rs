@@ -118,12 +118,7 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<Decl> {
             } else {
                 format!("`{kind}` has no Sluice counterpart; write it as a transform component of your own (`sluice new component --role transform`)")
             };
-            report.push_at(
-                Level::Error,
-                r.line_of("type"),
-                "no-counterpart",
-                format!("{} is not imported: {why}", r.what),
-            );
+            report.not_imported(r, &why);
             return None;
         }
     };

@@ -50,12 +50,7 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<SinkOut>
                 t if t.contains('.') => format!("`{kind}` is a custom or third-party class; write it as a component of your own (`sluice new component --role sink`) and `use` it"),
                 _ => format!("Sluice has no counterpart for Flume's `{kind}` sink"),
             };
-            report.push_at(
-                Level::Error,
-                r.line_of("type"),
-                "no-counterpart",
-                format!("{} is not imported: {why}", r.what),
-            );
+            report.not_imported(r, &why);
             return None;
         }
     };

@@ -61,12 +61,7 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<Vec<Sour
                 t if t.contains('.') => format!("`{kind}` is a custom or third-party class; write it as a component of your own (`sluice new component --role source`) and `use` it"),
                 _ => format!("Sluice has no counterpart for Flume's `{kind}` source"),
             };
-            report.push_at(
-                Level::Error,
-                r.line_of("type"),
-                "no-counterpart",
-                format!("{} is not imported: {why}", r.what),
-            );
+            report.not_imported(r, &why);
             return None;
         }
     };

@@ -242,6 +242,12 @@ impl Report {
         self.findings.push(finding);
     }
 
+    /// A component left out of the flow, and why (at its `type`).
+    pub fn not_imported(&mut self, r: &Reader, why: &str) {
+        let message = format!("{} is not imported: {why}", r.what);
+        self.push_at(Level::Error, r.line_of("type"), "no-counterpart", message);
+    }
+
     /// Reports the properties of a component that nothing translated. `known` lists keys
     /// with no Sluice counterpart whose loss only changes tuning; other keys are unknown
     /// to the importer. Each is a warning.

@@ -5,37 +5,8 @@ use super::translate::{Decl, Reader, Report};
 use super::values;
 use super::Level;
 
-/// Syslog severities by number, as Sluice names them.
-const SEVERITIES: [&str; 8] = [
-    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-];
-/// Syslog facilities by number, as Sluice names them.
-const FACILITIES: [&str; 24] = [
-    "kern",
-    "user",
-    "mail",
-    "daemon",
-    "auth",
-    "syslog",
-    "lpr",
-    "news",
-    "uucp",
-    "cron",
-    "authpriv",
-    "ftp",
-    "ntp",
-    "security",
-    "console",
-    "solaris-cron",
-    "local0",
-    "local1",
-    "local2",
-    "local3",
-    "local4",
-    "local5",
-    "local6",
-    "local7",
-];
+// Syslog's names by number, as the runtime writes them into `severity` and `facility`.
+use sluice_runtime::syslog::{FACILITIES, SEVERITIES};
 
 /// The flows of one source: `chain` is `src | t1 | t2`, `channels` the source's
 /// channels (Flume name, Sluice name). Returns the flow statements.
