@@ -1,6 +1,6 @@
 //! Flume channels → Sluice channels (docs/design/flume-import-mapping.md §2.2).
 
-use super::translate::{Decl, Reader, Report};
+use super::translate::{no_counterpart, Decl, Reader, Report};
 use super::values;
 use super::Level;
 
@@ -42,10 +42,8 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<ChannelO
         _ => {
             let why = if lower.contains("kafkachannel") {
                 "Sluice offers no Kafka channel; keep a `file` channel, and add a `kafka` sink (and a `kafka` source in the consuming agent) if Kafka must carry the events".to_owned()
-            } else if kind.is_empty() {
-                "it has no `type`".to_owned()
             } else {
-                format!("Sluice has no counterpart for Flume's `{kind}` channel")
+                no_counterpart(&kind, "channel", false)
             };
             report.not_imported(r, &why);
             return None;

@@ -2,7 +2,7 @@
 
 use super::config::as_env;
 use super::sources::{kafka_security, string_list};
-use super::translate::{string_value, Decl, Reader, Report};
+use super::translate::{no_counterpart, string_value, Decl, Reader, Report};
 use super::values;
 use super::Level;
 
@@ -45,10 +45,7 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<SinkOut>
             let why = match lower.as_str() {
                 "hbase" | "hbase2" | "asynchbase" => "Sluice has no HBase writer; write the sink as a component of your own (`sluice new component --role sink`)".to_owned(),
                 "elasticsearch" => "Sluice has no Elasticsearch sink (the `http` sink cannot produce `_bulk` requests)".to_owned(),
-                "" => "it has no `type`".to_owned(),
-                t if t.starts_with("org.apache.flume.") => format!("Sluice has no counterpart for Flume's `{kind}`"),
-                t if t.contains('.') => format!("`{kind}` is a custom or third-party class; write it as a component of your own (`sluice new component --role sink`) and `use` it"),
-                _ => format!("Sluice has no counterpart for Flume's `{kind}` sink"),
+                _ => no_counterpart(&kind, "sink", true),
             };
             report.not_imported(r, &why);
             return None;

@@ -1,6 +1,6 @@
 //! Flume sources → Sluice sources (docs/design/flume-import-mapping.md §2.1).
 
-use super::translate::{Decl, Reader, Report};
+use super::translate::{no_counterpart, Decl, Reader, Report};
 use super::values;
 use super::Level;
 
@@ -56,10 +56,7 @@ pub fn translate(r: &Reader, name: &str, report: &mut Report) -> Option<Vec<Sour
         _ => {
             let why = match lower.as_str() {
                 "jms" | "org.apache.flume.source.jms.jmssource" => "Sluice has no JMS source; bridge the broker to Kafka and use the `kafka` source, or write the source as a component of your own (`sluice new component --role source`)".to_owned(),
-                "" => "it has no `type`".to_owned(),
-                t if t.starts_with("org.apache.flume.") => format!("Sluice has no counterpart for Flume's `{kind}`"),
-                t if t.contains('.') => format!("`{kind}` is a custom or third-party class; write it as a component of your own (`sluice new component --role source`) and `use` it"),
-                _ => format!("Sluice has no counterpart for Flume's `{kind}` source"),
+                _ => no_counterpart(&kind, "source", true),
             };
             report.not_imported(r, &why);
             return None;

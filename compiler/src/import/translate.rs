@@ -206,6 +206,24 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Why a Flume type without a Sluice counterpart is left out, in the cases every role
+/// shares: no `type`, one of Flume's own classes, a class of someone else's (which a
+/// component crate of the user's can replace when `scaffold` names the role), a plain
+/// alias Sluice lacks.
+pub fn no_counterpart(kind: &str, role: &str, scaffold: bool) -> String {
+    if kind.is_empty() {
+        "it has no `type`".to_owned()
+    } else if kind.to_ascii_lowercase().starts_with("org.apache.flume.") {
+        format!("Sluice has no counterpart for Flume's `{kind}`")
+    } else if kind.contains('.') && scaffold {
+        format!("`{kind}` is a custom or third-party class; write it as a component of your own (`sluice new component --role {role}`) and `use` it")
+    } else if kind.contains('.') {
+        format!("`{kind}` is a custom or third-party {role} class, which Sluice cannot load")
+    } else {
+        format!("Sluice has no counterpart for Flume's `{kind}` {role}")
+    }
+}
+
 /// Keys every source or sink has, read by the wiring rather than by the translator:
 /// `channels`, `channel`, `interceptors…`, `selector.…`.
 fn is_wiring(key: &str) -> bool {
