@@ -76,6 +76,8 @@ pub mod path_template;
 #[cfg(feature = "agent")]
 pub mod pipeline;
 #[cfg(feature = "agent")]
+pub mod send_ahead;
+#[cfg(feature = "agent")]
 pub mod shutdown;
 #[cfg(feature = "agent")]
 pub mod supervise;

@@ -62,6 +62,22 @@ mod imp {
     use crate::event::Event;
     use crate::marks::{Mark, Resume};
     use crate::pipeline::{Output, Source, SourceContext};
+    use crate::send_ahead::SendAhead;
+
+    /// Batches a file may have read ahead of the send in flight; they go out together
+    /// when it commits (group commit: one fsync of a durable channel for all of them).
+    const SEND_AHEAD_BATCHES: usize = 4;
+
+    /// Records batches the channels committed: the file's saved position moves past
+    /// them. Returns whether there were any.
+    fn note_committed(t: &mut Tracked, done: Vec<(u64, Position)>, ctx: &SourceContext) -> bool {
+        let any = !done.is_empty();
+        for (count, next) in done {
+            ctx.counters.events_accepted.add(count);
+            t.committed = next;
+        }
+        any
+    }
 
     /// A file identity that survives renames: device and inode.
     type FileId = (u64, u64);
@@ -164,7 +180,10 @@ mod imp {
     struct Tracked {
         path: PathBuf,
         file: File,
+        /// Where the next read starts: batches before it are read, maybe not committed.
         at: Position,
+        /// Everything before this is committed; the position that is saved.
+        committed: Position,
         /// No glob matches this file any more (moved away or deleted): drain it, then
         /// drop it.
         rotated: bool,
@@ -269,9 +288,9 @@ mod imp {
                 serde_json::json!({
                     "dev": dev,
                     "inode": inode,
-                    "pos": t.at.pos,
-                    "fingerprint_len": t.at.fingerprint.len,
-                    "fingerprint_crc": t.at.fingerprint.crc,
+                    "pos": t.committed.pos,
+                    "fingerprint_len": t.committed.fingerprint.len,
+                    "fingerprint_crc": t.committed.fingerprint.crc,
                     "path": t.path.to_string_lossy(),
                 })
             })
@@ -470,6 +489,7 @@ mod imp {
                             path,
                             file,
                             at,
+                            committed: at,
                             rotated: false,
                             lines: crate::file_lines::LinesAt::new(),
                         },
@@ -483,6 +503,9 @@ mod imp {
                 let mut ids: Vec<FileId> = files.keys().copied().collect();
                 ids.sort_by(|a, b| files[a].path.cmp(&files[b].path));
                 for id in ids {
+                    // This file's batches go out while the next ones are read.
+                    let mut ahead =
+                        SendAhead::new(&out, batch_size.saturating_mul(SEND_AHEAD_BATCHES));
                     loop {
                         let t = files.get_mut(&id).expect("listed above");
                         let (events, next) =
@@ -497,8 +520,13 @@ mod imp {
                                         retry_in_s = FILE_RETRY.as_secs(),
                                         "cannot read this file; the source goes on with the others"
                                     );
+                                    let Ok(done) = ahead.flush().await else {
+                                        return save(&files);
+                                    };
+                                    let t = files.get_mut(&id).expect("listed above");
+                                    note_committed(t, done, &ctx);
                                     // Resume where it stood when it is found again.
-                                    self.saved.insert(id, t.at);
+                                    self.saved.insert(id, t.committed);
                                     self.retry_at.insert(id, Instant::now() + FILE_RETRY);
                                     files.remove(&id);
                                     break;
@@ -513,21 +541,30 @@ mod imp {
                             key: mark_key(id),
                             value: next.encode(),
                         };
-                        if out.send_marked(events, Some(&mark)).await.is_err() {
-                            return save(&files);
-                        }
-                        ctx.counters.events_accepted.add(count);
-                        let t = files.get_mut(&id).expect("listed above");
                         t.at = next;
-                        unsaved = true;
+                        progressed = true;
+                        let Ok(done) = ahead.send(events, Some(mark), (count, next)).await else {
+                            return save(&files);
+                        };
+                        let t = files.get_mut(&id).expect("listed above");
+                        unsaved |= note_committed(t, done, &ctx);
                         if last_save.elapsed() >= self.config.positions_interval {
                             save(&files)?;
                             (unsaved, last_save) = (false, Instant::now());
                         }
-                        progressed = true;
                         if shutdown.is_triggered() {
+                            if let Ok(done) = ahead.flush().await {
+                                let t = files.get_mut(&id).expect("listed above");
+                                note_committed(t, done, &ctx);
+                            }
                             return save(&files);
                         }
+                    }
+                    let Ok(done) = ahead.flush().await else {
+                        return save(&files);
+                    };
+                    if let Some(t) = files.get_mut(&id) {
+                        unsaved |= note_committed(t, done, &ctx);
                     }
                 }
                 // Files no glob matches any more, read to the end, are done. Their
