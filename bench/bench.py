@@ -284,19 +284,24 @@ log {{ source(s); destination(d); }};
                                outputs=lambda: [d2 / "out.log"])
 
     def sluice_file(self, scenario, flow, done_bytes=None, done_events=None, extra=None):
-        path, _ = self.inputs["access"]
-        d = self.fresh(f"{scenario}-sluice")
-        port = free_port()
-        env = {"INPUT": str(path), "POSITIONS": str(d / "positions.json"), "OUT_DIR": str(d / "out"),
-               "METRICS": f"127.0.0.1:{port}", "WAL": str(d / "wal"), **(extra or {})}
-        agent = self.agent(flow)
-        if done_bytes is not None:
-            done = lambda: dir_size(d / "out") >= done_bytes
-        else:
-            done = lambda: metric(port, 'sluice_sink_drain_successes_total{component="out"') >= done_events
-        outputs = (lambda: files_in(d / "out")) if done_bytes is not None else None
-        self.run_file_pipeline(scenario, "sluice", [str(agent), "--log-level", "error"], done, env=env,
-                               outputs=outputs)
+        systems = [("sluice", self.agent(flow))]
+        # An earlier build of the same flow, measured in the same run (before/after).
+        if self.args.baseline_agents and (Path(self.args.baseline_agents) / flow).exists():
+            systems.append((f"sluice, {self.args.baseline_label}", Path(self.args.baseline_agents) / flow))
+        for system, agent in systems:
+            path, _ = self.inputs["access"]
+            d = self.fresh(f"{scenario}-sluice")
+            port = free_port()
+            env = {"INPUT": str(path), "POSITIONS": str(d / "positions.json"), "OUT_DIR": str(d / "out"),
+                   "METRICS": f"127.0.0.1:{port}", "WAL": str(d / "wal"), **(extra or {})}
+            if done_bytes is not None:
+                done = lambda d=d: dir_size(d / "out") >= done_bytes
+            else:
+                done = lambda port=port: metric(
+                    port, 'sluice_sink_drain_successes_total{component="out"') >= done_events
+            outputs = (lambda d=d: files_in(d / "out")) if done_bytes is not None else None
+            self.run_file_pipeline(scenario, system, [str(agent), "--log-level", "error"], done, env=env,
+                                   outputs=outputs)
 
     def scenario_file_to_file(self):
         log("file_to_file")
@@ -1018,6 +1023,9 @@ def main():
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of Sluice and the ceilings per scenario; the median is reported (default 3)")
     parser.add_argument("--results", default=str(BENCH / "RESULTS.md"), help="where to write the table")
+    parser.add_argument("--baseline-agents", help="a directory of agents built from bench/flows by an earlier "
+                        "sluice; file scenarios run them too, as another row (before/after in one run)")
+    parser.add_argument("--baseline-label", default="earlier build", help="row label for --baseline-agents")
     args = parser.parse_args()
     suite = Suite(args)
     # Build every agent before measuring anything, so no run shares the machine with

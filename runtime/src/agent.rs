@@ -182,6 +182,23 @@ fn parse_args(info: &AgentInfo) -> Result<Args, String> {
     Ok(args)
 }
 
+/// Turns transparent huge pages off for the agent (unless `MIMALLOC_ALLOW_THP` says
+/// otherwise). With them, every fresh 2 MiB region the allocator touches is backed, and
+/// zeroed, as a whole: the `durable` benchmark agent peaked at 43 MiB resident with them
+/// and at 14 MiB without, at the same speed. Linux only; elsewhere nothing to do.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integer arguments and only
+        // sets a flag on this process; no memory is passed or retained.
+        let refused = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0;
+        if refused {
+            // Old kernels lack the flag: the agent runs as before, only larger.
+            eprintln!("note: cannot turn transparent huge pages off; memory use may be higher");
+        }
+    }
+}
+
 /// Runs an agent: `config` builds the agent block's settings, `run` assembles the flow
 /// on the given context and drives it.
 pub fn main<F, Fut>(
@@ -193,6 +210,7 @@ where
     F: FnOnce(AgentContext) -> Fut,
     Fut: Future<Output = Result<(), AgentError>>,
 {
+    no_transparent_huge_pages();
     let args = match parse_args(&info) {
         Ok(a) => a,
         Err(message) => {

@@ -4,7 +4,7 @@
 //! channel, an `fdatasync`) before it reads on, so a second of input costs one sync per
 //! batch. [`SendAhead`] keeps one send in flight and lets the source go on reading; the
 //! batches read meanwhile wait in a queue and go out together, as one transaction, when
-//! the send in flight commits. The slower the commit, the more batches share the next
+//! the send in flight commits (as many as every channel has room for). The slower the commit, the more batches share the next
 //! one; when commits are fast, every batch goes alone, as before.
 //!
 //! Guarantees are unchanged: a batch counts as committed (its token is handed back) only
@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -24,15 +25,22 @@ use crate::pipeline::{Closed, Output};
 
 type Sending<'o> = Pin<Box<dyn Future<Output = Result<(), Closed>> + Send + 'o>>;
 
+/// A batch read but not yet sent.
+struct Queued<T> {
+    batch: Batch,
+    mark: Option<Mark>,
+    token: T,
+}
+
 /// A source's sends, one in flight, the batches read meanwhile queued behind it. `T` is
 /// what the source needs back when a batch is committed (a position to save, a count).
 pub struct SendAhead<'o, O: Output, T> {
     out: &'o O,
     max_events: usize,
     in_flight: Option<(Sending<'o>, Vec<T>)>,
-    queued: Batch,
-    queued_mark: Option<Mark>,
-    queued_tokens: Vec<T>,
+    queue: VecDeque<Queued<T>>,
+    queued_events: usize,
+    committed: Vec<T>,
 }
 
 impl<'o, O: Output, T: Send> SendAhead<'o, O, T> {
@@ -42,94 +50,98 @@ impl<'o, O: Output, T: Send> SendAhead<'o, O, T> {
             out,
             max_events: max_events.max(1),
             in_flight: None,
-            queued: Vec::new(),
-            queued_mark: None,
-            queued_tokens: Vec::new(),
+            queue: VecDeque::new(),
+            queued_events: 0,
+            committed: Vec::new(),
         }
     }
 
-    /// Queues `batch`, read up to `mark`; `token` comes back once the batch is
-    /// committed. Returns the tokens of the batches committed since the last call, in
-    /// read order. Waits only when the queue is full (or the mark is for another input
-    /// than the queued batches', which cannot share a transaction).
-    pub async fn send(
-        &mut self,
-        batch: Batch,
-        mark: Option<Mark>,
-        token: T,
-    ) -> Result<Vec<T>, Closed> {
-        let mut committed = Vec::new();
-        let other_input = match (&self.queued_mark, &mark) {
-            (Some(queued), Some(new)) => queued.key != new.key || queued.source != new.source,
-            _ => false,
-        };
-        if other_input {
-            committed.extend(self.flush().await?);
-        }
-        self.queued.extend(batch);
-        self.queued_mark = mark.or(self.queued_mark.take());
-        self.queued_tokens.push(token);
-        committed.extend(self.poll_in_flight()?);
-        if self.in_flight.is_some() && self.queued.len() >= self.max_events {
-            committed.extend(self.finish_in_flight().await?);
+    /// Queues `batch`, read up to `mark`; its `token` is among [`Self::committed`] once
+    /// the batch is committed. Waits only when the queue is full. `Err` means the agent
+    /// is stopping; tokens committed before that are still handed back.
+    pub async fn send(&mut self, batch: Batch, mark: Option<Mark>, token: T) -> Result<(), Closed> {
+        self.queued_events += batch.len();
+        self.queue.push_back(Queued { batch, mark, token });
+        self.poll_in_flight()?;
+        if self.in_flight.is_some() && self.queued_events >= self.max_events {
+            self.finish_in_flight().await?;
         }
         if self.in_flight.is_none() {
             // Started now, so that its write and sync run while the source reads on.
-            self.start_queued();
-            committed.extend(self.poll_in_flight()?);
+            self.start_next();
+            self.poll_in_flight()?;
         }
-        Ok(committed)
+        Ok(())
     }
 
-    /// Waits until every batch given so far is committed; returns their tokens.
-    pub async fn flush(&mut self) -> Result<Vec<T>, Closed> {
-        let mut committed = self.finish_in_flight().await?;
-        if !self.queued_tokens.is_empty() {
-            self.start_queued();
-            committed.extend(self.finish_in_flight().await?);
+    /// Waits until every batch given so far is committed.
+    pub async fn flush(&mut self) -> Result<(), Closed> {
+        loop {
+            self.finish_in_flight().await?;
+            if self.queue.is_empty() {
+                return Ok(());
+            }
+            self.start_next();
         }
-        Ok(committed)
     }
 
-    /// Whether a batch is still waiting to be committed.
-    pub fn is_idle(&self) -> bool {
-        self.in_flight.is_none() && self.queued_tokens.is_empty()
+    /// The tokens of the batches committed so far and not yet taken, in read order.
+    pub fn committed(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.committed)
     }
 
-    fn start_queued(&mut self) {
-        if self.queued_tokens.is_empty() {
+    /// Starts sending the oldest queued batch, together with the batches after it that
+    /// are from the same input and for which every channel has room now: a merged put
+    /// never waits for more room than its first batch would, so a full channel gets
+    /// single batches, as without read-ahead.
+    fn start_next(&mut self) {
+        let Some(first) = self.queue.pop_front() else {
             return;
+        };
+        let (mut batch, mut mark, mut tokens) = (first.batch, first.mark, vec![first.token]);
+        while let Some(next) = self.queue.front() {
+            let same_input = match (&mark, &next.mark) {
+                (Some(a), Some(b)) => a.source == b.source && a.key == b.key,
+                (None, None) => true,
+                _ => false,
+            };
+            if !same_input || !self.out.has_room(batch.len() + next.batch.len()) {
+                break;
+            }
+            let next = self.queue.pop_front().expect("looked at above");
+            batch.extend(next.batch);
+            mark = next.mark;
+            tokens.push(next.token);
         }
-        let batch = std::mem::take(&mut self.queued);
-        let mark = self.queued_mark.take();
-        let tokens = std::mem::take(&mut self.queued_tokens);
+        self.queued_events -= batch.len();
         let out = self.out;
         let send: Sending<'o> =
             Box::pin(async move { out.send_marked(batch, mark.as_ref()).await });
         self.in_flight = Some((send, tokens));
     }
 
-    /// Polls the send in flight once, without waiting: its tokens if it has committed.
-    fn poll_in_flight(&mut self) -> Result<Vec<T>, Closed> {
+    /// Polls the send in flight once, without waiting, and notes its tokens if it has
+    /// committed.
+    fn poll_in_flight(&mut self) -> Result<(), Closed> {
         let Some((send, _)) = &mut self.in_flight else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         // A no-op waker: nothing waits on this poll; the source polls again after its
         // next read, or awaits the send properly when it has to.
         let mut cx = Context::from_waker(Waker::noop());
         match send.as_mut().poll(&mut cx) {
-            Poll::Pending => Ok(Vec::new()),
+            Poll::Pending => Ok(()),
             Poll::Ready(result) => {
                 let (_, tokens) = self.in_flight.take().expect("matched above");
-                result.map(|()| tokens)
+                result.map(|()| self.committed.extend(tokens))
             }
         }
     }
 
-    async fn finish_in_flight(&mut self) -> Result<Vec<T>, Closed> {
+    async fn finish_in_flight(&mut self) -> Result<(), Closed> {
         match self.in_flight.take() {
-            Some((send, tokens)) => send.await.map(|()| tokens),
-            None => Ok(Vec::new()),
+            Some((send, tokens)) => send.await.map(|()| self.committed.extend(tokens)),
+            None => Ok(()),
         }
     }
 }
@@ -144,25 +156,43 @@ mod tests {
     /// One recorded send: the bodies, and the mark's key and value run together.
     type Sent = (Vec<String>, Option<Vec<u8>>);
 
-    /// Records every send; commits only while `open` is set.
+    /// Records every send; commits only while `open` is set; refuses once `closing`.
     #[derive(Default)]
     struct Recorder {
         sends: Mutex<Vec<Sent>>,
         open: AtomicBool,
         gate: tokio::sync::Notify,
+        full: AtomicBool,
+        closing: AtomicBool,
+    }
+
+    impl Recorder {
+        fn open(&self) {
+            self.open.store(true, Ordering::SeqCst);
+            self.gate.notify_waiters();
+        }
+
+        fn sends(&self) -> Vec<Sent> {
+            self.sends.lock().unwrap().clone()
+        }
     }
 
     impl Output for Recorder {
         async fn send_marked(&self, batch: Batch, mark: Option<&Mark>) -> Result<(), Closed> {
+            if self.closing.load(Ordering::SeqCst) {
+                return Err(Closed);
+            }
             let bodies = batch.iter().map(|e| e.body_text().into_owned()).collect();
-            self.sends.lock().unwrap().push((
-                bodies,
-                mark.map(|m| [m.key.clone(), m.value.clone()].concat()),
-            ));
+            let mark = mark.map(|m| [m.key.clone(), m.value.clone()].concat());
+            self.sends.lock().unwrap().push((bodies, mark));
             while !self.open.load(Ordering::SeqCst) {
                 self.gate.notified().await;
             }
             Ok(())
+        }
+
+        fn has_room(&self, _count: usize) -> bool {
+            !self.full.load(Ordering::SeqCst)
         }
     }
 
@@ -174,38 +204,30 @@ mod tests {
         })
     }
 
+    fn sent(bodies: &[&str], mark: &str) -> Sent {
+        let bodies = bodies.iter().map(|b| b.to_string()).collect();
+        (bodies, Some(mark.as_bytes().to_vec()))
+    }
+
     #[tokio::test]
     async fn batches_read_during_a_slow_commit_share_the_next_one() {
         let out = Recorder::default();
         let mut ahead = SendAhead::new(&out, 100);
         // The first send goes at once and hangs; the next two queue behind it.
-        assert!(ahead
-            .send(vec![Event::new("a")], mark("f", "1"), 1)
-            .await
-            .unwrap()
-            .is_empty());
-        assert!(ahead
-            .send(vec![Event::new("b")], mark("f", "2"), 2)
-            .await
-            .unwrap()
-            .is_empty());
-        assert!(ahead
-            .send(vec![Event::new("c")], mark("f", "3"), 3)
-            .await
-            .unwrap()
-            .is_empty());
-        assert!(!ahead.is_idle());
-        out.open.store(true, Ordering::SeqCst);
-        out.gate.notify_waiters();
-        assert_eq!(ahead.flush().await.unwrap(), [1, 2, 3]);
-        assert!(ahead.is_idle());
-        let sends = out.sends.lock().unwrap().clone();
+        for (i, body) in ["a", "b", "c"].into_iter().enumerate() {
+            let value = (i + 1).to_string();
+            ahead
+                .send(vec![Event::new(body)], mark("f", &value), i + 1)
+                .await
+                .unwrap();
+        }
+        assert!(ahead.committed().is_empty(), "nothing committed yet");
+        out.open();
+        ahead.flush().await.unwrap();
+        assert_eq!(ahead.committed(), [1, 2, 3]);
         assert_eq!(
-            sends,
-            [
-                (vec!["a".to_string()], Some(b"f1".to_vec())),
-                (vec!["b".into(), "c".into()], Some(b"f3".to_vec())),
-            ],
+            out.sends(),
+            [sent(&["a"], "f1"), sent(&["b", "c"], "f3")],
             "one send in flight, the rest together with the newest mark"
         );
     }
@@ -217,22 +239,21 @@ mod tests {
             let out = out.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                out.open.store(true, Ordering::SeqCst);
-                out.gate.notify_waiters();
+                out.open();
             })
         };
         let mut ahead = SendAhead::new(&*out, 2);
         let mut committed = Vec::new();
         for i in 0..5 {
-            committed.extend(
-                ahead
-                    .send(vec![Event::new(i.to_string())], None, i)
-                    .await
-                    .unwrap(),
-            );
-            assert!(out.sends.lock().unwrap().iter().map(|s| s.0.len()).max() <= Some(2));
+            ahead
+                .send(vec![Event::new(i.to_string())], None, i)
+                .await
+                .unwrap();
+            committed.extend(ahead.committed());
+            assert!(out.sends().iter().map(|s| s.0.len()).max() <= Some(2));
         }
-        committed.extend(ahead.flush().await.unwrap());
+        ahead.flush().await.unwrap();
+        committed.extend(ahead.committed());
         assert_eq!(committed, [0, 1, 2, 3, 4], "every token back, in order");
         opener.await.unwrap();
     }
@@ -240,30 +261,64 @@ mod tests {
     #[tokio::test]
     async fn another_input_never_shares_a_transaction() {
         let out = Recorder::default();
-        out.open.store(true, Ordering::SeqCst);
         let mut ahead = SendAhead::new(&out, 100);
-        let mut committed = Vec::new();
-        committed.extend(
-            ahead
-                .send(vec![Event::new("a")], mark("f", "1"), 1)
-                .await
-                .unwrap(),
+        ahead
+            .send(vec![Event::new("a")], mark("f", "1"), 1)
+            .await
+            .unwrap();
+        ahead
+            .send(vec![Event::new("b")], mark("f", "2"), 2)
+            .await
+            .unwrap();
+        ahead
+            .send(vec![Event::new("c")], mark("g", "1"), 3)
+            .await
+            .unwrap();
+        out.open();
+        ahead.flush().await.unwrap();
+        assert_eq!(ahead.committed(), [1, 2, 3]);
+        assert_eq!(
+            out.sends(),
+            [sent(&["a"], "f1"), sent(&["b"], "f2"), sent(&["c"], "g1")]
         );
-        committed.extend(
+    }
+
+    #[tokio::test]
+    async fn a_channel_without_room_gets_single_batches() {
+        let out = Recorder::default();
+        out.full.store(true, Ordering::SeqCst);
+        let mut ahead = SendAhead::new(&out, 100);
+        for (i, body) in ["a", "b", "c"].into_iter().enumerate() {
             ahead
-                .send(vec![Event::new("b")], mark("g", "1"), 2)
+                .send(vec![Event::new(body)], mark("f", body), i)
                 .await
-                .unwrap(),
+                .unwrap();
+        }
+        out.open();
+        ahead.flush().await.unwrap();
+        assert_eq!(ahead.committed(), [0, 1, 2]);
+        assert_eq!(
+            out.sends(),
+            [sent(&["a"], "fa"), sent(&["b"], "fb"), sent(&["c"], "fc")]
         );
-        committed.extend(ahead.flush().await.unwrap());
-        assert_eq!(committed, [1, 2]);
-        let keys: Vec<Option<Vec<u8>>> = out
-            .sends
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|s| s.1.clone())
-            .collect();
-        assert_eq!(keys, [Some(b"f1".to_vec()), Some(b"g1".to_vec())]);
+    }
+
+    #[tokio::test]
+    async fn commits_made_before_the_agent_stops_are_still_handed_back() {
+        let out = Recorder::default();
+        let mut ahead = SendAhead::new(&out, 100);
+        ahead
+            .send(vec![Event::new("a")], mark("f", "1"), 1)
+            .await
+            .unwrap();
+        ahead
+            .send(vec![Event::new("b")], mark("f", "2"), 2)
+            .await
+            .unwrap();
+        // The first send commits, then the agent stops before the second goes out.
+        out.open();
+        out.closing.store(true, Ordering::SeqCst);
+        assert_eq!(ahead.flush().await, Err(Closed));
+        assert_eq!(ahead.committed(), [1], "the first batch was committed");
     }
 }

@@ -70,7 +70,12 @@ mod imp {
 
     /// Records batches the channels committed: the file's saved position moves past
     /// them. Returns whether there were any.
-    fn note_committed(t: &mut Tracked, done: Vec<(u64, Position)>, ctx: &SourceContext) -> bool {
+    fn note_committed(
+        t: &mut Tracked,
+        ahead: &mut SendAhead<'_, impl Output, (u64, Position)>,
+        ctx: &SourceContext,
+    ) -> bool {
+        let done = ahead.committed();
         let any = !done.is_empty();
         for (count, next) in done {
             ctx.counters.events_accepted.add(count);
@@ -520,11 +525,12 @@ mod imp {
                                         retry_in_s = FILE_RETRY.as_secs(),
                                         "cannot read this file; the source goes on with the others"
                                     );
-                                    let Ok(done) = ahead.flush().await else {
-                                        return save(&files);
-                                    };
+                                    let flushed = ahead.flush().await;
                                     let t = files.get_mut(&id).expect("listed above");
-                                    note_committed(t, done, &ctx);
+                                    note_committed(t, &mut ahead, &ctx);
+                                    if flushed.is_err() {
+                                        return save(&files);
+                                    }
                                     // Resume where it stood when it is found again.
                                     self.saved.insert(id, t.committed);
                                     self.retry_at.insert(id, Instant::now() + FILE_RETRY);
@@ -543,28 +549,40 @@ mod imp {
                         };
                         t.at = next;
                         progressed = true;
-                        let Ok(done) = ahead.send(events, Some(mark), (count, next)).await else {
-                            return save(&files);
-                        };
+                        let sent = ahead.send(events, Some(mark), (count, next)).await;
                         let t = files.get_mut(&id).expect("listed above");
-                        unsaved |= note_committed(t, done, &ctx);
+                        unsaved |= note_committed(t, &mut ahead, &ctx);
+                        if sent.is_err() {
+                            return save(&files);
+                        }
                         if last_save.elapsed() >= self.config.positions_interval {
-                            save(&files)?;
+                            if let Err(e) = save(&files) {
+                                // Let the put in flight finish, so that a restarted
+                                // source finds its mark.
+                                let _ = ahead.flush().await;
+                                return Err(e);
+                            }
                             (unsaved, last_save) = (false, Instant::now());
                         }
                         if shutdown.is_triggered() {
-                            if let Ok(done) = ahead.flush().await {
-                                let t = files.get_mut(&id).expect("listed above");
-                                note_committed(t, done, &ctx);
-                            }
+                            let _ = ahead.flush().await;
+                            let t = files.get_mut(&id).expect("listed above");
+                            note_committed(t, &mut ahead, &ctx);
                             return save(&files);
                         }
                     }
-                    let Ok(done) = ahead.flush().await else {
-                        return save(&files);
-                    };
+                    let flushed = ahead.flush().await;
                     if let Some(t) = files.get_mut(&id) {
-                        unsaved |= note_committed(t, done, &ctx);
+                        unsaved |= note_committed(t, &mut ahead, &ctx);
+                        if flushed.is_ok() {
+                            // Everything read is committed. (After a truncation with
+                            // nothing new to read, this moves the saved position back
+                            // to the start too.)
+                            t.committed = t.at;
+                        }
+                    }
+                    if flushed.is_err() {
+                        return save(&files);
                     }
                 }
                 // Files no glob matches any more, read to the end, are done. Their
