@@ -182,21 +182,40 @@ fn parse_args(info: &AgentInfo) -> Result<Args, String> {
     Ok(args)
 }
 
+/// Whether [`no_transparent_huge_pages`] turned them off (so child processes get them
+/// back: see [`restore_transparent_huge_pages`]).
+#[cfg(target_os = "linux")]
+static THP_TURNED_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Turns transparent huge pages off for the agent (unless `MIMALLOC_ALLOW_THP` says
 /// otherwise). With them, every fresh 2 MiB region the allocator touches is backed, and
 /// zeroed, as a whole: the `durable` benchmark agent peaked at 43 MiB resident with them
-/// and at 14 MiB without, at the same speed. Linux only; elsewhere nothing to do.
+/// and at 14 MiB without, at the same speed. Linux only; elsewhere nothing to do. A
+/// kernel that refuses it leaves the agent as it was, only larger.
 fn no_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
-        // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integer arguments and only
-        // sets a flag on this process; no memory is passed or retained.
-        let refused = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0;
-        if refused {
-            // Old kernels lack the flag: the agent runs as before, only larger.
-            eprintln!("note: cannot turn transparent huge pages off; memory use may be higher");
+        // SAFETY: prctl with PR_GET/SET_THP_DISABLE takes plain integer arguments and
+        // only reads or sets a flag of this process; no memory is passed or retained.
+        let already_off = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) } == 1;
+        // SAFETY: as above.
+        if !already_off && unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } == 0 {
+            THP_TURNED_OFF.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
+}
+
+/// For a child process about to run (call between fork and exec, as a `pre_exec`
+/// hook): gives it back the transparent huge pages the agent turned off for itself, so
+/// a program run by the `exec` source behaves as it would anywhere else.
+#[cfg(all(target_os = "linux", feature = "source-exec"))]
+pub(crate) fn restore_transparent_huge_pages() -> std::io::Result<()> {
+    if THP_TURNED_OFF.load(std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: a bare system call with integer arguments: allowed between fork and
+        // exec, and it touches no memory.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0) };
+    }
+    Ok(())
 }
 
 /// Runs an agent: `config` builds the agent block's settings, `run` assembles the flow

@@ -47,9 +47,13 @@ pub fn json_string(out: &mut Vec<u8>, s: &str) {
     while i < bytes.len() {
         if let Some(word) = bytes.get(i..i + 8) {
             let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-            if !any_needs_escape(word) {
-                i += 8;
-                continue;
+            match escape_mask(word) {
+                0 => {
+                    i += 8;
+                    continue;
+                }
+                // Straight to the first byte that needs an escape.
+                mask => i += (mask.trailing_zeros() / 8) as usize,
             }
         }
         let b = bytes[i];
@@ -75,17 +79,18 @@ pub fn json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Whether any of the eight bytes in `word` must be escaped in a JSON string: a control
-/// character (below 0x20), `"` or `\`. Exact for "any", the classic has-less-than and
-/// has-zero-byte word tricks.
-fn any_needs_escape(word: u64) -> bool {
+/// Which of the eight bytes in `word` (little-endian) must be escaped in a JSON string:
+/// a control character (below 0x20), `"` or `\`. The classic has-less-than and
+/// has-zero-byte word tricks: zero exactly when none does, and the lowest set bit is
+/// always in the first byte that does (borrows only spill into higher bytes).
+fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
     let quote = has_zero(word ^ (ONES * u64::from(b'"')));
     let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
-    below_space | quote | backslash != 0
+    below_space | quote | backslash
 }
 
 #[cfg(test)]
@@ -118,9 +123,11 @@ mod tests {
         }
 
         #[test]
-        fn the_word_check_agrees_with_the_byte_check(word: [u8; 8]) {
-            let any = word.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
-            proptest::prop_assert_eq!(any_needs_escape(u64::from_le_bytes(word)), any);
+        fn the_word_check_finds_the_first_byte_to_escape(word: [u8; 8]) {
+            let first = word.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            let mask = escape_mask(u64::from_le_bytes(word));
+            let found = (mask != 0).then(|| (mask.trailing_zeros() / 8) as usize);
+            proptest::prop_assert_eq!(found, first);
         }
     }
 

@@ -86,6 +86,12 @@ mod imp {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .kill_on_drop(true);
+            #[cfg(target_os = "linux")]
+            // SAFETY: the hook makes one system call and allocates nothing, as code
+            // between fork and exec must.
+            unsafe {
+                cmd.pre_exec(crate::agent::restore_transparent_huge_pages);
+            }
             cmd
         }
     }

@@ -208,8 +208,9 @@ mod imp {
                 return self.too_large();
             }
             // A declared length (checked against `max_body` above) sizes the buffer
-            // once: no doubling, no copies, no spare capacity pinned by the events.
-            let expected = declared.unwrap_or(0);
+            // once: no doubling, no copies, no spare capacity pinned by the events. Up
+            // to 1 MiB only: a client declaring more must send it before it is held.
+            let expected = declared.unwrap_or(0).min(1 << 20);
             let body = match read_body(&mut body, expected, self.max_body, self.body_timeout).await {
                 Ok(body) => body,
                 Err(BodyError::TooLarge) => {

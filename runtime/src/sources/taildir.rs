@@ -574,11 +574,12 @@ mod imp {
                     let flushed = ahead.flush().await;
                     if let Some(t) = files.get_mut(&id) {
                         unsaved |= note_committed(t, &mut ahead, &ctx);
-                        if flushed.is_ok() {
+                        if flushed.is_ok() && t.committed != t.at {
                             // Everything read is committed. (After a truncation with
                             // nothing new to read, this moves the saved position back
                             // to the start too.)
                             t.committed = t.at;
+                            unsaved = true;
                         }
                     }
                     if flushed.is_err() {
