@@ -214,17 +214,15 @@ mod tests {
         let out = Recorder::default();
         let mut ahead = SendAhead::new(&out, 100);
         // The first send goes at once and hangs; the next two queue behind it.
-        for (i, body) in ["a", "b", "c"].into_iter().enumerate() {
-            let value = (i + 1).to_string();
-            ahead
-                .send(vec![Event::new(body)], mark("f", &value), i + 1)
-                .await
-                .unwrap();
-        }
+        send_each(
+            &mut ahead,
+            &[("a", "f", "1"), ("b", "f", "2"), ("c", "f", "3")],
+        )
+        .await;
         assert!(ahead.committed().is_empty(), "nothing committed yet");
         out.open();
         ahead.flush().await.unwrap();
-        assert_eq!(ahead.committed(), [1, 2, 3]);
+        assert_eq!(ahead.committed(), [0, 1, 2]);
         assert_eq!(
             out.sends(),
             [sent(&["a"], "f1"), sent(&["b", "c"], "f3")],
@@ -258,29 +256,31 @@ mod tests {
         opener.await.unwrap();
     }
 
+    /// Sends one single-event batch per (body, mark key, mark value); tokens are the
+    /// batches' indexes.
+    async fn send_each(ahead: &mut SendAhead<'_, Recorder, usize>, batches: &[(&str, &str, &str)]) {
+        for (i, (body, key, value)) in batches.iter().enumerate() {
+            let sent = ahead
+                .send(vec![Event::new(*body)], mark(key, value), i)
+                .await;
+            sent.unwrap();
+        }
+    }
+
     #[tokio::test]
     async fn another_input_never_shares_a_transaction() {
         let out = Recorder::default();
         let mut ahead = SendAhead::new(&out, 100);
-        ahead
-            .send(vec![Event::new("a")], mark("f", "1"), 1)
-            .await
-            .unwrap();
-        ahead
-            .send(vec![Event::new("b")], mark("f", "2"), 2)
-            .await
-            .unwrap();
-        ahead
-            .send(vec![Event::new("c")], mark("g", "1"), 3)
-            .await
-            .unwrap();
+        send_each(
+            &mut ahead,
+            &[("a", "f", "1"), ("b", "f", "2"), ("c", "g", "1")],
+        )
+        .await;
         out.open();
         ahead.flush().await.unwrap();
-        assert_eq!(ahead.committed(), [1, 2, 3]);
-        assert_eq!(
-            out.sends(),
-            [sent(&["a"], "f1"), sent(&["b"], "f2"), sent(&["c"], "g1")]
-        );
+        assert_eq!(ahead.committed(), [0, 1, 2]);
+        let want = [sent(&["a"], "f1"), sent(&["b"], "f2"), sent(&["c"], "g1")];
+        assert_eq!(out.sends(), want);
     }
 
     #[tokio::test]
@@ -288,37 +288,27 @@ mod tests {
         let out = Recorder::default();
         out.full.store(true, Ordering::SeqCst);
         let mut ahead = SendAhead::new(&out, 100);
-        for (i, body) in ["a", "b", "c"].into_iter().enumerate() {
-            ahead
-                .send(vec![Event::new(body)], mark("f", body), i)
-                .await
-                .unwrap();
-        }
+        send_each(
+            &mut ahead,
+            &[("a", "f", "a"), ("b", "f", "b"), ("c", "f", "c")],
+        )
+        .await;
         out.open();
         ahead.flush().await.unwrap();
         assert_eq!(ahead.committed(), [0, 1, 2]);
-        assert_eq!(
-            out.sends(),
-            [sent(&["a"], "fa"), sent(&["b"], "fb"), sent(&["c"], "fc")]
-        );
+        let want = [sent(&["a"], "fa"), sent(&["b"], "fb"), sent(&["c"], "fc")];
+        assert_eq!(out.sends(), want);
     }
 
     #[tokio::test]
     async fn commits_made_before_the_agent_stops_are_still_handed_back() {
         let out = Recorder::default();
         let mut ahead = SendAhead::new(&out, 100);
-        ahead
-            .send(vec![Event::new("a")], mark("f", "1"), 1)
-            .await
-            .unwrap();
-        ahead
-            .send(vec![Event::new("b")], mark("f", "2"), 2)
-            .await
-            .unwrap();
+        send_each(&mut ahead, &[("a", "f", "1"), ("b", "f", "2")]).await;
         // The first send commits, then the agent stops before the second goes out.
         out.open();
         out.closing.store(true, Ordering::SeqCst);
         assert_eq!(ahead.flush().await, Err(Closed));
-        assert_eq!(ahead.committed(), [1], "the first batch was committed");
+        assert_eq!(ahead.committed(), [0], "the first batch was committed");
     }
 }
