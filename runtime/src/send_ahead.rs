@@ -261,7 +261,7 @@ mod tests {
     async fn send_each(ahead: &mut SendAhead<'_, Recorder, usize>, batches: &[(&str, &str, &str)]) {
         for (i, (body, key, value)) in batches.iter().enumerate() {
             let sent = ahead
-                .send(vec![Event::new(*body)], mark(key, value), i)
+                .send(vec![Event::new(body.to_string())], mark(key, value), i)
                 .await;
             sent.unwrap();
         }
