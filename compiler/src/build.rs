@@ -89,9 +89,16 @@ pub struct BuildOptions {
     pub target_dir: Option<PathBuf>,
 }
 
+/// `path` made absolute against the working directory: the generated crate refers to
+/// the runtime by path from its own directory, so a relative setting would point
+/// nowhere.
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
 pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SLUICE_CACHE_DIR") {
-        return dir.into();
+        return absolute(dir.into());
     }
     if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(dir).join("sluice");
@@ -103,7 +110,8 @@ pub fn cache_dir() -> PathBuf {
 }
 
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("SLUICE_TARGET_DIR").map_or_else(|| cache_dir().join("target"), PathBuf::from)
+    std::env::var_os("SLUICE_TARGET_DIR")
+        .map_or_else(|| cache_dir().join("target"), |dir| absolute(dir.into()))
 }
 
 /// Writes `contents` to `path` unless it already holds exactly that (keeps mtimes, so
