@@ -96,12 +96,19 @@ fn absolute(path: PathBuf) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
 
+/// The value of environment variable `name`, unless it is unset or empty.
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+}
+
 pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SLUICE_CACHE_DIR") {
-        return absolute(dir.into());
+    if let Some(dir) = env_path("SLUICE_CACHE_DIR") {
+        return absolute(dir);
     }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(dir).join("sluice");
+    if let Some(dir) = env_path("XDG_CACHE_HOME") {
+        return absolute(dir.join("sluice"));
     }
     match std::env::var_os("HOME") {
         Some(home) => PathBuf::from(home).join(".cache").join("sluice"),
@@ -110,8 +117,7 @@ pub fn cache_dir() -> PathBuf {
 }
 
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("SLUICE_TARGET_DIR")
-        .map_or_else(|| cache_dir().join("target"), |dir| absolute(dir.into()))
+    env_path("SLUICE_TARGET_DIR").map_or_else(|| cache_dir().join("target"), absolute)
 }
 
 /// Writes `contents` to `path` unless it already holds exactly that (keeps mtimes, so
