@@ -36,6 +36,8 @@ pub use {bytes, tokio};
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[cfg(feature = "mimalloc")]
+pub mod allocator;
 
 #[cfg(any(feature = "sink-sluice", feature = "sink-kafka", feature = "sink-nats"))]
 pub mod acked;
@@ -43,6 +45,8 @@ pub mod acked;
 pub mod agent;
 #[cfg(feature = "transform-aggregate")]
 pub mod aggregate;
+#[cfg(feature = "source-http")]
+pub mod body_pool;
 #[cfg(feature = "agent")]
 pub mod build;
 #[cfg(any(feature = "sink-file-roll", feature = "sink-lake"))]

@@ -61,13 +61,14 @@ mod imp {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use bytes::{Bytes, BytesMut};
+    use bytes::Bytes;
     use http_body_util::{BodyExt, Full};
     use hyper::body::Incoming;
     use hyper::{Request, Response, StatusCode};
     use hyper_util::rt::TokioIo;
 
     use super::{HttpSourceConfig, HttpSourceFormat};
+    use crate::body_pool::BodyPool;
     use crate::event::{Batch, Event};
     use crate::listen::TcpServer;
     use crate::pipeline::{Output, Source, SourceContext};
@@ -81,6 +82,12 @@ mod imp {
     /// answer can then read the 413 instead of meeting a reset connection.
     const DRAIN_BYTES: usize = 64 << 20;
     const DRAIN_TIME: Duration = Duration::from_secs(10);
+    /// Body buffers kept for reuse, and the largest kept (bigger bodies get a buffer of
+    /// their own, freed with their events).
+    const SPARE_BODIES: usize = 2;
+    const LARGEST_POOLED: usize = 4 << 20;
+    /// Most bytes allocated for a body before it arrives.
+    const UP_FRONT: usize = 1 << 20;
 
     /// Why a body was not read.
     enum BodyError {
@@ -121,7 +128,10 @@ mod imp {
         match format {
             HttpSourceFormat::Raw => Ok(vec![Event::new(body)]),
             HttpSourceFormat::Ndjson => {
-                let mut events = Vec::new();
+                // One allocation for the batch, sized by its lines (counting them costs
+                // far less than growing and copying a vector of thousands of events).
+                let lines = memchr::memchr_iter(b'\n', &body).count() + 1;
+                let mut events = Vec::with_capacity(lines);
                 let mut start = 0;
                 for (n, line) in body.split(|&b| b == b'\n').enumerate() {
                     let end = start + line.len();
@@ -173,6 +183,7 @@ mod imp {
         max_body: usize,
         body_timeout: Duration,
         auth: Option<String>,
+        bodies: Arc<BodyPool>,
     }
 
     impl<O: Output> Handler<O> {
@@ -207,12 +218,19 @@ mod imp {
                 }
                 return self.too_large();
             }
-            // A declared length (checked against `max_body` above) sizes the buffer
-            // once: no doubling, no copies, no spare capacity pinned by the events. Up
-            // to 1 MiB only: a client declaring more must send it before it is held.
-            let expected = declared.unwrap_or(0).min(1 << 20);
-            let body = match read_body(&mut body, expected, self.max_body, self.body_timeout).await {
-                Ok(body) => body,
+            // A declared length (checked against `max_body` above) sizes the buffer:
+            // no doubling past it, no spare capacity pinned by the events. Up to
+            // `UP_FRONT` bytes only: a client declaring more must send it before more
+            // is held for it.
+            let read = read_body(
+                &mut body,
+                &self.bodies,
+                declared,
+                self.max_body,
+                self.body_timeout,
+            );
+            let body = match read.await {
+                Ok(buffer) => self.bodies.freeze(buffer),
                 Err(BodyError::TooLarge) => {
                     drain(&mut body).await;
                     return self.too_large();
@@ -281,15 +299,16 @@ mod imp {
         }
     }
 
-    /// Reads a whole body of at most `max` bytes within `limit`; `expected` bytes (the
-    /// declared length) are allocated up front.
+    /// Reads a whole body of at most `max` bytes within `limit`, into a buffer of
+    /// `bodies` sized for the `declared` length.
     async fn read_body(
         body: &mut Incoming,
-        expected: usize,
+        bodies: &BodyPool,
+        declared: Option<usize>,
         max: usize,
         limit: Duration,
-    ) -> Result<Bytes, BodyError> {
-        let mut data = BytesMut::with_capacity(expected.min(max));
+    ) -> Result<Vec<u8>, BodyError> {
+        let mut data = bodies.take(declared);
         let read = async {
             while let Some(frame) = body.frame().await {
                 let frame = frame.map_err(BodyError::Broken)?;
@@ -297,13 +316,14 @@ mod imp {
                     if data.len() + chunk.len() > max {
                         return Err(BodyError::TooLarge);
                     }
+                    BodyPool::grow(&mut data, chunk.len(), declared);
                     data.extend_from_slice(chunk);
                 }
             }
             Ok(())
         };
         match tokio::time::timeout(limit, read).await {
-            Ok(Ok(())) => Ok(data.freeze()),
+            Ok(Ok(())) => Ok(data),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(BodyError::Timeout),
         }
@@ -337,6 +357,7 @@ mod imp {
                     .auth_token
                     .as_ref()
                     .map(|t| format!("Bearer {t}")),
+                bodies: BodyPool::new(SPARE_BODIES, LARGEST_POOLED, UP_FRONT),
             });
             let shutdown = ctx.shutdown.clone();
             let max_connections = usize::try_from(self.config.max_connections).unwrap_or(usize::MAX);
