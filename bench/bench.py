@@ -283,12 +283,16 @@ log {{ source(s); destination(d); }};
                                lambda: file_size(d2 / "out.log") >= want,
                                outputs=lambda: [d2 / "out.log"])
 
-    def sluice_file(self, scenario, flow, done_bytes=None, done_events=None, extra=None):
+    def sluice_systems(self, flow):
+        """This build's agent for `flow` and, with --baseline-agents, an earlier build of
+        the same flow, measured in the same run (before/after): (row label, path)."""
         systems = [("sluice", self.agent(flow))]
-        # An earlier build of the same flow, measured in the same run (before/after).
         if self.args.baseline_agents and (Path(self.args.baseline_agents) / flow).exists():
             systems.append((f"sluice, {self.args.baseline_label}", Path(self.args.baseline_agents) / flow))
-        for system, agent in systems:
+        return systems
+
+    def sluice_file(self, scenario, flow, done_bytes=None, done_events=None, extra=None):
+        for system, agent in self.sluice_systems(flow):
             path, _ = self.inputs["access"]
             d = self.fresh(f"{scenario}-sluice")
             port = free_port()
@@ -549,11 +553,13 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         log("tcp_to_null")
         _, events = self.inputs["syslog"]
         self.socat_ceiling("tcp_to_null", relay=False)
-        port, mport = free_port(), free_port()
-        env = {"BIND": f"127.0.0.1:{port}", "METRICS": f"127.0.0.1:{mport}"}
-        self.run_tcp("tcp_to_null", "sluice", [str(self.agent("tcp_to_null")), "--log-level", "error"], port,
-                     lambda: metric(mport, 'sluice_sink_drain_successes_total{component="discard"') >= events,
-                     env=env)
+        for system, agent in self.sluice_systems("tcp_to_null"):
+            port, mport = free_port(), free_port()
+            env = {"BIND": f"127.0.0.1:{port}", "METRICS": f"127.0.0.1:{mport}"}
+            self.run_tcp("tcp_to_null", system, [str(agent), "--log-level", "error"], port,
+                         lambda mport=mport: metric(
+                             mport, 'sluice_sink_drain_successes_total{component="discard"') >= events,
+                         env=env)
         self.tcp_peers("tcp_to_null")
 
     def scenario_tcp_to_tcp(self):
@@ -561,19 +567,20 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
         path, _ = self.inputs["syslog"]
         want = file_size(path)
         self.socat_ceiling("tcp_to_tcp", relay=True)
-        d = self.fresh("tcp_to_tcp-sluice")
-        down, receiver_cmd = self.receiver(d / "recv")
-        receiver = subprocess.Popen(receiver_cmd, stderr=subprocess.DEVNULL)
-        wait_port(down)
-        port = free_port()
-        env = {"BIND": f"127.0.0.1:{port}", "DOWNSTREAM": f"127.0.0.1:{down}",
-               "METRICS": f"127.0.0.1:{free_port()}"}
-        self.run_tcp("tcp_to_tcp", "sluice", [str(self.agent("tcp_to_tcp")), "--log-level", "error"], port,
-                     lambda: dir_size(d / "recv") >= want, env=env,
-                     note="downstream: a receiver writing one file per connection",
-                     outputs=lambda: files_in(d / "recv"))
-        receiver.kill()
-        receiver.wait()
+        for system, agent in self.sluice_systems("tcp_to_tcp"):
+            d = self.fresh("tcp_to_tcp-sluice")
+            down, receiver_cmd = self.receiver(d / "recv")
+            receiver = subprocess.Popen(receiver_cmd, stderr=subprocess.DEVNULL)
+            wait_port(down)
+            port = free_port()
+            env = {"BIND": f"127.0.0.1:{port}", "DOWNSTREAM": f"127.0.0.1:{down}",
+                   "METRICS": f"127.0.0.1:{free_port()}"}
+            self.run_tcp("tcp_to_tcp", system, [str(agent), "--log-level", "error"], port,
+                         lambda d=d: dir_size(d / "recv") >= want, env=env,
+                         note="downstream: a receiver writing one file per connection",
+                         outputs=lambda d=d: files_in(d / "recv"))
+            receiver.kill()
+            receiver.wait()
         self.tcp_peers("tcp_to_tcp")
 
     def scenario_agent_to_agent(self):
@@ -615,31 +622,32 @@ log {{ source(s); parser(p); filter(f); destination(d); }};
     def scenario_http_to_file(self):
         log("http_to_file")
         path, events = self.inputs["access"]
-        d = self.fresh("http_to_file-sluice")
-        port, mport = free_port(), free_port()
-        env = {"BIND": f"127.0.0.1:{port}", "OUT_DIR": str(d / "out"), "METRICS": f"127.0.0.1:{mport}"}
-        proc = Timed([str(self.agent("http_to_file")), "--log-level", "error"], env=env)
-        wait_port(port)
-        config = d / "curl.conf"
-        with open(config, "w") as f:
-            for i, body in enumerate(self.http_bodies):
-                if i:
-                    f.write("next\n")
-                # A full channel answers 503 with Retry-After, which curl's `retry` honours
-                # (retrying needs a real file to rewrite, not /dev/null).
-                f.write(f'url = "http://127.0.0.1:{port}/"\ndata-binary = "@{body}"\n'
-                        f'header = "Content-Type: application/x-ndjson"\noutput = "{d}/responses/{i}"\n'
-                        'create-dirs\nretry = 100\n')
         body_bytes = sum(file_size(b) for b in self.http_bodies)
-        start = time.time()
-        subprocess.run(["curl", "-s", "--parallel", "--parallel-max", str(self.args.senders), "-K", str(config)],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        until(lambda: metric(mport, 'sluice_sink_drain_successes_total{component="out"') >= events,
-              self.args.timeout, "http_to_file")
-        seconds = time.time() - start
-        cpu, rss = proc.stop()
-        self.record("http_to_file", "sluice", body_bytes, events, seconds, cpu, rss,
-                    note=f"curl --parallel, {len(self.http_bodies)} ndjson bodies of ~1 MiB")
+        for system, agent in self.sluice_systems("http_to_file"):
+            d = self.fresh("http_to_file-sluice")
+            port, mport = free_port(), free_port()
+            env = {"BIND": f"127.0.0.1:{port}", "OUT_DIR": str(d / "out"), "METRICS": f"127.0.0.1:{mport}"}
+            proc = Timed([str(agent), "--log-level", "error"], env=env)
+            wait_port(port)
+            config = d / "curl.conf"
+            with open(config, "w") as f:
+                for i, body in enumerate(self.http_bodies):
+                    if i:
+                        f.write("next\n")
+                    # A full channel answers 503 with Retry-After, which curl's `retry` honours
+                    # (retrying needs a real file to rewrite, not /dev/null).
+                    f.write(f'url = "http://127.0.0.1:{port}/"\ndata-binary = "@{body}"\n'
+                            f'header = "Content-Type: application/x-ndjson"\noutput = "{d}/responses/{i}"\n'
+                            'create-dirs\nretry = 100\n')
+            start = time.time()
+            subprocess.run(["curl", "-s", "--parallel", "--parallel-max", str(self.args.senders), "-K", str(config)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            until(lambda mport=mport: metric(mport, 'sluice_sink_drain_successes_total{component="out"') >= events,
+                  self.args.timeout, "http_to_file")
+            seconds = time.time() - start
+            cpu, rss = proc.stop()
+            self.record("http_to_file", system, body_bytes, events, seconds, cpu, rss,
+                        note=f"curl --parallel, {len(self.http_bodies)} ndjson bodies of ~1 MiB")
         start = time.time()
         c = Timed(["sh", "-c", f"cat {d.parent.parent}/http/*.ndjson > {d}/cat.out"])
         cpu, rss = c.wait()
@@ -1024,7 +1032,7 @@ def main():
                         help="runs of Sluice and the ceilings per scenario; the median is reported (default 3)")
     parser.add_argument("--results", default=str(BENCH / "RESULTS.md"), help="where to write the table")
     parser.add_argument("--baseline-agents", help="a directory of agents built from bench/flows by an earlier "
-                        "sluice; file scenarios run them too, as another row (before/after in one run)")
+                        "sluice; the file, TCP and HTTP scenarios run them too, as another row (before/after in one run)")
     parser.add_argument("--baseline-label", default="earlier build", help="row label for --baseline-agents")
     args = parser.parse_args()
     suite = Suite(args)

@@ -405,6 +405,47 @@ fn check_env_reports_every_malformed_value_with_its_variable() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("5000 > 1000"));
 }
 
+/// The agent tunes mimalloc before `main` (an environment variable overrides it) and
+/// turns transparent huge pages off for itself, but a program it runs gets them back.
+#[test]
+fn exec_children_get_huge_pages_back_and_the_allocator_is_tuned() {
+    let agent = build_agent("tests/e2e/exec_transforms.flow");
+    let has_thp_line = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .contains("THP_enabled:");
+    // `$PPID` is the agent: the shell is its child, awk the shell's.
+    let script = r#"a=$(awk '/^THP_enabled/{print $2}' /proc/$PPID/status)
+        c=$(awk '/^THP_enabled/{print $2}' /proc/self/status)
+        echo "{\"level\":\"info\",\"msg\":\"agent${a}x child${c}x\"}""#;
+    for (setting, expected_delay) in [(None, "10"), (Some("50"), "50")] {
+        let out = temp_dir("exec_thp");
+        let log = out.join("agent.log");
+        let mut command = Command::new(&agent);
+        command
+            .args(["--log-level", "debug"])
+            .env("OUT_DIR", out.join("out"))
+            .env("CMD", script)
+            .stderr(std::fs::File::create(&log).unwrap());
+        if let Some(delay) = setting {
+            command.env("MIMALLOC_PURGE_DELAY", delay);
+        }
+        let mut child = command.spawn().map(Running).unwrap();
+        assert!(wait(&mut child, Duration::from_secs(60)).success());
+        let log = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            log.contains(&format!("purge_delay_ms={expected_delay}")),
+            "{log}"
+        );
+        let events = output_lines(&out.join("out"));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let event: serde_json::Value = serde_json::from_str(&events[0]).unwrap();
+        if has_thp_line {
+            assert_eq!(event["headers"]["verb"], "agent0x", "THP off in the agent");
+            assert_eq!(event["headers"]["object"], "child1x", "THP back in its child");
+        }
+    }
+}
+
 #[test]
 fn exec_output_passes_through_every_stateful_transform() {
     let agent = build_agent("tests/e2e/exec_transforms.flow");

@@ -230,6 +230,8 @@ where
     Fut: Future<Output = Result<(), AgentError>>,
 {
     no_transparent_huge_pages();
+    #[cfg(feature = "mimalloc")]
+    let purge_delay_ms = crate::allocator::purge_delay_ms();
     let args = match parse_args(&info) {
         Ok(a) => a,
         Err(message) => {
@@ -280,6 +282,8 @@ where
     let result = runtime.block_on(async move {
         let ctx = AgentContext::start(&config, StopOn::Signals).await?;
         tracing::info!(agent = info.name, flow = info.flow_file, "starting");
+        #[cfg(feature = "mimalloc")]
+        tracing::debug!(purge_delay_ms, "allocator: mimalloc");
         run(ctx).await
     });
     // Tasks still blocked on I/O must not hold the exit up.
