@@ -14,19 +14,42 @@
 //!
 //! Either can be overridden with mimalloc's own environment variable
 //! (`MIMALLOC_ARENA_EAGER_COMMIT`, `MIMALLOC_PURGE_DELAY`); every other `MIMALLOC_*`
-//! variable works as mimalloc documents.
+//! variable works as mimalloc documents. Linux only; elsewhere mimalloc's defaults.
 
-use std::ffi::{c_int, c_long, CStr};
+use std::ffi::{c_int, c_long};
 
 /// `mi_option_t` values, from mimalloc's `mimalloc.h` (the same in its v2 and v3).
 const ARENA_EAGER_COMMIT: c_int = 4;
 const PURGE_DELAY: c_int = 15;
 
 extern "C" {
-    /// mimalloc's `void mi_option_set(mi_option_t option, long value)`.
-    fn mi_option_set(option: c_int, value: c_long);
+    /// mimalloc's `void mi_option_set_default(mi_option_t option, long value)`: sets
+    /// an option unless the environment did (`MIMALLOC_<NAME>`, in any case, or its
+    /// older name), before or after mimalloc read the environment.
+    fn mi_option_set_default(option: c_int, value: c_long);
     /// mimalloc's `long mi_option_get(mi_option_t option)`.
     fn mi_option_get(option: c_int) -> c_long;
+}
+
+/// Applies the agent's allocator settings before `main`: the arena setting only
+/// applies to arenas reserved after it, and Rust's start-up code allocates (so mimalloc
+/// reserves its first arena) before `main` runs. The loader runs the functions listed
+/// in `.init_array` before that. Linux only: elsewhere mimalloc keeps its defaults.
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static TUNE_BEFORE_MAIN: extern "C" fn() = tune;
+
+/// Applies the agent's allocator settings (see the module's documentation).
+#[cfg(target_os = "linux")]
+extern "C" fn tune() {
+    // SAFETY: `mi_option_set_default` stores an integer in mimalloc's option table;
+    // it allocates nothing and any value is valid for these two options. No other
+    // thread exists yet.
+    unsafe {
+        mi_option_set_default(ARENA_EAGER_COMMIT, 0);
+        mi_option_set_default(PURGE_DELAY, 10);
+    }
 }
 
 /// The purge delay in effect, in milliseconds. Also makes sure the linker keeps
@@ -39,44 +62,17 @@ pub fn purge_delay_ms() -> i64 {
     i64::from(unsafe { mi_option_get(PURGE_DELAY) })
 }
 
-/// Applies the agent's allocator settings before `main`: the arena setting only
-/// applies to arenas reserved after it, and Rust's start-up code allocates (so mimalloc
-/// reserves its first arena) before `main` runs. The loader runs the functions listed
-/// in `.init_array` before that.
-#[cfg(target_os = "linux")]
-#[used]
-#[link_section = ".init_array"]
-static TUNE_BEFORE_MAIN: extern "C" fn() = tune;
-
-/// Applies the agent's allocator settings (see the module's documentation).
-extern "C" fn tune() {
-    set_unless_overridden(c"MIMALLOC_ARENA_EAGER_COMMIT", ARENA_EAGER_COMMIT, 0);
-    set_unless_overridden(c"MIMALLOC_PURGE_DELAY", PURGE_DELAY, 10);
-}
-
-fn set_unless_overridden(variable: &CStr, option: c_int, value: c_long) {
-    // SAFETY: `getenv` reads the environment with a NUL-terminated name; nothing else
-    // in the agent changes the environment, and the pointer is only compared with
-    // null. (`std::env::var_os` would allocate, and this must run before the first
-    // allocation.)
-    let overridden = !unsafe { libc::getenv(variable.as_ptr()) }.is_null();
-    if !overridden {
-        // SAFETY: `mi_option_set` stores an integer in mimalloc's option table, which
-        // it reads atomically; any value is valid for these two options.
-        unsafe { mi_option_set(option, value) };
-    }
-}
-
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     #[test]
     fn the_settings_are_in_effect_before_main() {
         // Set by `TUNE_BEFORE_MAIN` before the test harness started, unless the
         // environment overrides it.
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        let set = |name: &str| std::env::vars_os().any(|(k, _)| k.eq_ignore_ascii_case(name));
+        if !set("MIMALLOC_PURGE_DELAY") && !set("MIMALLOC_RESET_DELAY") {
             assert_eq!(super::purge_delay_ms(), 10);
         }
-        if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
+        if !set("MIMALLOC_ARENA_EAGER_COMMIT") && !set("MIMALLOC_EAGER_REGION_COMMIT") {
             // SAFETY: reads an integer from mimalloc's option table.
             assert_eq!(
                 unsafe { super::mi_option_get(super::ARENA_EAGER_COMMIT) },

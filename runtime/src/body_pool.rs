@@ -59,16 +59,16 @@ impl BodyPool {
         Vec::with_capacity(size_class(need.min(self.up_front)))
     }
 
-    /// Makes room in `buffer` for `more` bytes of a body of `declared` bytes: doubling,
-    /// but never past the declared length, and in pool-sized steps so the buffer fits
-    /// the next body of about the same size.
-    pub fn grow(buffer: &mut Vec<u8>, more: usize, declared: Option<usize>) {
+    /// Makes room in `buffer` for `more` bytes of a body of at most `cap` bytes (its
+    /// declared length, or the most accepted): doubling, but never past `cap`, and in
+    /// pool-sized steps so the buffer fits the next body of about the same size.
+    pub fn grow(buffer: &mut Vec<u8>, more: usize, cap: Option<usize>) {
         let needed = buffer.len().saturating_add(more);
         if needed <= buffer.capacity() {
             return;
         }
         let doubled = buffer.capacity().saturating_mul(2).max(needed);
-        let target = declared.map_or(doubled, |d| doubled.min(d).max(needed));
+        let target = cap.map_or(doubled, |c| doubled.min(c).max(needed));
         buffer.reserve_exact(size_class(target) - buffer.len());
     }
 

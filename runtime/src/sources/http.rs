@@ -15,10 +15,10 @@ use crate::tls::TlsServerConfig;
 /// malformed body, 408 for a body slower than `body_timeout`.
 ///
 /// Memory: events are slices of their request's body, which stays in memory until the
-/// last of them is written. At most 1 MiB is set aside for a body before it arrives;
-/// bodies of 64 KiB and more are read into buffers that are reused from request to
-/// request (two are kept spare), so a steady stream of large batches allocates nothing
-/// new.
+/// last of them is written. At most 1 MiB is newly allocated for a body before it
+/// arrives. Bodies of 64 KiB to 4 MiB with a `Content-Length` are read into buffers
+/// reused from request to request (two are kept spare), so a steady stream of such
+/// batches allocates no new body buffers.
 #[derive(Clone, Debug, Component)]
 #[component(role = "source", kind = "http", replayable)]
 pub struct HttpSourceConfig {
@@ -79,6 +79,8 @@ mod imp {
     use crate::listen::TcpServer;
     use crate::pipeline::{Output, Source, SourceContext};
 
+    /// Most events a batch vector is sized for before parsing (it grows past it).
+    const MOST_PRESIZED_EVENTS: usize = 64 * 1024;
     /// How long a request waits for room in a full channel before it gets 503.
     const FULL_CHANNEL_WAIT: Duration = Duration::from_secs(1);
     /// How often a request waiting for room looks again.
@@ -136,8 +138,9 @@ mod imp {
             HttpSourceFormat::Ndjson => {
                 // One allocation for the batch, sized by its lines (counting them costs
                 // far less than growing and copying a vector of thousands of events).
+                // Capped: a body of blank lines yields no events at all.
                 let lines = memchr::memchr_iter(b'\n', &body).count() + 1;
-                let mut events = Vec::with_capacity(lines);
+                let mut events = Vec::with_capacity(lines.min(MOST_PRESIZED_EVENTS));
                 let mut start = 0;
                 for (n, line) in body.split(|&b| b == b'\n').enumerate() {
                     let end = start + line.len();
@@ -315,6 +318,8 @@ mod imp {
         limit: Duration,
     ) -> Result<Vec<u8>, BodyError> {
         let mut data = bodies.take(declared);
+        // Never past `max_body`, even without a declared length.
+        let cap = Some(declared.unwrap_or(max));
         let read = async {
             while let Some(frame) = body.frame().await {
                 let frame = frame.map_err(BodyError::Broken)?;
@@ -322,17 +327,19 @@ mod imp {
                     if data.len() + chunk.len() > max {
                         return Err(BodyError::TooLarge);
                     }
-                    BodyPool::grow(&mut data, chunk.len(), declared);
+                    BodyPool::grow(&mut data, chunk.len(), cap);
                     data.extend_from_slice(chunk);
                 }
             }
             Ok(())
         };
-        match tokio::time::timeout(limit, read).await {
-            Ok(Ok(())) => Ok(data),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(BodyError::Timeout),
-        }
+        let outcome = match tokio::time::timeout(limit, read).await {
+            Ok(Ok(())) => return Ok(data),
+            Ok(Err(e)) => e,
+            Err(_) => BodyError::Timeout,
+        };
+        bodies.give_back(data);
+        Err(outcome)
     }
 
     /// Reads and discards the rest of a body, up to [`DRAIN_BYTES`] and [`DRAIN_TIME`].
