@@ -236,9 +236,28 @@ fn agents_compile_only_the_components_their_flow_uses() {
     assert!(
         router.contains(&"source-netcat".to_owned()) && router.contains(&"sink-tcp".to_owned())
     );
-    // The quickstart crate's dependency tree has no TLS, HTTP or regex code either.
-    let agent = build_agent("flows/quickstart.flow");
-    assert!(agent.exists());
+    // Built with exactly those features, as `sluice build` does (other test agents
+    // share a superset), the agent runs: 20 numbers, the 10 even ones printed.
+    let agent = build_agent_exact("flows/quickstart.flow");
+    let manifest = std::fs::read_to_string(
+        workspace().join("target/sluice-cache/agents/quickstart/Cargo.toml"),
+    )
+    .unwrap();
+    let listed = quickstart
+        .iter()
+        .map(|f| format!("\"{f}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert!(
+        manifest.contains(&format!("features = [{listed}]")),
+        "{manifest}"
+    );
+    let out = Command::new(&agent).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let printed =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(printed.matches("{parity=0,").count(), 10, "{printed}");
+    assert!(!printed.contains("parity=1"), "{printed}");
 }
 
 #[test]

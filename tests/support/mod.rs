@@ -57,12 +57,29 @@ pub fn try_build_agent(
     full: &Path,
     path: &str,
 ) -> Result<PathBuf, sluice_compiler::build::BuildError> {
+    build(full, path, false)
+}
+
+/// Like [`build_agent`], with exactly the runtime features the flow needs, as `sluice
+/// build` does (other test agents share one feature set: [`shared_test_features`]).
+pub fn build_agent_exact(path: &str) -> PathBuf {
+    build(&workspace().join(path), path, true).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn build(
+    full: &Path,
+    path: &str,
+    exact: bool,
+) -> Result<PathBuf, sluice_compiler::build::BuildError> {
     let dir = full.parent().unwrap_or(Path::new("."));
     let source = SourceFile::new(path, std::fs::read_to_string(full).unwrap()).with_dir(dir);
     let checked = check(&source);
     assert!(!checked.has_errors(), "{path}: {:#?}", checked.diagnostics);
-    let generated =
+    let mut generated =
         codegen::generate(&source, &checked).unwrap_or_else(|d| panic!("{path}: {d:#?}"));
+    if !exact && std::env::var_os("SLUICE_TEST_EXACT_FEATURES").is_none() {
+        generated.features = shared_test_features(&generated.features);
+    }
     let target = workspace().join("target");
     let options = BuildOptions {
         cache_dir: Some(target.join("sluice-cache")),
@@ -70,6 +87,52 @@ pub fn try_build_agent(
         ..Default::default()
     };
     build_crate(&generated, path, &options)
+}
+
+/// Components whose dependencies are heavy (librdkafka's C build, parquet and
+/// object_store, async-nats): test agents compile them only when their flow uses them.
+const HEAVY_FEATURES: [&[&str]; 3] = [
+    &["source-kafka", "sink-kafka"],
+    &["source-nats", "sink-nats"],
+    &["sink-lake"],
+];
+
+/// The runtime features a test agent is built with: every light component of the
+/// runtime's `full` set, plus each heavy family the flow uses.
+///
+/// A release build of `sluice-runtime` costs 20–40 s for each distinct feature set,
+/// and the test flows use about fifty of them: built exactly, they were most of CI's
+/// time. With one shared set per heavy family, the runtime is compiled four times and
+/// each agent costs only its own small crate. What unification could hide, a flow
+/// that needs a feature codegen did not enable, is caught elsewhere: `random_flows`
+/// checks generated crates with exactly their features, `.ci/run` builds every feature
+/// alone, and the bench and `sluice build` tests build exactly. Set
+/// `SLUICE_TEST_EXACT_FEATURES=1` to build every test agent with exactly its own.
+fn shared_test_features(flow_features: &[String]) -> Vec<String> {
+    static LIGHT: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let light = LIGHT.get_or_init(|| {
+        let manifest = std::fs::read_to_string(workspace().join("runtime/Cargo.toml"))
+            .expect("runtime/Cargo.toml");
+        let full = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("full = ["))
+            .expect("runtime/Cargo.toml has a `full = [...]` feature");
+        full.trim_end_matches(']')
+            .split(',')
+            .map(|f| f.trim().trim_matches('"').to_owned())
+            .filter(|f| !f.is_empty() && !HEAVY_FEATURES.iter().any(|h| h.contains(&f.as_str())))
+            .collect()
+    });
+    let mut features: Vec<String> = flow_features.to_vec();
+    features.extend(light.iter().cloned());
+    for family in HEAVY_FEATURES {
+        if family.iter().any(|f| flow_features.iter().any(|g| g == f)) {
+            features.extend(family.iter().map(|f| (*f).to_owned()));
+        }
+    }
+    features.sort();
+    features.dedup();
+    features
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {
