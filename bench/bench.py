@@ -723,27 +723,30 @@ assert n >= want, n
         log("kafka_to_kafka")
         lines = self.kafka_lines()
         events, size = self.args.kafka_events, file_size(lines)
-        broker, brokers, d = self.kafka_broker("kafka_to_kafka")
-        try:
-            self.kafka_python(self.PRODUCE, brokers, "bench-in", str(lines))
-            seconds, cpu, rss = self.kafka_python(self.CONSUME, brokers, "bench-in", str(events))
-            self.record("kafka_to_kafka", "baseline: kafka-python consumer", size, events, seconds, cpu, rss,
-                        note="reads the input topic only")
-            mport = free_port()
-            broker_cpu = self.cpu_of(broker.pid)
-            start = time.time()
-            agent = Timed([str(self.agent("kafka_to_kafka")), "--log-level", "error"],
-                          env={"BROKERS": brokers, "METRICS": f"127.0.0.1:{mport}"})
-            until(lambda: metric(mport, 'sluice_sink_drain_successes_total{component="out"') >= events,
-                  self.args.timeout, "kafka_to_kafka")
-            seconds = time.time() - start
-            broker_cpu = self.cpu_of(broker.pid) - broker_cpu
-            cpu, rss = agent.stop()
-            self.record("kafka_to_kafka", "sluice (kafka → kafka)", size, events, seconds, cpu, rss,
-                        note=f"broker (tansu) CPU during the run: {broker_cpu:.1f} s")
-        finally:
-            broker.kill()
-            broker.wait()
+        # Each agent reads from the start as group "bench": a fresh broker apiece.
+        for i, (system, agent_path) in enumerate(self.sluice_systems("kafka_to_kafka")):
+            broker, brokers, d = self.kafka_broker("kafka_to_kafka")
+            try:
+                self.kafka_python(self.PRODUCE, brokers, "bench-in", str(lines))
+                if i == 0:
+                    seconds, cpu, rss = self.kafka_python(self.CONSUME, brokers, "bench-in", str(events))
+                    self.record("kafka_to_kafka", "baseline: kafka-python consumer", size, events, seconds,
+                                cpu, rss, note="reads the input topic only")
+                mport = free_port()
+                broker_cpu = self.cpu_of(broker.pid)
+                start = time.time()
+                agent = Timed([str(agent_path), "--log-level", "error"],
+                              env={"BROKERS": brokers, "METRICS": f"127.0.0.1:{mport}"})
+                until(lambda: metric(mport, 'sluice_sink_drain_successes_total{component="out"') >= events,
+                      self.args.timeout, "kafka_to_kafka")
+                seconds = time.time() - start
+                broker_cpu = self.cpu_of(broker.pid) - broker_cpu
+                cpu, rss = agent.stop()
+                self.record("kafka_to_kafka", f"{system} (kafka → kafka)", size, events, seconds, cpu, rss,
+                            note=f"broker (tansu) CPU during the run: {broker_cpu:.1f} s")
+            finally:
+                broker.kill()
+                broker.wait()
 
     def scenario_file_to_kafka(self):
         """taildir -> kafka sink. The same-run baseline is kafka-python producing the same
