@@ -30,14 +30,16 @@ for body in "${bodies[@]}"; do
     i=$((i + 1))
 done >"$work/curl.conf"
 expected=$(cat "${bodies[@]}" | wc -l)
-curl -s --no-progress-meter --parallel --parallel-max "$senders" -K "$work/curl.conf"
+curl -s --no-progress-meter --parallel --parallel-max "$senders" -K "$work/curl.conf" || echo "some requests failed" >&2
 for _ in $(seq 600); do
     written=$(curl -s "http://127.0.0.1:$metrics/metrics" |
-        awk '/^sluice_sink_drain_successes_total\{component="out"/ {print $2}')
+        awk '/^sluice_sink_drain_successes_total\{component="out"/ {print $2}' || true)
     [ "${written:-0}" -ge "$expected" ] && break
     sleep 0.1
 done
-pkill -INT -f "^$agent " || true
-wait $timer || true
+[ "${written:-0}" -ge "$expected" ] || echo "unfinished: ${written:-0} of $expected events written" >&2
+# The agent is /usr/bin/time's child.
+pkill -INT -P "$timer" || kill "$timer"
+wait "$timer" || true
 cat "$work/time"
 grep -v '^$' "$work/err" || true

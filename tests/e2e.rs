@@ -232,6 +232,11 @@ fn agents_compile_only_the_components_their_flow_uses() {
     assert!(!quickstart
         .iter()
         .any(|f| f.contains("netcat") || f.contains("tcp")));
+    // Test agents are built with a superset of features (`shared_test_features`), so
+    // the features that flow settings (not component kinds) turn on are checked here.
+    assert!(features("tests/e2e/tls.flow").contains(&"tls".to_owned()));
+    assert!(features("tests/e2e/agree.flow").contains(&"expr-regex".to_owned()));
+    assert!(!quickstart.iter().any(|f| f == "tls" || f == "expr-regex"));
     let router = features("flows/netcat_router.flow");
     assert!(
         router.contains(&"source-netcat".to_owned()) && router.contains(&"sink-tcp".to_owned())
@@ -252,10 +257,26 @@ fn agents_compile_only_the_components_their_flow_uses() {
         manifest.contains(&format!("features = [{listed}]")),
         "{manifest}"
     );
-    let out = Command::new(&agent).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let printed =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let mut child = Command::new(&agent)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait(&mut child, Duration::from_secs(60));
+    let mut printed = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
+        .unwrap();
+    assert!(status.success(), "{status}: {printed}");
     assert_eq!(printed.matches("{parity=0,").count(), 10, "{printed}");
     assert!(!printed.contains("parity=1"), "{printed}");
 }

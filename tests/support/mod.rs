@@ -106,8 +106,10 @@ const HEAVY_FEATURES: [&[&str]; 3] = [
 /// each agent costs only its own small crate. What unification could hide, a flow
 /// that needs a feature codegen did not enable, is caught elsewhere: `random_flows`
 /// checks generated crates with exactly their features, `.ci/run` builds every feature
-/// alone, and the bench and `sluice build` tests build exactly. Set
-/// `SLUICE_TEST_EXACT_FEATURES=1` to build every test agent with exactly its own.
+/// alone, the e2e test `agents_compile_only_the_components_their_flow_uses` checks the
+/// features that flow settings turn on (`tls`, `expr-regex`) and builds the quickstart
+/// exactly, and the bench builds exactly. Set `SLUICE_TEST_EXACT_FEATURES` (any value)
+/// to build every test agent with exactly its own.
 fn shared_test_features(flow_features: &[String]) -> Vec<String> {
     static LIGHT: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let light = LIGHT.get_or_init(|| {
